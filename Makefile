@@ -1,0 +1,50 @@
+# One command set everywhere: make demo, make test, make lint, make bench.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo test test-pg lint format bench bench-text clean browser-deps
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium and CJK fonts for the browser tests; never `playwright install`.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	      || echo "browser-deps: could not install chromium; browser tests will be skipped"; \
+	  else echo "browser-deps: chromium missing and not root; browser tests will be skipped"; fi; \
+	fi
+
+demo: install
+	$(BIN)/kizuna db upgrade
+	$(BIN)/kizuna demo
+
+test: install browser-deps
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+bench-text: install
+	$(BIN)/python -m bench.text
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

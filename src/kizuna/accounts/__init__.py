@@ -1,0 +1,1 @@
+"""Accounts: workspaces, users, roles, API keys and the audit log."""

@@ -1,0 +1,1 @@
+"""Pure analytics: statistics, models and text. Knows nothing of the database or the web."""

@@ -1,0 +1,1 @@
+"""Customers: the 360° profile — attributes, identities, interactions."""

@@ -1,0 +1,1 @@
+"""Feedback: every voice — survey answers, reviews, SNS posts, tickets, chats."""

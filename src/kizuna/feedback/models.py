@@ -1,0 +1,74 @@
+"""Tables of the feedback room: feedback and its text analysis."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
+
+__all__ = ["SOURCES", "Feedback", "FeedbackAnalysis"]
+
+SOURCES = ("survey", "review", "sns", "ticket", "chat", "interview", "community", "import")
+
+
+class Feedback(WorkspaceScoped, Base):
+    """One voice. Scores: nps 0-10, csat 1-5, ces 1-7, rating 1-5; any may be missing."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source", "external_id"),
+        Index("ix_feedback_ws_received", "workspace_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    touchpoint: Mapped[str | None] = mapped_column(String(100), default=None)
+    customer_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), default=None, index=True
+    )
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interaction.id", ondelete="SET NULL"), default=None
+    )
+    received_at: Mapped[dt.datetime] = mapped_column()
+    # The calendar day in the workspace's time zone, so periods agree on every engine.
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    nps: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    csat: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    ces: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    rating: Mapped[float | None] = mapped_column(Float, default=None)
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_hash: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackAnalysis(WorkspaceScoped, Base):
+    """What the text engine found in one feedback, per engine version."""
+
+    __tablename__ = "feedback_analysis"
+    __table_args__ = (UniqueConstraint("feedback_id", "engine_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    engine_version: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
+    sentiment: Mapped[str | None] = mapped_column(String(16), default=None)
+    sentiment_score: Mapped[float | None] = mapped_column(Float, default=None)
+    delight: Mapped[float | None] = mapped_column(Float, default=None)
+    expectation: Mapped[str | None] = mapped_column(String(16), default=None)
+    emotions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    topics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    experience_values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cues: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    truncated: Mapped[bool] = mapped_column(default=False)
+    analyzed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Ingestion: files and API batches into customers, interactions and feedback."""

@@ -1,0 +1,43 @@
+"""Tables of the ingestion room: each import run and every row it rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
+
+__all__ = ["ImportRejection", "ImportRun"]
+
+
+class ImportRun(WorkspaceScoped, Base):
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    target: Mapped[str] = mapped_column(String(32))  # customers | interactions | feedback
+    origin: Mapped[str] = mapped_column(String(500))  # file name or "api"
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|done|failed
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class ImportRejection(WorkspaceScoped, Base):
+    """A row that could not be taken, kept whole with its line number and reason."""
+
+    __tablename__ = "import_rejection"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("import_run.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Jobs: a durable job table and the worker that runs it."""

@@ -1,0 +1,23 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from kizuna.accounts.models import ApiKey, AuditEvent, Membership, User, Workspace
+from kizuna.customers.models import Customer, Identity, Interaction
+from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.ingest.models import ImportRejection, ImportRun
+from kizuna.jobs.models import Job
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Customer",
+    "Feedback",
+    "FeedbackAnalysis",
+    "Identity",
+    "ImportRejection",
+    "ImportRun",
+    "Interaction",
+    "Job",
+    "Membership",
+    "User",
+    "Workspace",
+]
