@@ -16,6 +16,7 @@ from rich.table import Table
 
 from kizuna.accounts import service as accounts
 from kizuna.app import Kizuna
+from kizuna.customers.cli import app as customers_app
 from kizuna.db import current_revision
 from kizuna.demo.cli import demo_command
 from kizuna.errors import KizunaError
@@ -43,6 +44,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(import_app, name="import")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(text_app, name="text")
+app.add_typer(customers_app, name="customers")
 app.command("demo")(demo_command)
 app.command("worker")(worker_command)
 app.command("export")(export_command)
@@ -132,18 +134,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Start the web server. / Webサーバーを起動します。"""
+    from kizuna.server import run_server
+
     run_server(build_app(), host, port)
-
-
-def run_server(kz: Kizuna, host: str | None = None, port: int | None = None) -> None:
-    import uvicorn
-
-    from kizuna.web import create_app
-
-    host = host or kz.settings.host
-    port = port or kz.settings.port
-    console.print(f"Kizuna is running at [bold]http://{host}:{port}/[/]  (Ctrl+C to stop)")
-    uvicorn.run(create_app(kz), host=host, port=port, log_level="warning")
 
 
 @app.command("settings")

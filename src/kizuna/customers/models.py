@@ -25,6 +25,7 @@ class Customer(WorkspaceScoped, Base):
     name: Mapped[str | None] = mapped_column(String(200), default=None)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    line_id: Mapped[str | None] = mapped_column(String(100), default=None)
     birthday: Mapped[dt.date | None] = mapped_column(Date, default=None)
     age_band: Mapped[str | None] = mapped_column(String(16), default=None)
     gender: Mapped[str | None] = mapped_column(String(16), default=None)

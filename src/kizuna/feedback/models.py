@@ -12,7 +12,18 @@ from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
 
 __all__ = ["SOURCES", "Feedback", "FeedbackAnalysis"]
 
-SOURCES = ("survey", "review", "sns", "ticket", "chat", "interview", "community", "import")
+# "employee" holds answers of employee surveys (eNPS); every customer metric leaves it out.
+SOURCES = (
+    "survey",
+    "review",
+    "sns",
+    "ticket",
+    "chat",
+    "interview",
+    "community",
+    "employee",
+    "import",
+)
 
 
 class Feedback(WorkspaceScoped, Base):

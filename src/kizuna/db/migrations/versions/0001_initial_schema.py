@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 23:07:14.472704
+Create Date: 2026-11-22 23:09:19.466841
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("phone", sa.String(length=40), nullable=True),
+        sa.Column("line_id", sa.String(length=100), nullable=True),
         sa.Column("birthday", sa.Date(), nullable=True),
         sa.Column("age_band", sa.String(length=16), nullable=True),
         sa.Column("gender", sa.String(length=16), nullable=True),
