@@ -40,10 +40,21 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: install
+# Peers (oseti, mlask, lifetimes) live in their own venvs: never dependencies of Kizuna.
+.venv-bench-text/.installed: bench/requirements-text-peers.txt
+	test -x .venv-bench-text/bin/python || $(PYTHON) -m venv .venv-bench-text
+	.venv-bench-text/bin/pip install -q -r bench/requirements-text-peers.txt
+	touch $@
+
+.venv-bench-clv/.installed: bench/requirements-clv-peers.txt
+	test -x .venv-bench-clv/bin/python || $(PYTHON) -m venv .venv-bench-clv
+	.venv-bench-clv/bin/pip install -q -r bench/requirements-clv-peers.txt
+	touch $@
+
+bench: install .venv-bench-text/.installed .venv-bench-clv/.installed
 	$(BIN)/python -m bench.run_all
 
-bench-text: install
+bench-text: install .venv-bench-text/.installed
 	$(BIN)/python -m bench.text
 
 clean:
