@@ -1,0 +1,14 @@
+"""ibis connections: the operational database, DuckDB over a Parquet export (Spark later).
+
+Analytics take ibis tables; this room opens the backends that hold them and scopes every
+table to one workspace. It reads nothing at import time and knows no feature's rules.
+"""
+
+from kizuna.engines.connect import (
+    ANALYTIC_TABLES,
+    connect_operational,
+    connect_parquet,
+    scoped_table,
+)
+
+__all__ = ["ANALYTIC_TABLES", "connect_operational", "connect_parquet", "scoped_table"]

@@ -1,0 +1,414 @@
+"""NPS, CSAT, CES and eNPS with intervals and period-over-period change.
+
+Counting happens where the data lives: `count_metric` builds one ibis group-by that runs
+unchanged on SQLite, PostgreSQL, DuckDB (Parquet) or Spark. The small aggregated frame is
+then finished here with NumPy/SciPy (`finish_metric`): values, 95% intervals, the change
+against the previous period of the same group and whether that change is significant.
+
+Scales of the output `value`:
+- nps / enps: -100..100 (percent promoters minus percent detractors); change in points.
+- csat: percent of answers 4-5 on 1-5 (top-2-box); change in percentage points.
+- ces: mean on 1-7; `share_easy` is the percent of answers 5-7.
+
+Change tests at 95% against the previous calendar period of the same group (None when
+that period has no answers or the test is undefined): NPS and eNPS compare two independent
+adjusted-Wald estimates with a z-test; CSAT uses the pooled two-proportion z-test; CES uses
+Welch's t-test on the means. With a `start` date the period before it is read too, so the
+first period shown still has its change.
+
+Pure: takes ibis tables and frames, knows nothing of the database, workspaces or the web.
+Callers scope the tables to one workspace before handing them over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+__all__ = [
+    "CUSTOMER_DIMENSIONS",
+    "FEEDBACK_DIMENSIONS",
+    "METRICS",
+    "PERIODS",
+    "Metric",
+    "Period",
+    "compute_metric_frame",
+    "count_metric",
+    "finish_metric",
+    "nps_interval",
+    "shift_period",
+    "start_of_period",
+    "t_interval",
+    "wilson_interval",
+]
+
+Metric = Literal["nps", "csat", "ces", "enps"]
+Period = Literal["day", "week", "month"]
+
+METRICS: tuple[Metric, ...] = ("nps", "csat", "ces", "enps")
+PERIODS: tuple[Period, ...] = ("day", "week", "month")
+FEEDBACK_DIMENSIONS = ("channel", "source", "touchpoint", "language")
+CUSTOMER_DIMENSIONS = ("age_band", "gender", "prefecture", "life_stage")
+EMPLOYEE_SOURCE = "employee"
+SCORE_COLUMN: dict[Metric, str] = {"nps": "nps", "enps": "nps", "csat": "csat", "ces": "ces"}
+# Aggregated count columns each metric needs from the engine, besides `n`.
+COUNT_COLUMNS: dict[Metric, tuple[str, ...]] = {
+    "nps": ("promoters", "detractors"),
+    "enps": ("promoters", "detractors"),
+    "csat": ("top2",),
+    "ces": ("total", "total_sq", "easy"),
+}
+TRUNCATE_UNIT = {"week": "W", "month": "M"}
+
+
+# --- interval formulas (vectorised over the groups) -------------------------------------
+
+
+def z_critical(confidence: float = 0.95) -> float:
+    """Two-sided critical value of the standard normal (1.959964 at 95%)."""
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def nps_adjusted(
+    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Adjusted NPS (as a -1..1 difference) and its variance.
+
+    Adjusted Wald: add 3 to n and 3/4 to promoters and to detractors (Rocks 2016,
+    "Interval estimation for the net promoter score", The American Statistician 70(4)).
+    """
+    n_adj = np.asarray(n, dtype=float) + 3.0
+    p = (np.asarray(promoters, dtype=float) + 0.75) / n_adj
+    d = (np.asarray(detractors, dtype=float) + 0.75) / n_adj
+    estimate = p - d
+    return estimate, (p + d - estimate**2) / n_adj
+
+
+def nps_interval(
+    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike, z: float = 1.959963984540054
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Adjusted-Wald interval of NPS on the -1..1 scale, clipped to that range."""
+    estimate, variance = nps_adjusted(promoters, detractors, n)
+    half = z * np.sqrt(variance)
+    return np.clip(estimate - half, -1.0, 1.0), np.clip(estimate + half, -1.0, 1.0)
+
+
+def wilson_interval(
+    successes: ArrayLike, n: ArrayLike, z: float = 1.959963984540054
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Wilson score interval of a proportion (Wilson 1927, JASA 22(158))."""
+    k, total = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    p = k / total
+    denominator = 1 + z**2 / total
+    centre = (p + z**2 / (2 * total)) / denominator
+    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / denominator
+    return centre - half, centre + half
+
+
+def t_interval(
+    mean: ArrayLike, sd: ArrayLike, n: ArrayLike, confidence: float = 0.95
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Student t interval of a mean: mean -/+ t(1-a/2, n-1) * sd / sqrt(n); NaN when n < 2."""
+    m, s, total = (np.asarray(v, dtype=float) for v in (mean, sd, n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(total > 1, total - 1, np.nan)
+        half = stats.t.ppf(0.5 + confidence / 2, df) * s / np.sqrt(total)
+    return m - half, m + half
+
+
+def welch_significant(
+    mean1: NDArray[np.float64],
+    sd1: NDArray[np.float64],
+    n1: NDArray[np.float64],
+    mean0: NDArray[np.float64],
+    sd0: NDArray[np.float64],
+    n0: NDArray[np.float64],
+    alpha: float = 0.05,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Welch's t-test of two means (Welch 1947, Biometrika 34): (significant, testable)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1, v0 = sd1**2 / n1, sd0**2 / n0
+        se = np.sqrt(v1 + v0)
+        statistic = (mean1 - mean0) / se
+        # Welch-Satterthwaite degrees of freedom.
+        df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+        p_value = 2 * stats.t.sf(np.abs(statistic), df)
+    testable = (n1 > 1) & (n0 > 1) & np.isfinite(p_value)
+    return np.where(testable, p_value < alpha, False), testable
+
+
+# --- aggregation ------------------------------------------------------------------------
+
+
+def start_of_period(day: dt.date, period: Period) -> dt.date:
+    """First day of the period holding `day` (ISO weeks start on Monday)."""
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def shift_period(start: dt.date, period: Period, steps: int) -> dt.date:
+    """Start of the period `steps` periods after (negative: before) the one starting at `start`."""
+    if period == "day":
+        return start + dt.timedelta(days=steps)
+    if period == "week":
+        return start + dt.timedelta(weeks=steps)
+    months = start.year * 12 + start.month - 1 + steps
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def _check_arguments(metric: str, by: Sequence[str], period: str | None) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if period is not None and period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
+    valid = FEEDBACK_DIMENSIONS + CUSTOMER_DIMENSIONS
+    unknown = [name for name in by if name not in valid]
+    if unknown or len(set(by)) != len(by):
+        raise ValueError(f"dimensions must be distinct names among {', '.join(valid)}")
+
+
+def _date_filter(
+    table: ir.Table, period: Period | None, start: dt.date | None, end: dt.date | None
+) -> ir.Table:
+    day = table.received_on
+    if end is not None:
+        table = table.filter(day <= end)
+    if start is None:
+        return table
+    if period is None:
+        return table.filter(day >= start)
+    # Also read the whole period before `start`, so the first period has a change to show.
+    first = start_of_period(start, period)
+    previous = shift_period(first, period, -1)
+    return table.filter((day >= start) | ((day >= previous) & (day < first)))
+
+
+def count_metric(
+    feedback: ir.Table,
+    metric: Metric,
+    by: Sequence[str] = (),
+    period: Period | None = None,
+    customers: ir.Table | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> ir.Table:
+    """The ibis group-by of answer counts per period and dimension, run by any engine.
+
+    `feedback` needs received_on, source, the score column and the feedback dimensions in
+    `by`; `customers` (id plus attributes) is joined on customer_id for customer dimensions.
+    """
+    _check_arguments(metric, by, period)
+    table = feedback
+    if metric == "enps":
+        table = table.filter(table.source == EMPLOYEE_SOURCE)
+    else:
+        table = table.filter(table.source != EMPLOYEE_SOURCE)
+    score_name = SCORE_COLUMN[metric]
+    table = table.filter(table[score_name].notnull())
+    table = _date_filter(table, period, start, end)
+    wanted = [name for name in by if name in CUSTOMER_DIMENSIONS]
+    if wanted:
+        if customers is None:
+            raise ValueError("customer dimensions need the customers table")
+        people = customers.select(customer_pk=customers.id, **{n: customers[n] for n in wanted})
+        table = table.left_join(people, table.customer_id == people.customer_pk)
+    score = table[score_name]
+    keys: dict[str, ir.Value] = {name: table[name] for name in by}
+    if period == "day":
+        keys = {"period": table.received_on, **keys}
+    elif period is not None:
+        keys = {"period": table.received_on.truncate(TRUNCATE_UNIT[period]), **keys}
+    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    aggregates: dict[str, ir.Value] = {"n": score.count()}
+    if metric in ("nps", "enps"):
+        aggregates["promoters"] = (score >= 9).ifelse(one, zero).sum()
+        aggregates["detractors"] = (score <= 6).ifelse(one, zero).sum()
+    elif metric == "csat":
+        aggregates["top2"] = (score >= 4).ifelse(one, zero).sum()
+    else:
+        # 64-bit before squaring: smallint * smallint stays smallint on PostgreSQL.
+        wide = score.cast("int64")
+        aggregates["total"] = wide.sum()
+        aggregates["total_sq"] = (wide * wide).sum()
+        aggregates["easy"] = (score >= 5).ifelse(one, zero).sum()
+    if not keys:
+        return table.aggregate(**aggregates)
+    return table.group_by(**keys).aggregate(**aggregates)
+
+
+def _normalise_counts(raw: pd.DataFrame, metric: Metric, by: Sequence[str]) -> pd.DataFrame:
+    """Same dtypes whatever the engine returned: dates, Python objects for labels, int64."""
+    frame = pd.DataFrame(index=range(len(raw)))
+    if "period" in raw.columns:
+        frame["period"] = [pd.Timestamp(value).date() for value in raw["period"]]
+    for name in by:
+        labels = [None if pd.isna(value) else value for value in raw[name].tolist()]
+        frame[name] = pd.Series(labels, dtype=object)
+    for name in ("n", *COUNT_COLUMNS[metric]):
+        frame[name] = raw[name].fillna(0).astype("int64").to_numpy()
+    return frame[frame["n"] > 0].reset_index(drop=True)
+
+
+def _values(frame: pd.DataFrame, metric: Metric, by: Sequence[str], z: float) -> pd.DataFrame:
+    """The report columns: keys, n, value, ci_low, ci_high, then the metric's own columns."""
+    n = frame["n"].to_numpy(dtype=float)
+    out = frame[[c for c in ("period", *by, "n") if c in frame.columns]].copy()
+    if metric in ("nps", "enps"):
+        promoters = frame["promoters"].to_numpy(dtype=float)
+        detractors = frame["detractors"].to_numpy(dtype=float)
+        low, high = nps_interval(promoters, detractors, n, z)
+        out["value"] = 100.0 * (promoters - detractors) / n
+        out["ci_low"], out["ci_high"] = 100.0 * low, 100.0 * high
+        out["promoters"] = frame["promoters"]
+        out["passives"] = frame["n"] - frame["promoters"] - frame["detractors"]
+        out["detractors"] = frame["detractors"]
+    elif metric == "csat":
+        top2 = frame["top2"].to_numpy(dtype=float)
+        low, high = wilson_interval(top2, n, z)
+        out["value"] = 100.0 * top2 / n
+        out["ci_low"], out["ci_high"] = 100.0 * low, 100.0 * high
+        out["top2"] = frame["top2"]
+    else:
+        total = frame["total"].to_numpy(dtype=float)
+        mean = total / n
+        # Sample variance from the sums: (sum x^2 - n * mean^2) / (n - 1).
+        spread = np.maximum(frame["total_sq"].to_numpy(dtype=float) - n * mean**2, 0.0)
+        sd = np.sqrt(np.divide(spread, n - 1, out=np.full_like(n, np.nan), where=n > 1))
+        low, high = t_interval(mean, sd, n, confidence=_confidence(z))
+        easy = frame["easy"].to_numpy(dtype=float)
+        easy_low, easy_high = wilson_interval(easy, n, z)
+        out["value"], out["ci_low"], out["ci_high"] = mean, low, high
+        out["mean"], out["sd"] = mean, sd
+        out["share_easy"] = 100.0 * easy / n
+        out["share_easy_ci_low"], out["share_easy_ci_high"] = 100.0 * easy_low, 100.0 * easy_high
+    return out.reset_index(drop=True)
+
+
+def _confidence(z: float) -> float:
+    return float(2 * stats.norm.cdf(z) - 1)
+
+
+def _change_significant(
+    metric: Metric, current: pd.DataFrame, previous: pd.DataFrame, z: float
+) -> NDArray[Any]:
+    """Whether each change is significant at 95%; None where it cannot be tested."""
+    n1, n0 = current["n"].to_numpy(dtype=float), previous["n"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric in ("nps", "enps"):
+            # Difference of two independent NPS, adjusted-Wald variances (Rocks 2016).
+            est1, var1 = nps_adjusted(current["promoters"], current["detractors"], n1)
+            est0, var0 = nps_adjusted(previous["promoters"], previous["detractors"], n0)
+            statistic = (est1 - est0) / np.sqrt(var1 + var0)
+            significant = np.abs(statistic) > z
+            testable = np.isfinite(statistic)
+        elif metric == "csat":
+            # Pooled two-proportion z-test (Agresti, Categorical Data Analysis, 3rd ed., 2013).
+            k1, k0 = current["top2"].to_numpy(dtype=float), previous["top2"].to_numpy(dtype=float)
+            pooled = (k1 + k0) / (n1 + n0)
+            se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+            statistic = np.where(se > 0, (k1 / n1 - k0 / n0) / se, 0.0)
+            significant = np.abs(statistic) > z
+            testable = np.ones(len(n1), dtype=bool)
+        else:
+            significant, testable = welch_significant(
+                current["mean"].to_numpy(dtype=float),
+                current["sd"].to_numpy(dtype=float),
+                n1,
+                previous["mean"].to_numpy(dtype=float),
+                previous["sd"].to_numpy(dtype=float),
+                n0,
+            )
+    return np.array(
+        [bool(s) if t else None for s, t in zip(significant, testable, strict=True)],
+        dtype=object,
+    )
+
+
+def _with_change(
+    frame: pd.DataFrame, metric: Metric, by: Sequence[str], period: Period | None, z: float
+) -> pd.DataFrame:
+    out = frame.copy()
+    out["previous_value"] = np.nan
+    out["change"] = np.nan
+    out["change_significant"] = np.full(len(out), None, dtype=object)
+    if period is None or out.empty:
+        return out
+    periods: list[dt.date] = list(out["period"])
+    labels = list(zip(*(out[d].tolist() for d in by), strict=True)) if by else [()] * len(out)
+    rows = {(day, *label): i for i, (day, label) in enumerate(zip(periods, labels, strict=True))}
+    current_at: list[int] = []
+    previous_at: list[int] = []
+    for i, (day, label) in enumerate(zip(periods, labels, strict=True)):
+        found = rows.get((shift_period(day, period, -1), *label))
+        if found is not None:
+            current_at.append(i)
+            previous_at.append(found)
+    if not current_at:
+        return out
+    current, previous = out.iloc[current_at], out.iloc[previous_at]
+    values = previous["value"].to_numpy(dtype=float)
+    out.loc[current.index, "previous_value"] = values
+    out.loc[current.index, "change"] = current["value"].to_numpy(dtype=float) - values
+    flags = _change_significant(metric, current, previous, z)
+    column = np.array(out["change_significant"].tolist(), dtype=object)
+    column[current_at] = flags
+    out["change_significant"] = column
+    return out
+
+
+def finish_metric(
+    counts: pd.DataFrame,
+    metric: Metric,
+    by: Sequence[str] = (),
+    period: Period | None = None,
+    start: dt.date | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Values, intervals and change from the aggregated counts of `count_metric`."""
+    _check_arguments(metric, by, period)
+    frame = _normalise_counts(counts, metric, by)
+    order = (["period"] if period else []) + list(by)
+    if order and not frame.empty:
+        frame = _sort_rows(frame, order)
+    z = z_critical(confidence)
+    frame = _with_change(_values(frame, metric, by, z), metric, by, period, z)
+    if period is not None and start is not None:
+        # The period before `start` was read only to give the first period its change.
+        frame = frame[frame["period"] >= start_of_period(start, period)].reset_index(drop=True)
+    return frame
+
+
+def _sort_rows(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """Rows by period then labels; missing labels last (None never meets `<` with a str)."""
+    keys = list(zip(*(frame[name].tolist() for name in order), strict=True))
+    ranked = sorted(
+        range(len(keys)), key=lambda i: tuple((v is None, "" if v is None else v) for v in keys[i])
+    )
+    return frame.iloc[ranked].reset_index(drop=True)
+
+
+def compute_metric_frame(
+    feedback: ir.Table,
+    metric: Metric,
+    by: Sequence[str] = (),
+    period: Period | None = None,
+    customers: ir.Table | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Count on the tables' engine, then finish in Python: the metric's report frame."""
+    expression = count_metric(feedback, metric, by, period, customers, start, end)
+    counts = expression.execute()
+    return finish_metric(counts, metric, by, period, start, confidence)
