@@ -21,7 +21,7 @@ from kizuna.db import current_revision
 from kizuna.demo.cli import demo_command
 from kizuna.errors import KizunaError
 from kizuna.ingest.cli import app as import_app
-from kizuna.jobs.cli import worker_command
+from kizuna.jobs.cli import jobs_command, worker_command
 from kizuna.reports.cli import export_command, metrics_app
 from kizuna.settings import Settings
 from kizuna.text.cli import app as text_app
@@ -47,6 +47,7 @@ app.add_typer(text_app, name="text")
 app.add_typer(customers_app, name="customers")
 app.command("demo")(demo_command)
 app.command("worker")(worker_command)
+app.command("jobs")(jobs_command)
 app.command("export")(export_command)
 
 console = Console()

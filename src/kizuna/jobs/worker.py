@@ -1,0 +1,258 @@
+"""The worker: claims ready jobs, runs their handlers and records what happened.
+
+Each job runs in three short steps so that no lock is held while a handler works: claim
+(one transaction, committed), the handler (which opens its own sessions from `kz`), and
+the outcome (one transaction, guarded by the worker's name so a worker whose lease ran
+out cannot overwrite a job another worker has since taken). `kizuna worker` runs
+`Worker.run` in a process; `EmbeddedWorker` runs it in a daemon thread of the web app.
+Errors are stored as exception type and message only: no traceback, no payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import update
+
+from kizuna.app import Kizuna
+from kizuna.db.base import utcnow
+from kizuna.jobs.claim import claim_job, release_job, requeue_stale
+from kizuna.jobs.models import Job
+from kizuna.jobs.queue import UnknownJobKind, effective_max_attempts, get_handler
+
+__all__ = ["EmbeddedWorker", "JobOutcome", "Worker", "retry_delay"]
+
+log = logging.getLogger(__name__)
+
+_ERROR_MAX_LENGTH = 2000
+_NAME_MAX_LENGTH = 100
+_STALE_CHECK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What one run of a job came to: 'done', 'retry' (at `retry_at`) or 'dead'."""
+
+    job_id: int
+    kind: str
+    outcome: Literal["done", "retry", "dead"]
+    attempt: int
+    max_attempts: int
+    seconds: float
+    error_type: str | None = None
+    retry_at: dt.datetime | None = None
+
+
+def retry_delay(attempt: int, base: float, cap: float) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1, 2, ...).
+
+    Exponential backoff with "equal jitter": d = min(cap, base * 2**(attempt-1)), wait
+    d/2 + U(0, d/2) (Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015).
+    """
+    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def default_worker_name() -> str:
+    """host:pid:random, unique per worker so outcomes can be fenced by name."""
+    name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    return name[-_NAME_MAX_LENGTH:]
+
+
+class Worker:
+    """Runs jobs from the job table of `kz`'s database, one at a time.
+
+    `kinds` limits the worker to those kinds (None: every kind; a job whose kind has no
+    handler here is marked dead). `retry_base_seconds` / `retry_cap_seconds` shape the
+    backoff; `lease` is how long a 'running' job may go unfinished before any worker
+    re-queues it. `on_outcome` is called after every job (the CLI prints a line).
+    """
+
+    def __init__(
+        self,
+        kz: Kizuna,
+        name: str | None = None,
+        *,
+        kinds: Collection[str] | None = None,
+        retry_base_seconds: float = 10.0,
+        retry_cap_seconds: float = 3600.0,
+        lease: dt.timedelta = dt.timedelta(minutes=10),
+        on_outcome: Callable[[JobOutcome], None] | None = None,
+    ) -> None:
+        self.kz = kz
+        self.name = (name or default_worker_name())[:_NAME_MAX_LENGTH]
+        self.kinds = frozenset(kinds) if kinds is not None else None
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_cap_seconds = retry_cap_seconds
+        self.lease = lease
+        self.on_outcome = on_outcome
+        self.processed = 0
+
+    def __repr__(self) -> str:
+        return f"Worker(name={self.name!r}, processed={self.processed})"
+
+    def requeue_stale(self) -> int:
+        """Re-queue jobs whose worker's lease ran out; returns how many."""
+        with self.kz.session() as session:
+            found = requeue_stale(
+                session,
+                lease=self.lease,
+                default_max_attempts=self.kz.settings.job_max_attempts,
+            )
+        if found:
+            log.warning("re-queued %d job(s) left running past their lease", found)
+        return found
+
+    def run_once(self) -> bool:
+        """Claim one ready job, run it and record the outcome; False when none was ready."""
+        with self.kz.session() as session:
+            job = claim_job(session, self.name, kinds=self.kinds)
+        if job is None:
+            return False
+        started = time.perf_counter()
+        try:
+            get_handler(job.kind)(self.kz, job)
+        except UnknownJobKind as exc:
+            outcome = self._record_failure(job, exc, started, permanent=True)
+        except Exception as exc:
+            outcome = self._record_failure(job, exc, started, permanent=False)
+        except BaseException:
+            # Ctrl+C or exit mid-job: hand the job back now rather than after the lease.
+            with self.kz.session() as session:
+                release_job(session, job.id, self.name)
+            raise
+        else:
+            outcome = self._record_done(job, started)
+        self.processed += 1
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return True
+
+    def run_burst(self, stop: threading.Event | None = None) -> int:
+        """Run jobs until none is ready (or `stop` is set); returns how many ran."""
+        self.requeue_stale()
+        ran = 0
+        while (stop is None or not stop.is_set()) and self.run_once():
+            ran += 1
+        return ran
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set, polling every settings.worker_poll_seconds when idle.
+
+        Database errors (a restart, a dropped connection) are logged and retried after
+        a poll interval, so an embedded worker never dies with its web process alive.
+        """
+        poll = self.kz.settings.worker_poll_seconds
+        next_stale_check = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_stale_check:
+                    self.requeue_stale()
+                    next_stale_check = time.monotonic() + _STALE_CHECK_SECONDS
+                if self.run_once():
+                    continue
+            except Exception as exc:
+                log.error("worker %s: %s; retrying in %.1f s", self.name, type(exc).__name__, poll)
+            stop.wait(poll)
+
+    def _record_done(self, job: Job, started: float) -> JobOutcome:
+        now = utcnow()
+        self._record(job, {"state": "done", "finished_at": now, "last_error": None})
+        return JobOutcome(
+            job.id,
+            job.kind,
+            "done",
+            job.attempts,
+            self._max_attempts(job),
+            time.perf_counter() - started,
+        )
+
+    def _record_failure(
+        self, job: Job, exc: Exception, started: float, *, permanent: bool
+    ) -> JobOutcome:
+        now = utcnow()
+        error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_LENGTH]
+        max_attempts = self._max_attempts(job)
+        dead = permanent or job.attempts >= max_attempts
+        retry_at = None
+        if dead:
+            values: dict[str, object] = {"state": "dead", "finished_at": now}
+        else:
+            delay = retry_delay(job.attempts, self.retry_base_seconds, self.retry_cap_seconds)
+            retry_at = now + dt.timedelta(seconds=delay)
+            values = {"state": "failed", "run_after": retry_at}
+        self._record(job, {"last_error": error, **values})
+        return JobOutcome(
+            job.id,
+            job.kind,
+            "dead" if dead else "retry",
+            job.attempts,
+            max_attempts,
+            time.perf_counter() - started,
+            error_type=type(exc).__name__,
+            retry_at=retry_at,
+        )
+
+    def _record(self, job: Job, values: dict[str, object]) -> None:
+        # Guarded by our name: after a lease ran out the job may belong to another worker.
+        with self.kz.session() as session:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.state == "running", Job.locked_by == self.name)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if not getattr(result, "rowcount", 0):
+            log.warning(
+                "job %s #%d was re-queued before %s finished it", job.kind, job.id, self.name
+            )
+
+    def _max_attempts(self, job: Job) -> int:
+        return effective_max_attempts(job, self.kz.settings.job_max_attempts)
+
+
+class EmbeddedWorker:
+    """A `Worker` in a daemon thread of the web process (settings.embedded_worker).
+
+    `worker` defaults to `Worker(kz)`; pass one to choose its name, kinds or backoff.
+    """
+
+    def __init__(self, kz: Kizuna, worker: Worker | None = None) -> None:
+        self.worker = worker if worker is not None else Worker(kz)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"EmbeddedWorker({self.worker.name!r}, running={self.is_running})"
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread (once; starting a running worker does nothing)."""
+        if self.is_running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self.worker.run, args=(self._stop,), name="kizuna-worker", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the thread to stop after its current job; True when it ended within `timeout`."""
+        self._stop.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
