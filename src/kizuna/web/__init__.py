@@ -1,9 +1,8 @@
-"""The web layer (stub: the web room replaces this)."""
+"""The web layer: pages (Jinja2 + HTMX + ECharts), the REST API under /api/v1 and /healthz.
 
-from __future__ import annotations
+Routes call services; services never import this package. `create_app(kz)` is the only entry.
+"""
 
-from typing import Any
+from kizuna.web.app import create_app
 
-
-def create_app(kizuna: Any) -> Any:
-    raise NotImplementedError
+__all__ = ["create_app"]

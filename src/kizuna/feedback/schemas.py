@@ -1,0 +1,87 @@
+"""Shapes of feedback in the REST API and of a batch's per-row results.
+
+Scores are range-checked by the ingest room, row by row, like a file import: a score of 11
+rejects that row with a reason, not the whole call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BatchResultPublic",
+    "FeedbackBatch",
+    "FeedbackCreate",
+    "ImportSummaryPublic",
+    "RowResultPublic",
+]
+
+
+class FeedbackCreate(BaseModel):
+    """One voice: a survey answer, review, post, ticket or chat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(
+        None, max_length=200, description="Your id; when absent, a key is derived from content."
+    )
+    channel: str | None = Field(None, examples=["web"])
+    touchpoint: str | None = None
+    customer_ref: str | None = Field(None, description="The customer's external_id.")
+    received_at: str = Field(
+        description="When it was received; without a zone it is in the workspace's time zone.",
+        examples=["2025-04-01T10:30:00+09:00"],
+    )
+    text: str | None = Field(None, examples=["店員さんの対応がとても丁寧でした。"])
+    language: str | None = None
+    nps: int | None = Field(None, description="0-10")
+    csat: int | None = Field(None, description="1-5")
+    ces: int | None = Field(None, description="1-7")
+    rating: float | None = Field(None, description="1-5")
+    properties: dict[str, Any] | None = None
+
+
+class FeedbackBatch(BaseModel):
+    """Feedback to import in one call (at most 5,000)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | None = Field(
+        None,
+        examples=["survey"],
+        description="Where these voices come from: survey, review, sns, ticket, chat, interview, "
+        "community, employee or import (the default). Part of each record's key.",
+    )
+    records: list[FeedbackCreate]
+
+
+class RowResultPublic(BaseModel):
+    """What happened to one record; `line` is its 1-based position in the batch."""
+
+    line: int
+    status: Literal["inserted", "updated", "unchanged", "rejected"]
+    id: int | None
+    external_id: str | None
+    reason_code: str | None
+    reason: str | None
+
+
+class ImportSummaryPublic(BaseModel):
+    """Counts of a batch: read = inserted + updated + unchanged + rejected."""
+
+    run_id: int
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    line: str
+
+
+class BatchResultPublic(BaseModel):
+    """A batch's summary and one result per record, in the order sent."""
+
+    summary: ImportSummaryPublic
+    rows: list[RowResultPublic]

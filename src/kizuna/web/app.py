@@ -1,0 +1,127 @@
+"""The app factory: one FastAPI app serving pages, the REST API, static assets and /healthz.
+
+`create_app(kz)` builds everything from the application object and reads nothing else: the
+server, the tests and `kizuna demo` build it the same way. The lifespan runs the embedded
+job worker when `settings.embedded_worker` is on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kizuna import __version__
+from kizuna.app import Kizuna
+from kizuna.web.api import OPENAPI_URL, api_router, docs_router
+from kizuna.web.errors import install_error_handlers
+from kizuna.web.i18n import load_catalogs
+from kizuna.web.pages import router as pages_router
+from kizuna.web.templating import build_templates
+from kizuna.web.throttle import LoginThrottle
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("kizuna.web")
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_DAYS = 14
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    kz: Kizuna = app.state.kz
+    worker = None
+    if kz.settings.embedded_worker:
+        from kizuna.jobs.worker import EmbeddedWorker
+
+        worker = EmbeddedWorker(kz)
+        worker.start()
+    app.state.worker = worker
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop(timeout=5)
+        app.state.worker = None
+
+
+class SecurityHeaders:
+    """Headers that keep pages out of frames and stop MIME sniffing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(kz: Kizuna) -> FastAPI:
+    """Kizuna's web app over an application object."""
+    app = FastAPI(
+        title="Kizuna API",
+        version=__version__,
+        summary="Customer experience management: customers, feedback and metrics.",
+        description="Every route needs an `X-API-Key` header and works in that key's workspace. "
+        'Errors have one shape: `{"error": {"code", "message", "details"}}`, in the '
+        "language of `Accept-Language` (ja or en; ja by default).",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.kz = kz
+    app.state.worker = None
+    app.state.catalogs = load_catalogs()
+    app.state.templates = build_templates(app.state.catalogs)
+    app.state.login_throttle = LoginThrottle()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=kz.settings.secret_key,
+        session_cookie="kizuna_session",
+        max_age=SESSION_DAYS * 24 * 3600,
+        same_site="lax",
+        https_only=kz.settings.env == "production",
+    )
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_router)
+    app.include_router(docs_router)
+    app.include_router(pages_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def check_health(request: Request) -> JSONResponse:
+        """Liveness and database reachability, for load balancers and `curl`."""
+        try:
+            with kz.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("health check: database unreachable: %s", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app

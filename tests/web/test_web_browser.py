@@ -1,0 +1,98 @@
+"""A real Chromium logs in through the form and sees the home page's Japanese figures and charts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from web_support import build_web_app, insert_feedback, recent_day
+
+from kizuna import Kizuna
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian chromium is not installed (`make browser-deps` or apt-get install chromium)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server_url(kz: Kizuna) -> Iterator[str]:
+    """Uvicorn serving the app on a free loopback port, in a thread."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(build_web_app(kz), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_log_in_and_see_the_nps_chart(kz: Kizuna, ws, server_url: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    days = [recent_day(m, 5) for m in range(4)]
+    insert_feedback(
+        kz,
+        ws.workspace.id,
+        [
+            (day, channel, score)
+            for day in days
+            for channel in ("web", "store")
+            for score in range(11)
+        ],
+    )
+    shot = tmp_path / "home.png"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="ja-JP")
+            page.goto(f"{server_url}/w/{ws.slug}/")
+            assert "/login" in page.url  # pages need a login first
+            page.fill("input[name=email]", ws.admin_email)
+            page.fill("input[name=password]", ws.password)
+            page.click("button[type=submit].primary")
+            page.wait_for_url(f"{server_url}/w/{ws.slug}/")
+            assert page.locator(".metric-nps h2").inner_text() == "NPS"
+            assert "95%信頼区間" in page.locator(".metric-nps .interval").inner_text()
+            assert page.locator("h2", has_text="月次 NPS と 95%信頼区間").count() == 1
+            canvas = page.locator("#chart-nps canvas")
+            canvas.wait_for(timeout=10_000)
+            box = canvas.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 200
+            page.screenshot(path=str(shot), full_page=True)
+            # The period buttons swap the figures in through HTMX; the chart is drawn again.
+            page.click("button[data-window='3']")
+            page.wait_for_url(f"{server_url}/w/{ws.slug}/?months=3")
+            page.locator("#chart-nps canvas").wait_for(timeout=10_000)
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
