@@ -1,7 +1,149 @@
-"""`kizuna text` (stub: the text room replaces this)."""
+"""`kizuna text`: analyse text from the command line (no database needed).
+
+    kizuna text analyze "朝食はとても美味しかったが、部屋が狭くて残念でした。" --format table
+    kizuna text analyze - < comments.txt --format json     (one text per line)
+    kizuna text topics                                      (the built-in taxonomy)
+
+Training on a workspace's feedback and background re-analysis are wired by the lead on
+top of `kizuna.analytics.text` (PolarityClassifier, weak_labels).
+"""
 
 from __future__ import annotations
 
-import typer
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
-app = typer.Typer(help="Text analytics: analyze, train, reanalyze.")
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kizuna.analytics.text import ENGINE_VERSION, Analyzer, list_topics
+from kizuna.errors import InvalidInput
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Text analytics: analyze, topics. / テキスト分析", no_args_is_help=True)
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+
+
+_COLOURS = {"positive": "green", "negative": "red", "mixed": "yellow", "neutral": "white"}
+
+
+def _read_texts(texts: list[str]) -> list[str]:
+    if texts == ["-"]:
+        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise InvalidInput(
+            'Give the text to analyse, e.g. kizuna text analyze "部屋が綺麗でした", or - to read lines from stdin.',
+            '分析するテキストを指定してください(例: kizuna text analyze "部屋が綺麗でした")。'
+            "標準入力から読むときは - を指定します。",
+        )
+    return texts
+
+
+def _highlight(text: str, cues: list[dict[str, Any]]) -> Text:
+    """The original text with sentiment cues coloured, using the cues' offsets."""
+    rich_text = Text(text)
+    for cue in cues:
+        if cue["kind"] == "sentiment":
+            rich_text.stylize(f"bold {_COLOURS[cue['label']]}", cue["start"], cue["end"])
+        elif cue["kind"] in ("delight", "request"):
+            rich_text.stylize("underline", cue["start"], cue["end"])
+    return rich_text
+
+
+def _print_table(texts: list[str], rows: list[dict[str, Any]], console: Console) -> None:
+    for text, row in zip(texts, rows, strict=True):
+        table = Table(show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        table.add_row("text", _highlight(text, row["cues"]))
+        sentiment = row["sentiment"] or "- (not analysed)"
+        score = "" if row["sentiment_score"] is None else f" ({row['sentiment_score']:+.2f})"
+        colour = _COLOURS.get(row["sentiment"] or "", "white")
+        table.add_row("language", row["language"])
+        table.add_row("sentiment", Text(sentiment + score, style=colour))
+        delight = "-" if row["delight"] is None else f"{row['delight']:.2f}"
+        table.add_row("delight", f"{delight}  expectation: {row['expectation']}")
+        emotions = ", ".join(
+            f"{name} {value:.2f}" for name, value in row["emotions"].items() if value > 0
+        )
+        table.add_row("emotions", emotions or "-")
+        topics = ", ".join(
+            f"{t['topic']} {t['sentiment']} ({t['score']:+.2f})" for t in row["topics"]
+        )
+        table.add_row("topics", topics or "-")
+        table.add_row("experience", ", ".join(row["experience_values"]) or "-")
+        cues = "; ".join(
+            f"{c['kind']}:{c['label']} 「{c['text']}」[{c['start']}:{c['end']}]"
+            for c in row["cues"]
+        )
+        table.add_row("cues", cues or "-")
+        if row["truncated"]:
+            table.add_row("truncated", "yes: only the start of the text was analysed")
+        console.print(table)
+        console.print()
+
+
+@app.command("analyze")
+def analyze_command(
+    texts: Annotated[
+        list[str], typer.Argument(help="Texts to analyse; - reads one per line from stdin.")
+    ],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="json or table.")
+    ] = OutputFormat.table,
+    topics_file: Annotated[
+        Path | None,
+        typer.Option("--topics", help="Extra topics YAML (same shape as the built-in one)."),
+    ] = None,
+) -> None:
+    """Analyse texts: sentiment, emotions, delight, topics, cues. / テキストを分析します。"""
+    items = _read_texts(texts)
+    analyzer = Analyzer(extra_topics=topics_file)
+    frame = analyzer.analyze(items)
+    rows: list[dict[str, Any]] = [
+        {str(key): value for key, value in record.items()}
+        for record in frame.to_dict(orient="records")
+    ]
+    for row in rows:
+        for key in ("sentiment_score", "delight"):
+            if row[key] != row[key]:  # NaN from the float column: not analysed
+                row[key] = None
+    if output is OutputFormat.json:
+        payload = [{"text": text, **row} for text, row in zip(items, rows, strict=True)]
+        typer.echo(
+            json.dumps(
+                {"engine_version": ENGINE_VERSION, "results": payload}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    _print_table(items, rows, Console())
+
+
+@app.command("topics")
+def topics_command(
+    topics_file: Annotated[
+        Path | None, typer.Option("--topics", help="Extra topics YAML to merge in.")
+    ] = None,
+) -> None:
+    """List the topic taxonomy. / トピック分類を表示します。"""
+    frame = list_topics(topics_file)
+    table = Table("topic", "日本語", "English", "domains", "terms ja/en")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            str(row.topic),
+            str(row.name_ja),
+            str(row.name_en),
+            ", ".join(str(domain) for domain in row.domains),  # type: ignore[union-attr]
+            f"{row.terms_ja}/{row.terms_en}",
+        )
+    Console().print(table)

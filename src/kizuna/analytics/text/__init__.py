@@ -1,0 +1,47 @@
+"""Japanese-first text analytics: sentiment, emotions, delight, topics, experience values.
+
+Pure: no database, no web. `Analyzer().analyze(texts)` returns one row per text; a
+`PolarityClassifier` learns a company's own polarity; `discover_topics` proposes topics
+the taxonomy lacks. Lexicons and the topic taxonomy are YAML files in `data/`.
+
+    normalize.py   clean raw text (HTML, junk, NFKC, elongations) with an offset map
+    tokenize.py    language by script; SudachiPy / English tokens as lexicon keys
+    lexicon.py     YAML lexicons compiled into a phrase index
+    sentiment.py   clauses, contrast, negation, intensifiers, requests, per-topic polarity
+    emotion.py, delight.py, experience.py, topics.py   the other labels
+    engine.py      one text -> TextAnalysis;  analyzer.py  texts -> DataFrame
+    classifier.py  PolarityClassifier, weak_labels, cross_validate_macro_f1
+    discover.py    discover_topics
+"""
+
+from kizuna.analytics.text.analyzer import COLUMNS, Analyzer
+from kizuna.analytics.text.classifier import (
+    CrossValidation,
+    NotFittedError,
+    PolarityClassifier,
+    cross_validate_macro_f1,
+    weak_labels,
+)
+from kizuna.analytics.text.discover import discover_topics
+from kizuna.analytics.text.engine import ENGINE_VERSION, TextAnalysis, TextEngine
+from kizuna.analytics.text.lexicon import EMOTIONS, EXPERIENCE_VALUES
+from kizuna.analytics.text.normalize import MAX_CHARS
+from kizuna.analytics.text.topics import list_topics
+
+__all__ = [
+    "COLUMNS",
+    "EMOTIONS",
+    "ENGINE_VERSION",
+    "EXPERIENCE_VALUES",
+    "MAX_CHARS",
+    "Analyzer",
+    "CrossValidation",
+    "NotFittedError",
+    "PolarityClassifier",
+    "TextAnalysis",
+    "TextEngine",
+    "cross_validate_macro_f1",
+    "discover_topics",
+    "list_topics",
+    "weak_labels",
+]

@@ -1,0 +1,308 @@
+"""Load the YAML lexicons and compile them into one phrase index per language.
+
+Every cue the analyzer knows (polarity words, shifters, emotions, delight and expectation
+cues, topic terms, experience values) is data in `data/*.yaml`, written in natural forms.
+Compiling runs each phrase through the same tokenizer as the texts, so a phrase becomes a
+tuple of token keys, and all that the files say about one phrase is merged into one
+`Entry`. Matching a text is then a dict lookup per token plus a check of the few phrases
+that start with that key (longest first). Emoji and kaomoji are matched by one regex on
+the cleaned text instead, because tokenizers split them unpredictably.
+
+Workspaces extend the topic taxonomy with the same YAML shape (`extra_topics`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from kizuna.analytics.text.normalize import clean_text
+from kizuna.analytics.text.tokenize import PUNCT, Tokenizer, Tokens
+from kizuna.errors import InvalidInput
+
+__all__ = ["EMOTIONS", "EXPERIENCE_VALUES", "Entry", "Lexicon", "Match", "load_yaml"]
+
+EMOTIONS = ("joy", "trust", "surprise", "anticipation", "anger", "sadness", "fear", "disgust")
+EXPERIENCE_VALUES = ("sense", "feel", "think", "act", "relate")
+LANGUAGES = ("ja", "en")
+_DELIGHT_POLARITY = 0.8
+
+
+@dataclass(slots=True)
+class Entry:
+    """Everything the lexicons say about one phrase."""
+
+    phrase: str
+    polarity: float | None = None
+    request: bool = False
+    emotions: tuple[str, ...] = ()
+    delight: float = 0.0
+    expectation: str | None = None  # "met", "below" or "comparative"
+    topics: tuple[str, ...] = ()
+    experiences: tuple[str, ...] = ()
+    multiplier: float | None = None  # intensifier (> 1) or hedge (< 1)
+    negator: bool = False
+
+
+class Match(NamedTuple):
+    """One lexicon phrase found in a text: token span, character span, entry.
+
+    A NamedTuple rather than a frozen dataclass: several are made per text and tuple
+    creation is several times cheaper.
+    """
+
+    first: int  # token index (for emoji: the token at that character)
+    last: int  # token index after the match
+    begin: int  # cleaned-text characters
+    end: int
+    entry: Entry
+
+
+@dataclass(slots=True)
+class _Language:
+    entries: dict[tuple[str, ...], Entry] = field(default_factory=dict)
+    index: dict[str, list[tuple[tuple[str, ...], Entry]]] = field(default_factory=dict)
+    contrast: set[str] = field(default_factory=set)
+
+
+def load_yaml(name_or_path: str | Path) -> dict[str, Any]:
+    """A bundled data file by name (`"topics.yaml"`) or any YAML file by path."""
+    if isinstance(name_or_path, Path) or "/" in str(name_or_path):
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise InvalidInput(
+                f"Lexicon file {path} does not exist. Give the path of a YAML file.",
+                f"辞書ファイル {path} が見つかりません。YAMLファイルのパスを指定してください。",
+                path=str(path),
+            )
+        text = path.read_text(encoding="utf-8")
+    else:
+        text = (
+            resources.files("kizuna.analytics.text")
+            .joinpath("data", name_or_path)
+            .read_text(encoding="utf-8")
+        )
+    # libyaml's loader is ten times faster than the pure-Python one when it is built in.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(text, Loader=loader)  # a safe loader either way
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"Lexicon {name_or_path} is not a YAML mapping; see data/topics.yaml for the shape.",
+            f"辞書 {name_or_path} がYAMLのマッピングではありません。data/topics.yaml の形式に合わせてください。",
+        )
+    return data
+
+
+class Lexicon:
+    """All cues, compiled per language. Build once and share; matching is read-only."""
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        extra_topics: Mapping[str, Any] | str | Path | None = None,
+    ) -> None:
+        self._tokenizer = tokenizer
+        self._languages = {language: _Language() for language in LANGUAGES}
+        self.conflicts: list[str] = []
+        self.topic_names: dict[str, dict[str, str]] = {}
+        self.negators: dict[str, frozenset[str]] = {}
+        self.emoji: dict[str, Entry] = {}
+        self.emoji_polarity: dict[str, float] = {}
+        self._load_polarity()
+        self._load_shifters()
+        self._load_emotions()
+        self._load_delight()
+        self._load_experience()
+        self._load_topics(load_yaml("topics.yaml"))
+        if extra_topics is not None:
+            extra = extra_topics if isinstance(extra_topics, Mapping) else load_yaml(extra_topics)
+            self._load_topics(dict(extra))
+        for language in self._languages.values():
+            for keys, entry in language.entries.items():
+                language.index.setdefault(keys[0], []).append((keys, entry))
+            for candidates in language.index.values():
+                candidates.sort(key=lambda item: -len(item[0]))
+        ordered = sorted(self.emoji, key=len, reverse=True)
+        self.emoji_pattern = re.compile("|".join(re.escape(item) for item in ordered))
+        # Checking the first characters as a set is much cheaper than the alternation.
+        self._emoji_first = frozenset(item[0] for item in ordered)
+
+    # -- compiling ---------------------------------------------------------------------
+
+    def keys_of(self, phrase: str, language: str) -> tuple[str, ...]:
+        """The token keys a phrase compiles to (the same path texts take)."""
+        cleaned = clean_text(str(phrase)).text
+        tokens = self._tokenizer.tokenize(cleaned, language)
+        return tuple(
+            key
+            for key, kind in zip(tokens.keys, tokens.kinds, strict=True)
+            if kind != PUNCT or key in ("!", "?")
+        )
+
+    def _entry(self, phrase: str, language: str) -> list[Entry]:
+        """The entries for a phrase, created on first use; also under its raw form."""
+        keys = self.keys_of(phrase, language)
+        if not keys:
+            return []
+        store = self._languages[language].entries
+        found = [store.setdefault(keys, Entry(str(phrase)))]
+        raw = (str(phrase).lower(),)
+        if len(keys) == 1 and raw != keys:
+            found.append(store.setdefault(raw, Entry(str(phrase))))
+        return found
+
+    def _load_polarity(self) -> None:
+        for language in LANGUAGES:
+            data = load_yaml(f"polarity_{language}.yaml")
+            for bucket, score in data["scores"].items():
+                for phrase in data.get(bucket) or []:
+                    for entry in self._entry(phrase, language):
+                        if entry.polarity is not None and entry.polarity != score:
+                            self.conflicts.append(f"{language}:{phrase}")
+                        entry.polarity = float(score)
+
+    def _load_shifters(self) -> None:
+        data = load_yaml("shifters.yaml")
+        for language in LANGUAGES:
+            self.negators[language] = frozenset(
+                key
+                for phrase in data["negators"][language]
+                for key in self._single_keys(phrase, language)
+            )
+            self._languages[language].contrast = {
+                key
+                for phrase in data["contrast"][language]
+                for key in self._single_keys(phrase, language)
+            }
+            for section in ("intensifiers", "hedges"):
+                for factor, phrases in data[section][language].items():
+                    for phrase in phrases:
+                        for entry in self._entry(phrase, language):
+                            entry.multiplier = float(factor)
+            for score, phrases in data["requests"][language].items():
+                for phrase in phrases:
+                    for entry in self._entry(phrase, language):
+                        entry.polarity, entry.request = float(score), True
+
+    def _single_keys(self, phrase: str, language: str) -> set[str]:
+        # Particles such as のに or ものの are one token in context but may split when
+        # tokenised alone, so the raw form is kept as a key too.
+        keys = self.keys_of(phrase, language)
+        return {*keys[:1], str(phrase).lower()} if len(keys) == 1 else {str(phrase).lower()}
+
+    def _load_emotions(self) -> None:
+        data = load_yaml("emotions.yaml")
+        self.emoji_polarity = {key: float(value) for key, value in data["polarity"].items()}
+        for emotion, cues in data["emotions"].items():
+            for language in LANGUAGES:
+                for phrase in cues.get(language) or []:
+                    for entry in self._entry(phrase, language):
+                        if emotion not in entry.emotions:
+                            entry.emotions = (*entry.emotions, emotion)
+            for symbol in (cues.get("emoji") or []) + (cues.get("kaomoji") or []):
+                key = clean_text(str(symbol)).text.strip()
+                entry = self.emoji.setdefault(key, Entry(key))
+                if emotion not in entry.emotions:
+                    entry.emotions = (*entry.emotions, emotion)
+        for entry in self.emoji.values():
+            scores = [self.emoji_polarity[emotion] for emotion in entry.emotions]
+            entry.polarity = sum(scores) / len(scores) or None
+
+    def _load_delight(self) -> None:
+        data = load_yaml("delight.yaml")
+        for language in LANGUAGES:
+            for strength, phrases in data["delight"][language].items():
+                for phrase in phrases:
+                    for entry in self._entry(phrase, language):
+                        entry.delight = max(entry.delight, float(strength))
+                        # Exceeded expectations is praise even where no polarity word
+                        # is present ("blew me away"); mere surprise is not.
+                        if entry.polarity is None and entry.delight >= 1.0:
+                            entry.polarity = _DELIGHT_POLARITY
+            for gap, cues in data["expectation"].items():
+                for phrase in cues[language]:
+                    for entry in self._entry(phrase, language):
+                        entry.expectation = gap
+
+    def _load_experience(self) -> None:
+        data = load_yaml("experience.yaml")
+        for value, cues in data["experience_values"].items():
+            for language in LANGUAGES:
+                for phrase in cues.get(language) or []:
+                    for entry in self._entry(phrase, language):
+                        if value not in entry.experiences:
+                            entry.experiences = (*entry.experiences, value)
+
+    def _load_topics(self, data: dict[str, Any]) -> None:
+        topics = data.get("topics", data)
+        if not isinstance(topics, dict):
+            raise InvalidInput(
+                "Topics must be a mapping of topic id to {name_ja, name_en, ja: [...], en: [...]}.",
+                "トピックは「トピックID: {name_ja, name_en, ja: [...], en: [...]}」の形で指定してください。",
+            )
+        for topic, spec in topics.items():
+            topic = str(topic)
+            names = self.topic_names.setdefault(topic, {"ja": topic, "en": topic})
+            names["ja"] = str(spec.get("name_ja", names["ja"]))
+            names["en"] = str(spec.get("name_en", names["en"]))
+            for language in LANGUAGES:
+                for phrase in spec.get(language) or []:
+                    for entry in self._entry(phrase, language):
+                        if topic not in entry.topics:
+                            entry.topics = (*entry.topics, topic)
+
+    # -- matching ----------------------------------------------------------------------
+
+    def contrast(self, language: str) -> set[str]:
+        return self._languages[language].contrast
+
+    def match(self, tokens: Tokens, language: str) -> list[Match]:
+        """Lexicon phrases in a token list, longest match first, left to right."""
+        index = self._languages[language].index
+        keys = tokens.keys
+        count = len(keys)
+        hits = [i for i, key in enumerate(keys) if key in index]
+        if language == "en":
+            # A trailing plural "s" is tried for single words ("delays" -> "delay").
+            plurals = [
+                i
+                for i, key in enumerate(keys)
+                if key not in index and len(key) > 3 and key[-1] == "s" and key[:-1] in index
+            ]
+            if plurals:
+                hits = sorted(hits + plurals)
+        matches: list[Match] = []
+        after = 0  # first token not yet consumed by a match
+        for i in hits:
+            if i < after:
+                continue
+            key = keys[i]
+            candidates = index.get(key)
+            if candidates is None:
+                candidates = [c for c in index[key[:-1]] if len(c[0]) == 1]
+            for phrase, entry in candidates:
+                size = len(phrase)
+                if size == 1 or (
+                    i + size <= count and all(keys[i + k] == phrase[k] for k in range(1, size))
+                ):
+                    matches.append(
+                        Match(i, i + size, tokens.begin(i), tokens.end(i + size - 1), entry)
+                    )
+                    after = i + size
+                    break
+        return matches
+
+    def match_emoji(self, text: str) -> list[tuple[int, int, Entry]]:
+        """Emoji and kaomoji found in the cleaned text, as character spans."""
+        if self._emoji_first.isdisjoint(text):
+            return []
+        return [
+            (found.start(), found.end(), self.emoji[found.group(0)])
+            for found in self.emoji_pattern.finditer(text)
+        ]
