@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import pandas as pd
 import pytest
+from scipy import stats
 
 from kizuna.analytics.metrics import compute_metric_frame, shift_period, start_of_period
 
@@ -104,7 +105,7 @@ def test_ces_mean_has_t_interval_and_share_easy() -> None:
 
 
 def test_customer_metrics_leave_out_employees_and_enps_uses_only_them() -> None:
-    rows = [{"nps": 10}, {"nps": 0}, {"nps": 0, "source": "employee"}]
+    rows: list[dict[str, Any]] = [{"nps": 10}, {"nps": 0}, {"nps": 0, "source": "employee"}]
     rows += [{"nps": 9, "source": "employee"}, {"nps": 9, "source": "employee"}]
     table = feedback_table(rows)
     customers = compute_metric_frame(table, "nps")
@@ -156,13 +157,15 @@ def test_csat_and_ces_changes_use_their_own_tests() -> None:
     rows += [{"csat": 2, "ces": 2, "received_on": july}] * 20
     rows += [{"csat": 5, "ces": 6, "received_on": july}] * 20
     table = feedback_table(rows)
-    csat = compute_metric_frame(table, "csat", period="month").set_index("period")
-    ces = compute_metric_frame(table, "ces", period="month").set_index("period")
+    csat = compute_metric_frame(table, "csat", period="month")
+    ces = compute_metric_frame(table, "ces", period="month")
     july_start = dt.date(2024, 7, 1)
-    assert csat.loc[july_start, "change"] == pytest.approx(-50.0)
-    assert csat.loc[july_start, "change_significant"] is True
-    assert ces.loc[july_start, "change"] == pytest.approx(4.0 - 7.0)
-    assert ces.loc[july_start, "change_significant"] is True
+    csat_july = csat[csat["period"] == july_start].iloc[0]
+    ces_july = ces[ces["period"] == july_start].iloc[0]
+    assert csat_july["change"] == pytest.approx(-50.0)
+    assert csat_july["change_significant"] is True
+    assert ces_july["change"] == pytest.approx(4.0 - 7.0)
+    assert ces_july["change_significant"] is True
 
 
 def test_start_date_keeps_change_of_the_first_period() -> None:
@@ -177,7 +180,60 @@ def test_start_date_keeps_change_of_the_first_period() -> None:
 
 
 def test_missing_dimension_values_form_their_own_group_last() -> None:
-    rows = [{"nps": 10, "touchpoint": "checkout"}, {"nps": 0, "touchpoint": None}]
+    rows: list[dict[str, Any]] = [
+        {"nps": 10, "touchpoint": "checkout"},
+        {"nps": 0, "touchpoint": None},
+    ]
     frame = compute_metric_frame(feedback_table(rows), "nps", by=["touchpoint"])
     assert list(frame["touchpoint"]) == ["checkout", None]
     assert list(frame["value"]) == [100.0, -100.0]
+
+
+def test_weekly_and_monthly_ces_add_up_days_exactly() -> None:
+    # Counted per day, then days added up per period: every statistic must equal the one
+    # computed over the period's answers directly, missing labels included.
+    monday = dt.date(2024, 2, 26)  # its week runs into March
+    rows: list[dict[str, Any]] = []
+    for offset in range(10):
+        for k in range(offset + 3):
+            score = 1 + (offset * 5 + k * 3) % 7
+            touchpoint = (None, "checkout", "support")[(offset + k) % 3]
+            day = monday + dt.timedelta(days=offset)
+            rows.append({"ces": score, "received_on": day, "touchpoint": touchpoint})
+    table = feedback_table(rows)
+    for period in ("week", "month"):
+        frame = compute_metric_frame(table, "ces", by=["touchpoint"], period=period)
+        assert len(frame) == 6  # 2 periods x 3 labels
+        for row in frame.to_dict("records"):
+            scores = [
+                r["ces"]
+                for r in rows
+                if start_of_period(r["received_on"], period) == row["period"]
+                and r["touchpoint"] == row["touchpoint"]
+            ]
+            mean, sd = statistics.mean(scores), statistics.stdev(scores)
+            half = float(stats.t.ppf(0.975, len(scores) - 1)) * sd / math.sqrt(len(scores))
+            assert row["n"] == len(scores)
+            assert row["mean"] == pytest.approx(mean, rel=1e-12)
+            assert row["sd"] == pytest.approx(sd, rel=1e-12)
+            assert row["ci_high"] == pytest.approx(mean + half, rel=1e-9)
+            easy = sum(s >= 5 for s in scores)
+            assert row["share_easy"] == pytest.approx(100 * easy / len(scores))
+
+
+def test_weekly_nps_adds_up_days_exactly() -> None:
+    rows: list[dict[str, Any]] = [
+        {"nps": (day * 7 + k) % 11, "received_on": dt.date(2024, 1, 1) + dt.timedelta(days=day)}
+        for day in range(14)
+        for k in range(day + 1)
+    ]
+    frame = compute_metric_frame(feedback_table(rows), "nps", period="week")
+    assert list(frame["period"]) == [dt.date(2024, 1, 1), dt.date(2024, 1, 8)]
+    for row in frame.to_dict("records"):
+        week = row["period"]
+        scores = [r["nps"] for r in rows if start_of_period(r["received_on"], "week") == week]
+        promoters = sum(s >= 9 for s in scores)
+        detractors = sum(s <= 6 for s in scores)
+        counts = (row["n"], row["promoters"], row["detractors"])
+        assert counts == (len(scores), promoters, detractors)
+        assert row["value"] == pytest.approx(100 * (promoters - detractors) / len(scores))

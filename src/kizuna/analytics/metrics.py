@@ -1,9 +1,11 @@
 """NPS, CSAT, CES and eNPS with intervals and period-over-period change.
 
-Counting happens where the data lives: `count_metric` builds one ibis group-by that runs
-unchanged on SQLite, PostgreSQL, DuckDB (Parquet) or Spark. The small aggregated frame is
-then finished here with NumPy/SciPy (`finish_metric`): values, 95% intervals, the change
-against the previous period of the same group and whether that change is significant.
+Counting happens where the data lives: `count_metric` builds one ibis expression that runs
+unchanged on SQLite, PostgreSQL, DuckDB (Parquet) or Spark; weeks and months are counted per
+day first and the days then added up, so only the day-level rows are truncated. The small
+aggregated frame is then finished here with NumPy/SciPy (`finish_metric`, formulas in
+`kizuna.analytics.intervals`): values, 95% intervals, the change against the previous period
+of the same group and whether that change is significant.
 
 Scales of the output `value`:
 - nps / enps: -100..100 (percent promoters minus percent detractors); change in points.
@@ -23,6 +25,7 @@ Callers scope the tables to one workspace before handing them over.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -30,8 +33,17 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from numpy.typing import NDArray
+
+from kizuna.analytics.intervals import (
+    confidence_of,
+    nps_adjusted,
+    nps_interval,
+    t_interval,
+    welch_significant,
+    wilson_interval,
+    z_critical,
+)
 
 __all__ = [
     "CUSTOMER_DIMENSIONS",
@@ -67,82 +79,6 @@ COUNT_COLUMNS: dict[Metric, tuple[str, ...]] = {
     "ces": ("total", "total_sq", "easy"),
 }
 TRUNCATE_UNIT = {"week": "W", "month": "M"}
-
-
-# --- interval formulas (vectorised over the groups) -------------------------------------
-
-
-def z_critical(confidence: float = 0.95) -> float:
-    """Two-sided critical value of the standard normal (1.959964 at 95%)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
-
-
-def nps_adjusted(
-    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Adjusted NPS (as a -1..1 difference) and its variance.
-
-    Adjusted Wald: add 3 to n and 3/4 to promoters and to detractors (Rocks 2016,
-    "Interval estimation for the net promoter score", The American Statistician 70(4)).
-    """
-    n_adj = np.asarray(n, dtype=float) + 3.0
-    p = (np.asarray(promoters, dtype=float) + 0.75) / n_adj
-    d = (np.asarray(detractors, dtype=float) + 0.75) / n_adj
-    estimate = p - d
-    return estimate, (p + d - estimate**2) / n_adj
-
-
-def nps_interval(
-    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike, z: float = 1.959963984540054
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Adjusted-Wald interval of NPS on the -1..1 scale, clipped to that range."""
-    estimate, variance = nps_adjusted(promoters, detractors, n)
-    half = z * np.sqrt(variance)
-    return np.clip(estimate - half, -1.0, 1.0), np.clip(estimate + half, -1.0, 1.0)
-
-
-def wilson_interval(
-    successes: ArrayLike, n: ArrayLike, z: float = 1.959963984540054
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Wilson score interval of a proportion (Wilson 1927, JASA 22(158))."""
-    k, total = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
-    p = k / total
-    denominator = 1 + z**2 / total
-    centre = (p + z**2 / (2 * total)) / denominator
-    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / denominator
-    return centre - half, centre + half
-
-
-def t_interval(
-    mean: ArrayLike, sd: ArrayLike, n: ArrayLike, confidence: float = 0.95
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Student t interval of a mean: mean -/+ t(1-a/2, n-1) * sd / sqrt(n); NaN when n < 2."""
-    m, s, total = (np.asarray(v, dtype=float) for v in (mean, sd, n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = np.where(total > 1, total - 1, np.nan)
-        half = stats.t.ppf(0.5 + confidence / 2, df) * s / np.sqrt(total)
-    return m - half, m + half
-
-
-def welch_significant(
-    mean1: NDArray[np.float64],
-    sd1: NDArray[np.float64],
-    n1: NDArray[np.float64],
-    mean0: NDArray[np.float64],
-    sd0: NDArray[np.float64],
-    n0: NDArray[np.float64],
-    alpha: float = 0.05,
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-    """Welch's t-test of two means (Welch 1947, Biometrika 34): (significant, testable)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v1, v0 = sd1**2 / n1, sd0**2 / n0
-        se = np.sqrt(v1 + v0)
-        statistic = (mean1 - mean0) / se
-        # Welch-Satterthwaite degrees of freedom.
-        df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
-        p_value = 2 * stats.t.sf(np.abs(statistic), df)
-    testable = (n1 > 1) & (n0 > 1) & np.isfinite(p_value)
-    return np.where(testable, p_value < alpha, False), testable
 
 
 # --- aggregation ------------------------------------------------------------------------
@@ -207,6 +143,7 @@ def count_metric(
 
     `feedback` needs received_on, source, the score column and the feedback dimensions in
     `by`; `customers` (id plus attributes) is joined on customer_id for customer dimensions.
+    Weeks and months are counted in two stages of one expression (see `_count_by_day`).
     """
     _check_arguments(metric, by, period)
     table = feedback
@@ -223,14 +160,21 @@ def count_metric(
             raise ValueError("customer dimensions need the customers table")
         people = customers.select(customer_pk=customers.id, **{n: customers[n] for n in wanted})
         table = table.left_join(people, table.customer_id == people.customer_pk)
-    score = table[score_name]
+    aggregates = _count_aggregates(table[score_name], metric)
     keys: dict[str, ir.Value] = {name: table[name] for name in by}
+    if period is None and not keys:
+        return table.aggregate(**aggregates)
+    if period is None:
+        return table.group_by(**keys).aggregate(**aggregates)
     if period == "day":
-        keys = {"period": table.received_on, **keys}
-    elif period is not None:
-        keys = {"period": table.received_on.truncate(TRUNCATE_UNIT[period]), **keys}
+        return table.group_by(period=table.received_on, **keys).aggregate(**aggregates)
+    return _count_by_day(table, keys, aggregates, period)
+
+
+def _count_aggregates(score: ir.NumericColumn, metric: Metric) -> dict[str, ir.Scalar]:
+    """`n` and the metric's COUNT_COLUMNS as ibis aggregates of one score column."""
     one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
-    aggregates: dict[str, ir.Value] = {"n": score.count()}
+    aggregates: dict[str, ir.Scalar] = {"n": score.count()}
     if metric in ("nps", "enps"):
         aggregates["promoters"] = (score >= 9).ifelse(one, zero).sum()
         aggregates["detractors"] = (score <= 6).ifelse(one, zero).sum()
@@ -242,9 +186,31 @@ def count_metric(
         aggregates["total"] = wide.sum()
         aggregates["total_sq"] = (wide * wide).sum()
         aggregates["easy"] = (score >= 5).ifelse(one, zero).sum()
-    if not keys:
-        return table.aggregate(**aggregates)
-    return table.group_by(**keys).aggregate(**aggregates)
+    return aggregates
+
+
+def _count_by_day(
+    table: ir.Table,
+    keys: dict[str, ir.Value],
+    aggregates: dict[str, ir.Scalar],
+    period: Period,
+) -> ir.Table:
+    """Count per day first, then add the days up into weeks or months.
+
+    A day has many answers, so only the few day-level rows get truncated. On SQLite and
+    PostgreSQL truncating each answer's date is a large share of the work (1 M answers by
+    week x channel: about 1.5x faster this way); DuckDB is about even (bench/results/metrics.md).
+    Every column is a count or an integer sum, so adding days up is exact: the mean and sd
+    of CES come from the exact n, sum and sum of squares of the period.
+    """
+    daily = table.group_by(received_on=table.received_on, **keys).aggregate(**aggregates)
+    period_keys: dict[str, ir.Value] = {
+        "period": daily.received_on.truncate(TRUNCATE_UNIT[period]),
+        **{name: daily[name] for name in keys},
+    }
+    # ibis types these sums int64 and converts PostgreSQL's NUMERIC sums back to it.
+    totals = {name: daily[name].sum() for name in aggregates}
+    return daily.group_by(**period_keys).aggregate(**totals)
 
 
 def _normalise_counts(raw: pd.DataFrame, metric: Metric, by: Sequence[str]) -> pd.DataFrame:
@@ -282,10 +248,8 @@ def _values(frame: pd.DataFrame, metric: Metric, by: Sequence[str], z: float) ->
     else:
         total = frame["total"].to_numpy(dtype=float)
         mean = total / n
-        # Sample variance from the sums: (sum x^2 - n * mean^2) / (n - 1).
-        spread = np.maximum(frame["total_sq"].to_numpy(dtype=float) - n * mean**2, 0.0)
-        sd = np.sqrt(np.divide(spread, n - 1, out=np.full_like(n, np.nan), where=n > 1))
-        low, high = t_interval(mean, sd, n, confidence=_confidence(z))
+        sd = _sample_sd(frame["n"], frame["total"], frame["total_sq"])
+        low, high = t_interval(mean, sd, n, confidence=confidence_of(z))
         easy = frame["easy"].to_numpy(dtype=float)
         easy_low, easy_high = wilson_interval(easy, n, z)
         out["value"], out["ci_low"], out["ci_high"] = mean, low, high
@@ -295,8 +259,17 @@ def _values(frame: pd.DataFrame, metric: Metric, by: Sequence[str], z: float) ->
     return out.reset_index(drop=True)
 
 
-def _confidence(z: float) -> float:
-    return float(2 * stats.norm.cdf(z) - 1)
+def _sample_sd(n: pd.Series, total: pd.Series, total_sq: pd.Series) -> NDArray[np.float64]:
+    """Sample sd from exact integer sums: sqrt((n * sum x^2 - (sum x)^2) / (n (n - 1))).
+
+    The numerator is formed in Python integers, so it is exact however many answers were
+    summed (a float `sum x^2 - n * mean^2` loses digits to cancellation); NaN when n < 2.
+    """
+    sds = [
+        math.sqrt((k * sq - t * t) / (k * (k - 1))) if k > 1 else math.nan
+        for k, t, sq in zip(n.tolist(), total.tolist(), total_sq.tolist(), strict=True)
+    ]
+    return np.asarray(sds, dtype=float)
 
 
 def _change_significant(
