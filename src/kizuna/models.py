@@ -5,6 +5,7 @@ from kizuna.customers.models import Customer, Identity, Interaction
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.ingest.models import ImportRejection, ImportRun
 from kizuna.jobs.models import Job
+from kizuna.text.models import TextModel
 
 __all__ = [
     "ApiKey",
@@ -18,6 +19,7 @@ __all__ = [
     "Interaction",
     "Job",
     "Membership",
+    "TextModel",
     "User",
     "Workspace",
 ]

@@ -1,4 +1,4 @@
-"""Tables of the customers room: customer, identity, interaction."""
+"""Tables of the customers room: customer, identity, interaction, merges and lifecycle snapshots."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, JSONType, WorkspaceScoped, utcnow
 
-__all__ = ["Customer", "Identity", "Interaction"]
+__all__ = ["Customer", "CustomerMerge", "Identity", "Interaction", "LifecycleSnapshot"]
 
 
 class Customer(WorkspaceScoped, Base):
@@ -38,16 +38,27 @@ class Customer(WorkspaceScoped, Base):
     content_hash: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Identity resolution marks an absorbed record instead of rewriting other rooms' rows:
+    # always the group's surviving customer (never a chain), so `coalesce(merged_into_id, id)`
+    # is the person. NULL for a surviving or unmatched customer.
+    # No ON DELETE action: SQLite can only add this column in place (see migration 0002) and
+    # does not report an inline action back, so a survivor cannot be deleted while records
+    # point at it; unmerge them first (`kizuna customers unmerge`).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("customer.id"), default=None, index=True
+    )
+    # Set on surviving customers only (absorbed ones are NULL so counts never double).
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(16), default=None)
+    lifecycle_at: Mapped[dt.date | None] = mapped_column(Date, default=None)
 
 
 class Identity(WorkspaceScoped, Base):
     """An identifier seen for a customer: email, phone (E.164), line_id, external:<system>."""
 
     __tablename__ = "identity"
-    __table_args__ = (
-        UniqueConstraint("workspace_id", "kind", "value_normalized", "customer_id"),
-        Index("ix_identity_lookup", "workspace_id", "kind", "value_normalized"),
-    )
+    # The unique constraint's index also serves lookups by (workspace, kind, value); 0002
+    # dropped the separate ix_identity_lookup, which only slowed bulk writes.
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "value_normalized", "customer_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -86,3 +97,43 @@ class Interaction(WorkspaceScoped, Base):
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     content_hash: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CustomerMerge(WorkspaceScoped, Base):
+    """One customer absorbed into another by identity resolution, and why; reversible.
+
+    `survivor_id` is the group's survivor at merge time. Active merges (no `undone_at`) form
+    a forest whose roots are the surviving customers, which makes unmerge exact.
+    """
+
+    __tablename__ = "customer_merge"
+    __table_args__ = (Index("ix_customer_merge_absorbed", "workspace_id", "absorbed_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    absorbed_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    survivor_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    # The customer whose identifier matched (may differ from the survivor in a chain).
+    matched_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    value_normalized: Mapped[str] = mapped_column(String(320))
+    merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class LifecycleSnapshot(WorkspaceScoped, Base):
+    """A surviving customer's lifecycle stage in one month (first day), for month-over-month flows."""
+
+    __tablename__ = "lifecycle_snapshot"
+    __table_args__ = (UniqueConstraint("workspace_id", "month", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(16))
+    as_of: Mapped[dt.date] = mapped_column(Date)

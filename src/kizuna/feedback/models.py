@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Date, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
+from kizuna.db.base import Base, BigId, JSONType, WorkspaceScoped, utcnow
 
 __all__ = ["SOURCES", "Feedback", "FeedbackAnalysis"]
 
@@ -78,8 +78,8 @@ class FeedbackAnalysis(WorkspaceScoped, Base):
     delight: Mapped[float | None] = mapped_column(Float, default=None)
     expectation: Mapped[str | None] = mapped_column(String(16), default=None)
     emotions: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    topics: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    experience_values: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    cues: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    topics: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    experience_values: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    cues: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     truncated: Mapped[bool] = mapped_column(default=False)
     analyzed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

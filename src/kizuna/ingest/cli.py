@@ -1,7 +1,144 @@
-"""`kizuna import` (stub: the ingest room replaces this)."""
+"""`kizuna import customers|interactions|feedback FILE --workspace SLUG`.
+
+A thin shell over `kizuna.ingest.service.import_file`: a Rich progress bar while the file
+streams, one summary line at the end, and the rejected rows written out on request.
+"""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="Import customers, interactions or feedback from a file.")
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from kizuna.app import Kizuna
+from kizuna.errors import KizunaError
+from kizuna.ingest.readers import open_table
+from kizuna.ingest.service import import_file, write_rejections_csv
+from kizuna.ingest.vocabulary import Target
+from kizuna.settings import Settings
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Import customers, interactions or feedback from a file. / ファイルから取り込みます。",
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[
+    Path, typer.Argument(help="CSV, TSV, JSONL, Parquet or .xlsx file.", show_default=False)
+]
+WorkspaceOpt = Annotated[str, typer.Option("--workspace", help="Workspace slug.")]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="YAML file: field -> column header (overrides guesses)."),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="utf-8, utf-8-sig or cp932 (Shift_JIS); detected if absent."),
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Write rejected rows to this CSV file.")
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option("--source", help="Where the rows come from (feedback: survey, review, ...)."),
+]
+
+
+def _measure(path: Path, encoding: str | None) -> tuple[int, str]:
+    try:
+        with open_table(path, encoding) as table:
+            return table.total, table.unit
+    except KizunaError:
+        return 0, "rows"  # import_file raises the same error with its message
+
+
+def _import(
+    target: Target,
+    file: Path,
+    workspace: str,
+    mapping: Path | None,
+    encoding: str | None,
+    report: Path | None,
+    source: str | None,
+) -> None:
+    settings = Settings()
+    language = settings.language
+    err = Console(stderr=True)
+    kz = Kizuna(settings)
+    try:
+        total, unit = _measure(file, encoding)
+        columns = [TextColumn(f"{target} ← {file.name}"), BarColumn()]
+        columns.append(DownloadColumn() if unit == "bytes" else MofNCompleteColumn())
+        columns.append(TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("import", total=total or None)
+            summary = import_file(
+                kz,
+                workspace,
+                target,
+                file,
+                mapping_path=mapping,
+                encoding=encoding,
+                source=source,
+                language=language,
+                progress=lambda n: bar.advance(task, n),
+            )
+        typer.echo(summary.line())
+        if report is not None:
+            count = write_rejections_csv(kz, summary.run_id, report)
+            err.print(f"{count} rejected rows written to {report}")
+    except KizunaError as exc:
+        err.print(f"[red]error:[/] {exc.message(language)}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    finally:
+        kz.close()
+
+
+@app.command("customers")
+def import_customers(
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    mapping: MappingOpt = None,
+    encoding: EncodingOpt = None,
+    report: ReportOpt = None,
+    source: SourceOpt = None,
+) -> None:
+    """Import customers (顧客) keyed by their external id."""
+    _import("customers", file, workspace, mapping, encoding, report, source)
+
+
+@app.command("interactions")
+def import_interactions(
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    mapping: MappingOpt = None,
+    encoding: EncodingOpt = None,
+    report: ReportOpt = None,
+    source: SourceOpt = None,
+) -> None:
+    """Import interactions (接点履歴): visits, purchases, tickets, ..."""
+    _import("interactions", file, workspace, mapping, encoding, report, source)
+
+
+@app.command("feedback")
+def import_feedback(
+    file: FileArg,
+    workspace: WorkspaceOpt,
+    mapping: MappingOpt = None,
+    encoding: EncodingOpt = None,
+    report: ReportOpt = None,
+    source: SourceOpt = None,
+) -> None:
+    """Import feedback (顧客の声): comments and NPS / CSAT / CES / rating scores."""
+    _import("feedback", file, workspace, mapping, encoding, report, source)

@@ -147,3 +147,57 @@ def topics_command(
             f"{row.terms_ja}/{row.terms_en}",
         )
     Console().print(table)
+
+
+@app.command("reanalyze")
+def reanalyze_command(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+) -> None:
+    """Analyse every feedback of a workspace again. / 全フィードバックを再分析します。"""
+    from rich.progress import Progress
+
+    from kizuna.cli import build_app
+    from kizuna.text.service import active_engine, reanalyze_workspace
+
+    kz = build_app()
+    with kz.session() as session:
+        ws = kz.workspace(session, workspace)
+        _, version = active_engine(session, ws.id)
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"analysing ({version})", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        count = reanalyze_workspace(kz, ws, progress=advance)
+    Console().print(f"analysed {count} feedback with {version}")
+
+
+@app.command("train")
+def train_command(
+    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
+    folds: Annotated[int, typer.Option(min=2, max=10, help="Cross-validation folds.")] = 5,
+) -> None:
+    """Train a polarity model on the workspace's scored feedback. / 自社データで学習します。"""
+    from kizuna.cli import build_app
+    from kizuna.text.service import train_workspace_model
+
+    kz = build_app()
+    with kz.session() as session:
+        ws = kz.workspace(session, workspace)
+    report = train_workspace_model(kz, ws, folds=folds)
+    console = Console()
+    console.print(f"labelled texts: {report.n_texts} {report.labels}")
+    console.print(f"built-in engine macro-F1: {report.baseline_macro_f1:.3f}")
+    console.print(
+        f"trained model {report.version} macro-F1 ({folds}-fold CV): "
+        f"{report.macro_f1:.3f} ± {report.macro_f1_std:.3f}"
+    )
+    if report.adopted:
+        console.print(
+            f"[green]adopted[/]: {workspace} now uses {report.version}; run `kizuna text reanalyze --workspace {workspace}`"
+        )
+    else:
+        console.print(
+            "[yellow]not adopted[/]: the built-in engine stays (it scored at least as well)"
+        )

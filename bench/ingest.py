@@ -1,0 +1,155 @@
+"""Benchmark: `import_file` of a large feedback CSV into a fresh SQLite file.
+
+Data: a generated CSV (columns id, customer, date, channel, nps, csat, comment; Japanese
+headers and comments, dates as 2025/4/1 10:30) written once to bench/work/. The import
+runs the real path (`import_file`: read, validate, hash, write in batches) in a fresh
+process-local database; then it runs again on the same file (every row "unchanged"), the
+cost of an idempotent re-import. Peak memory is the process's RSS high-water mark.
+Targets: at least 50,000 rows/s and peak memory under 500 MB.
+
+    .venv/bin/python -m bench.ingest            # 1,000,000 rows
+    .venv/bin/python -m bench.ingest --quick    # 100,000 rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import random
+import resource
+import shutil
+import time
+from pathlib import Path
+
+from kizuna import Kizuna, Settings
+from kizuna.accounts.service import init_workspace
+from kizuna.ingest.service import ImportSummary, import_file
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / "work"
+RESULTS = ROOT / "results" / "ingest.md"
+CHANNELS = ("店舗", "アプリ", "web", "コールセンター", "メール", "LINE")
+PHRASES = (
+    "スタッフの対応がとても丁寧で感動しました。",
+    "待ち時間が長くて残念でした。",
+    "アプリが使いやすくなって助かります。",
+    "商品の品揃えがもう少し欲しいです。",
+    "電話がつながりにくいのを改善してほしい。",
+    "また利用したいと思います。",
+    "説明がわかりやすかったです。",
+    "価格が高いと感じました。",
+)
+
+
+def write_feedback_csv(rows: int, seed: int = 7) -> Path:
+    """Generate the file once; later runs reuse it."""
+    path = WORK / f"ingest_feedback_{rows}.csv"
+    if path.exists():
+        return path
+    WORK.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    start = dt.datetime(2024, 4, 1)
+    partial = path.with_suffix(".part")
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["回答ID", "顧客ID", "回答日時", "チャネル", "NPS", "満足度", "コメント"])
+        for i in range(1, rows + 1):
+            when = start + dt.timedelta(minutes=rng.randrange(365 * 24 * 60))
+            comment = "".join(rng.sample(PHRASES, rng.randint(1, 3)))
+            writer.writerow(
+                [
+                    f"R{i:08d}",
+                    f"C{rng.randrange(rows // 5 + 1):07d}",
+                    f"{when.year}/{when.month}/{when.day} {when.hour}:{when.minute:02d}",
+                    rng.choice(CHANNELS),
+                    rng.choice((rng.randrange(11), "")),
+                    rng.randint(1, 5),
+                    comment,
+                ]
+            )
+    partial.rename(path)
+    return path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+Timing = tuple[ImportSummary, float, float]  # summary, wall seconds, CPU seconds
+
+
+def timed_import(kz: Kizuna, path: Path) -> Timing:
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = import_file(kz, "bench", "feedback", path)
+    return summary, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_import(path: Path, db: Path) -> tuple[Timing, Timing]:
+    kz = Kizuna(Settings(env="test", database_url=f"sqlite:///{db}"))
+    kz.upgrade_db()
+    with kz.session() as session:
+        init_workspace(session, "bench", "bench@example.com", password="bench password 1")
+    first = timed_import(kz, path)
+    again = timed_import(kz, path)
+    kz.close()
+    return first, again
+
+
+def _row(name: str, timing: Timing, peak: float) -> str:
+    summary, wall, cpu = timing
+    return (
+        f"| {name} | {summary.read:,} | {summary.inserted:,} | {summary.unchanged:,} | "
+        f"{summary.rejected:,} | {wall:.1f} | {summary.read / wall:,.0f} | {cpu:.1f} | "
+        f"{summary.read / cpu:,.0f} | {peak:.0f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 rows")
+    parser.add_argument("--rows", type=int, default=None)
+    args = parser.parse_args()
+    rows = args.rows or (100_000 if args.quick else 1_000_000)
+    path = write_feedback_csv(rows)
+    db_dir = WORK / "ingest_db"
+    shutil.rmtree(db_dir, ignore_errors=True)
+    before = peak_rss_mb()
+    first, again = run_import(path, db_dir / "kizuna.db")
+    load = os.getloadavg()[0]
+    peak = peak_rss_mb()
+    size_mb = path.stat().st_size / 1e6
+    lines = [
+        "# Ingest benchmark: `kizuna import feedback` of a generated CSV into SQLite",
+        "",
+        f"Date: {dt.date.today().isoformat()}. Machine: 2 cores, CPython "
+        f"{platform.python_version()}, SQLite file (WAL, synchronous=NORMAL), batch size "
+        f"{Settings().import_batch_size}. File: {rows:,} rows, {size_mb:.0f} MB UTF-8 CSV "
+        "(Japanese headers, dates as 2025/4/1 10:30, channels in Japanese, 1-3 Japanese "
+        "sentences per comment). Targets: at least 50,000 rows/s; peak memory under 500 MB.",
+        "",
+        "| run | rows | inserted | unchanged | rejected | wall s | rows/s | CPU s | "
+        "rows per CPU-s | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        _row("first import", first, peak),
+        _row("re-import (idempotent)", again, peak),
+        "",
+        f"Load average during the run: {load:.1f} on {os.cpu_count()} cores. CPU s is this "
+        "process's CPU time (both threads: rows are converted on one while the previous "
+        "batch is written on the other); on a busy machine wall time is mostly waiting for "
+        "a core, and rows per CPU-second is the better guide to a quiet machine.",
+        "",
+        f"Peak RSS is the whole process's high-water mark ({before:.0f} MB before the "
+        "import, after generating the file): it includes Python, SQLAlchemy and the "
+        "libraries, and stays flat with file size because rows stream in batches.",
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

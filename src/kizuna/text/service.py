@@ -1,0 +1,286 @@
+"""The text engine wired into the platform: analyse stored feedback, train per workspace.
+
+Every analysis row names the engine version it came from: the built-in engine
+(`kizuna-text-x`) or the built-in engine with a workspace's trained polarity model
+(`kizuna-text-x+ws<id>-m<n>`). A trained model is used for its workspace only, and only
+when its cross-validated macro-F1 beat the built-in engine's on the same labelled texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from kizuna.accounts.models import Workspace
+from kizuna.analytics.text.analyzer import Analyzer
+from kizuna.analytics.text.classifier import (
+    PolarityClassifier,
+    cross_validate_macro_f1,
+    weak_labels,
+)
+from kizuna.analytics.text.engine import ENGINE_VERSION
+from kizuna.app import Kizuna
+from kizuna.errors import InvalidInput
+from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.jobs.models import Job
+from kizuna.jobs.queue import enqueue, job_handler
+from kizuna.text.models import TextModel
+
+__all__ = [
+    "ANALYZE_JOB",
+    "TrainingReport",
+    "active_engine",
+    "analyze_feedback",
+    "enqueue_analysis",
+    "enqueue_analysis_of_keys",
+    "reanalyze_workspace",
+    "train_workspace_model",
+]
+
+ANALYZE_JOB = "text.analyze"
+JOB_CHUNK = 2000
+MIN_TRAINING_TEXTS = 40
+_ANALYSIS_COLUMNS = (
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "delight",
+    "expectation",
+    "emotions",
+    "topics",
+    "experience_values",
+    "cues",
+    "truncated",
+)
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> Analyzer:
+    return Analyzer()
+
+
+@lru_cache(maxsize=16)
+def _trained(model_id: int, blob: bytes) -> Analyzer:
+    return Analyzer(classifier=PolarityClassifier.from_bytes(blob))
+
+
+def active_engine(session: Session, workspace_id: int) -> tuple[Analyzer, str]:
+    """The analyzer this workspace uses now, and the version name stored with its results."""
+    model = session.scalar(
+        select(TextModel).where(TextModel.workspace_id == workspace_id, TextModel.active.is_(True))
+    )
+    if model is None:
+        return _builtin(), ENGINE_VERSION
+    return _trained(model.id, model.blob), f"{ENGINE_VERSION}+{model.version}"
+
+
+def enqueue_analysis(session: Session, workspace_id: int, feedback_ids: Sequence[int]) -> list[Job]:
+    """Queue background analysis of these feedback rows, in the caller's transaction."""
+    ids = list(feedback_ids)
+    return [
+        enqueue(
+            session,
+            ANALYZE_JOB,
+            {"feedback_ids": ids[i : i + JOB_CHUNK]},
+            workspace_id=workspace_id,
+        )
+        for i in range(0, len(ids), JOB_CHUNK)
+    ]
+
+
+def analyze_feedback(kz: Kizuna, workspace_id: int, feedback_ids: Iterable[int]) -> int:
+    """Analyse the given feedback of one workspace and store the results; returns rows stored."""
+    ids = list(feedback_ids)
+    if not ids:
+        return 0
+    with kz.session() as session:
+        analyzer, version = active_engine(session, workspace_id)
+        rows = session.execute(
+            select(Feedback.id, Feedback.text).where(
+                Feedback.workspace_id == workspace_id, Feedback.id.in_(ids)
+            )
+        ).all()
+        if not rows:
+            return 0
+        frame = analyzer.analyze([text or "" for _, text in rows])
+        found = [fid for fid, _ in rows]
+        session.execute(
+            delete(FeedbackAnalysis).where(
+                FeedbackAnalysis.workspace_id == workspace_id,
+                FeedbackAnalysis.feedback_id.in_(found),
+                FeedbackAnalysis.engine_version == version,
+            )
+        )
+        records = cast(
+            list[dict[str, Any]], frame.loc[:, list(_ANALYSIS_COLUMNS)].to_dict("records")
+        )
+        session.execute(
+            insert(FeedbackAnalysis),
+            [
+                {
+                    **_clean(record),
+                    "workspace_id": workspace_id,
+                    "feedback_id": fid,
+                    "engine_version": version,
+                }
+                for fid, record in zip(found, records, strict=True)
+            ],
+        )
+        languages = {fid: r["language"] for fid, r in zip(found, records, strict=True)}
+        for language in set(languages.values()):
+            session.execute(
+                update(Feedback)
+                .where(
+                    Feedback.workspace_id == workspace_id,
+                    Feedback.id.in_([f for f, lang in languages.items() if lang == language]),
+                    Feedback.language.is_(None),
+                )
+                .values(language=language)
+            )
+    return len(found)
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    for key in ("sentiment_score", "delight"):
+        value = out[key]
+        out[key] = None if value is None or value != value else float(value)
+    out["truncated"] = bool(out["truncated"])
+    out["emotions"] = {k: float(v) for k, v in (out["emotions"] or {}).items()}
+    out["experience_values"] = list(out["experience_values"] or [])
+    return out
+
+
+def enqueue_analysis_of_keys(
+    session: Session, workspace_id: int, source: str, external_ids: Sequence[str]
+) -> list[Job]:
+    """Queue analysis of feedback named by (source, external id): what an import knows."""
+    keys = list(external_ids)
+    return [
+        enqueue(
+            session,
+            ANALYZE_JOB,
+            {"source": source, "external_ids": keys[i : i + JOB_CHUNK]},
+            workspace_id=workspace_id,
+        )
+        for i in range(0, len(keys), JOB_CHUNK)
+    ]
+
+
+@job_handler(ANALYZE_JOB)
+def run_analysis_job(kz: Kizuna, job: Job) -> None:
+    assert job.workspace_id is not None
+    ids = list(job.payload.get("feedback_ids", []))
+    if "external_ids" in job.payload:
+        with kz.session() as session:
+            ids += session.scalars(
+                select(Feedback.id).where(
+                    Feedback.workspace_id == job.workspace_id,
+                    Feedback.source == job.payload["source"],
+                    Feedback.external_id.in_(job.payload["external_ids"]),
+                )
+            )
+    analyze_feedback(kz, job.workspace_id, ids)
+
+
+def reanalyze_workspace(
+    kz: Kizuna,
+    workspace: Workspace,
+    batch: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Analyse every feedback of the workspace again with its current engine."""
+    with kz.session() as session:
+        ids = list(
+            session.scalars(
+                select(Feedback.id)
+                .where(Feedback.workspace_id == workspace.id)
+                .order_by(Feedback.id)
+            )
+        )
+    done = 0
+    for start in range(0, len(ids), batch):
+        done += analyze_feedback(kz, workspace.id, ids[start : start + batch])
+        if progress is not None:
+            progress(done, len(ids))
+    return done
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    """What `kizuna text train` found: both engines' macro-F1 on the same labelled texts."""
+
+    n_texts: int
+    labels: dict[str, int]
+    baseline_macro_f1: float
+    macro_f1: float
+    macro_f1_std: float
+    version: str
+    adopted: bool
+
+
+def train_workspace_model(
+    kz: Kizuna, workspace: Workspace, folds: int = 5, seed: int = 0
+) -> TrainingReport:
+    """Train a polarity model on the workspace's scored feedback (NPS/CSAT/rating as weak labels)."""
+    with kz.session() as session:
+        rows = session.execute(
+            select(Feedback.text, Feedback.nps, Feedback.csat, Feedback.rating).where(
+                Feedback.workspace_id == workspace.id,
+                Feedback.text.is_not(None),
+                Feedback.source != "employee",
+            )
+        ).all()
+    texts = [r.text for r in rows]
+    labels = weak_labels([r.nps for r in rows], [r.csat for r in rows], [r.rating for r in rows])
+    keep = [i for i, label in enumerate(labels) if label is not None and str(texts[i]).strip()]
+    texts = [texts[i] for i in keep]
+    y = [str(labels.iloc[i]) for i in keep]
+    counts = {label: y.count(label) for label in sorted(set(y))}
+    if len(counts) < 2 or min(counts.values()) < folds or len(y) < MIN_TRAINING_TEXTS:
+        raise InvalidInput(
+            f"Not enough scored comments to train: {counts or 'none'}. Import feedback with NPS, CSAT "
+            f"or ratings and comments (at least {MIN_TRAINING_TEXTS}, both positive and negative).",
+            f"学習に使えるスコア付きコメントが足りません: {counts or 'なし'}。NPS・CSAT・評価とコメントのある"
+            f"フィードバックを取り込んでください(肯定・否定の両方を含め {MIN_TRAINING_TEXTS} 件以上)。",
+            labels=counts,
+        )
+    cv = cross_validate_macro_f1(texts, y, n_splits=folds, random_state=seed)
+    baseline = _builtin_macro_f1(texts, y)
+    model = PolarityClassifier().fit(texts, y)
+    with kz.session() as session:
+        n = session.scalar(select(func.count()).where(TextModel.workspace_id == workspace.id)) or 0
+        version = f"ws{workspace.id}-m{n + 1}"
+        adopted = cv.mean > baseline
+        if adopted:
+            session.execute(
+                update(TextModel).where(TextModel.workspace_id == workspace.id).values(active=False)
+            )
+        session.add(
+            TextModel(
+                workspace_id=workspace.id,
+                version=version,
+                n_texts=len(y),
+                labels=counts,
+                macro_f1=cv.mean,
+                macro_f1_std=cv.std,
+                baseline_macro_f1=baseline,
+                active=adopted,
+                blob=model.to_bytes(),
+            )
+        )
+    return TrainingReport(len(y), counts, baseline, cv.mean, cv.std, version, adopted)
+
+
+def _builtin_macro_f1(texts: list[str], labels: list[str]) -> float:
+    """The built-in engine on binary labels: its score's sign decides (0 counts as positive)."""
+    scores = _builtin().analyze(texts)["sentiment_score"].fillna(0.0).to_numpy()
+    predicted = np.where(scores >= 0, "positive", "negative")
+    return float(f1_score(labels, predicted, average="macro"))

@@ -1,0 +1,129 @@
+"""The SQLite fast path stores exactly what SQLAlchemy Core would, and real data imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, text
+
+from kizuna import Kizuna
+from kizuna.customers.models import Customer
+from kizuna.feedback.models import Feedback
+from kizuna.ingest.bulk import insert_rows, update_rows
+from kizuna.ingest.service import import_file
+
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def _feedback_row(ws_id: int, key: str) -> dict[str, object]:
+    return {
+        "workspace_id": ws_id,
+        "source": "import",
+        "external_id": key,
+        "content_hash": "0" * 32,
+        "created_at": dt.datetime(2025, 4, 1, 12, 0, 0, 123456, tzinfo=dt.UTC),
+        "channel": "web",
+        "touchpoint": None,
+        "customer_ref": "C1",
+        "received_at": dt.datetime(2025, 4, 1, 9, 30, tzinfo=JST),
+        "received_on": dt.date(2025, 4, 1),
+        "text": '「良い」と"悪い"',
+        "language": None,
+        "nps": 9,
+        "csat": None,
+        "ces": None,
+        "rating": 4.5,
+        "properties": {"store": "渋谷", "n": [1, 2]},
+        "customer_id": None,
+    }
+
+
+def test_sqlite_fast_path_matches_sqlalchemy_storage(kz: Kizuna, ws, is_postgres: bool) -> None:
+    if is_postgres:
+        pytest.skip("PostgreSQL writes through SQLAlchemy Core itself")
+    table = Feedback.__table__
+    with kz.engine.begin() as conn:
+        conn.execute(insert(table), [_feedback_row(ws.workspace.id, "core")])
+        insert_rows(conn, table, [_feedback_row(ws.workspace.id, "fast")])  # type: ignore[arg-type]
+        columns = [c.name for c in table.columns if c.name not in ("id", "external_id")]
+        raw_sql = f"SELECT external_id, {', '.join(columns)} FROM feedback WHERE workspace_id = :ws"
+        stored = {
+            row[0]: tuple(row[1:]) for row in conn.execute(text(raw_sql), {"ws": ws.workspace.id})
+        }
+    # The very values in the file: date and JSON text formats, booleans, floats.
+    assert stored["fast"] == stored["core"]
+    with kz.session() as session:
+        read = session.scalar(
+            select(Feedback).where(
+                Feedback.external_id == "fast", Feedback.workspace_id == ws.workspace.id
+            )
+        )
+    assert read is not None
+    assert read.received_at == dt.datetime(2025, 4, 1, 0, 30, tzinfo=dt.UTC)
+    assert read.properties == {"store": "渋谷", "n": [1, 2]}
+
+
+def test_update_rows_changes_only_the_named_row(kz: Kizuna, ws) -> None:
+    table = Customer.__table__
+    now = dt.datetime.now(dt.UTC)
+    base = {
+        "workspace_id": ws.workspace.id,
+        "source": "import",
+        "content_hash": "",
+        "created_at": now,
+        "updated_at": now,
+        "interests": [],
+        "attributes": {},
+        "consent_email": False,
+        "consent_analysis": True,
+        "name": "before",
+    }
+    with kz.engine.begin() as conn:
+        insert_rows(conn, table, [{**base, "external_id": "A"}, {**base, "external_id": "B"}])  # type: ignore[arg-type]
+        ids = dict(
+            conn.execute(
+                select(table.c.external_id, table.c.id).where(
+                    table.c.workspace_id == ws.workspace.id
+                )
+            ).all()
+        )
+        update_rows(conn, table, [{"id": ids["A"], "name": "after", "interests": ["旅行"]}])  # type: ignore[arg-type]
+    with kz.session() as session:
+        names = dict(
+            session.execute(
+                select(Customer.external_id, Customer.name).where(
+                    Customer.workspace_id == ws.workspace.id
+                )
+            ).all()
+        )
+        a = session.get(Customer, ids["A"])
+    assert names == {"A": "after", "B": "before"}
+    assert a is not None and a.interests == ["旅行"]
+
+
+def test_real_airline_posts_import_and_reimport(
+    kz: Kizuna, ws, shared_data: Path, tmp_path: Path
+) -> None:
+    """14,640 real posts re-saved by a spreadsheet: dates as 24-02-2015 11.35, ids rounded."""
+    path = shared_data / "feedback" / "airline_tweets_en.csv"
+    mapping = tmp_path / "airline.yaml"
+    mapping.write_text("received_at: tweet_created\n", encoding="utf-8")
+    first = import_file(kz, ws.slug, "feedback", path, source="sns", mapping_path=mapping)
+    assert first.read == 14640
+    assert first.read == first.inserted + first.updated + first.unchanged + first.rejected
+    assert first.rejected == 0
+    # No id column the vocabulary knows (tweet_id was rounded): rows are keyed by content.
+    again = import_file(kz, ws.slug, "feedback", path, source="sns", mapping_path=mapping)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.read)
+    with kz.session() as session:
+        sample = session.scalar(
+            select(Feedback)
+            .where(Feedback.workspace_id == ws.workspace.id)
+            .order_by(Feedback.id)
+            .limit(1)
+        )
+    assert sample is not None and sample.text == "@VirginAmerica What @dhepburn said."
+    assert sample.properties["airline"] == "Virgin America"
+    assert sample.received_on == dt.date(2015, 2, 24)

@@ -1,0 +1,197 @@
+"""The text engine inside the platform: stored, versioned analyses; background jobs; training."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select
+from typer.testing import CliRunner
+
+from kizuna import Kizuna, Settings
+from kizuna.analytics.text import ENGINE_VERSION
+from kizuna.cli import app
+from kizuna.demo import build_demo
+from kizuna.errors import InvalidInput
+from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.jobs.worker import Worker
+from kizuna.text.models import TextModel
+from kizuna.text.service import (
+    active_engine,
+    analyze_feedback,
+    enqueue_analysis,
+    train_workspace_model,
+)
+
+WHEN = dt.datetime(2026, 4, 1, 3, 0, tzinfo=dt.UTC)
+
+
+def add_feedback(kz: Kizuna, workspace_id: int, texts: list[str | None]) -> list[int]:
+    with kz.session() as session:
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "source": "survey",
+                "external_id": f"fb-{i}",
+                "channel": "web",
+                "received_at": WHEN,
+                "received_on": WHEN.date(),
+                "text": text,
+                "properties": {},
+                "content_hash": f"{i:032d}",
+            }
+            for i, text in enumerate(texts)
+        ]
+        session.execute(insert(Feedback), rows)
+        return list(
+            session.scalars(
+                select(Feedback.id)
+                .where(Feedback.workspace_id == workspace_id)
+                .order_by(Feedback.id)
+            )
+        )
+
+
+def test_analysis_is_stored_with_its_engine_version_and_fills_language(kz: Kizuna, ws) -> None:
+    ids = add_feedback(
+        kz,
+        ws.workspace.id,
+        [
+            "朝食はとても美味しかったが、部屋が狭くて残念でした。",
+            "The staff were wonderful!",
+            "",
+            None,
+        ],
+    )
+    assert analyze_feedback(kz, ws.workspace.id, ids) == 4
+    with kz.session() as session:
+        stored = {
+            a.feedback_id: a
+            for a in session.scalars(
+                select(FeedbackAnalysis).where(FeedbackAnalysis.workspace_id == ws.workspace.id)
+            )
+        }
+        languages = dict(
+            session.execute(
+                select(Feedback.id, Feedback.language).where(Feedback.id.in_(ids))
+            ).all()
+        )
+    first = stored[ids[0]]
+    assert first.engine_version == ENGINE_VERSION
+    # The clause after が weighs more: overall negative or mixed, never positive.
+    assert first.sentiment in ("negative", "mixed")
+    polarity = {t["topic"]: t["sentiment"] for t in first.topics}
+    assert polarity.get("food") == "positive" and polarity.get("room") == "negative"
+    assert stored[ids[1]].sentiment == "positive" and languages[ids[1]] == "en"
+    assert languages[ids[0]] == "ja"
+    # Empty text is analysed without guessing a sentiment.
+    assert stored[ids[2]].sentiment is None and stored[ids[3]].sentiment is None
+    # Running again replaces, never duplicates.
+    analyze_feedback(kz, ws.workspace.id, ids)
+    with kz.session() as session:
+        n = session.scalar(
+            select(func.count())
+            .select_from(FeedbackAnalysis)
+            .where(FeedbackAnalysis.workspace_id == ws.workspace.id)
+        )
+    assert n == 4
+
+
+def test_another_workspaces_feedback_is_never_analysed_through_this_one(
+    kz: Kizuna, make_workspace
+) -> None:
+    a, b = make_workspace(), make_workspace()
+    b_ids = add_feedback(kz, b.workspace.id, ["部屋がとても綺麗でした。"])
+    assert analyze_feedback(kz, a.workspace.id, b_ids) == 0
+
+
+def test_queued_analysis_runs_in_the_background_worker(kz: Kizuna, ws) -> None:
+    ids = add_feedback(
+        kz, ws.workspace.id, ["スタッフの対応が期待以上で感動しました!", "配送が遅くて困りました。"]
+    )
+    with kz.session() as session:
+        enqueue_analysis(session, ws.workspace.id, ids)
+    Worker(kz, name="test-text").run_burst()
+    with kz.session() as session:
+        found = dict(
+            session.execute(
+                select(FeedbackAnalysis.feedback_id, FeedbackAnalysis.sentiment).where(
+                    FeedbackAnalysis.workspace_id == ws.workspace.id
+                )
+            ).all()
+        )
+        delight = session.scalar(
+            select(FeedbackAnalysis.delight).where(FeedbackAnalysis.feedback_id == ids[0])
+        )
+    assert found == {ids[0]: "positive", ids[1]: "negative"}
+    assert delight is not None and delight > 0.5
+
+
+def test_training_needs_enough_scored_comments_and_says_so(kz: Kizuna, ws) -> None:
+    add_feedback(kz, ws.workspace.id, ["良かった"] * 3)
+    with pytest.raises(InvalidInput) as err:
+        train_workspace_model(kz, ws.workspace)
+    assert "学習に使えるスコア付きコメントが足りません" in err.value.message("ja")
+
+
+def test_trained_model_is_versioned_and_used_only_when_better(
+    kz: Kizuna, settings: Settings
+) -> None:
+    summary = build_demo(
+        kz, slug="text-train", seed=11, customers=200, interactions=1000, feedback=600
+    )
+    with kz.session() as session:
+        ws = kz.workspace(session, summary.slug)
+    report = train_workspace_model(kz, ws, folds=3)
+    assert report.n_texts > 100
+    assert report.adopted == (report.macro_f1 > report.baseline_macro_f1)
+    with kz.session() as session:
+        models = session.scalars(select(TextModel).where(TextModel.workspace_id == ws.id)).all()
+        _, version = active_engine(session, ws.id)
+    assert [m.version for m in models] == [report.version]
+    assert version == (f"{ENGINE_VERSION}+{report.version}" if report.adopted else ENGINE_VERSION)
+
+
+def test_reanalyze_command_reports_count_and_version(
+    kz: Kizuna, ws, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_feedback(kz, ws.workspace.id, ["とても快適でした", "最悪でした"])
+    monkeypatch.setenv("KIZUNA_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(app, ["text", "reanalyze", "--workspace", ws.slug])
+    assert result.exit_code == 0, result.output
+    assert f"analysed 2 feedback with {ENGINE_VERSION}" in result.output
+
+
+def test_imported_feedback_is_queued_and_analysed_by_the_worker(kz: Kizuna, ws) -> None:
+    from kizuna.ingest.service import ingest_records
+
+    records = [
+        {
+            "external_id": "r1",
+            "received_at": "2026-04-01",
+            "nps": 10,
+            "text": "想像以上のおもてなしに感動しました。",
+        },
+        {
+            "external_id": "r2",
+            "received_at": "2026-04-01",
+            "nps": 2,
+            "text": "チェックインで30分も待たされました。",
+        },
+    ]
+    summary, _ = ingest_records(kz, ws.workspace, "feedback", records, source="review")
+    assert summary.inserted == 2
+    Worker(kz, name="test-import-text").run_burst()
+    with kz.session() as session:
+        got = dict(
+            session.execute(
+                select(Feedback.external_id, FeedbackAnalysis.sentiment)
+                .join(FeedbackAnalysis, FeedbackAnalysis.feedback_id == Feedback.id)
+                .where(Feedback.workspace_id == ws.workspace.id)
+            ).all()
+        )
+    assert got == {"r1": "positive", "r2": "negative"}
+    # A re-import changes nothing and queues nothing new.
+    again, _ = ingest_records(kz, ws.workspace, "feedback", records, source="review")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert Worker(kz, name="test-import-text").run_burst() == 0
