@@ -21,6 +21,7 @@ _LABELS = {
     "customers": "customers / 顧客",
     "interactions": "interactions / 接点",
     "feedback": "feedback / 声",
+    "analysis": "text analysis / 分析",
 }
 
 
@@ -41,6 +42,15 @@ def _build_with_bar(console: Console, build: Callable[[ProgressFn], DemoSummary]
             bar.update(tasks[stage], completed=done, total=total)
 
         return build(report)
+
+
+def _analyse_comments(kz: Kizuna, summary: DemoSummary, progress: ProgressFn) -> None:
+    """Analyse every demo comment now, so the first page already shows what customers felt."""
+    from kizuna.text.service import reanalyze_workspace
+
+    with kz.session() as session:
+        ws = kz.workspace(session, summary.slug)
+    reanalyze_workspace(kz, ws, progress=lambda done, total: progress("analysis", done, total))
 
 
 def _print_login(console: Console, summary: DemoSummary, url: str) -> None:
@@ -77,9 +87,9 @@ def demo_command(
     console = Console()
     kz = Kizuna(Settings())
     kz.upgrade_db()
-    summary = _build_with_bar(
-        console,
-        lambda progress: build_demo(
+
+    def build(progress: ProgressFn) -> DemoSummary:
+        summary = build_demo(
             kz,
             seed=kz.settings.demo_seed if seed is None else seed,
             slug=workspace,
@@ -88,8 +98,12 @@ def demo_command(
             feedback=feedback,
             rebuild=rebuild,
             progress=progress,
-        ),
-    )
+        )
+        if summary.built:
+            _analyse_comments(kz, summary, progress)
+        return summary
+
+    summary = _build_with_bar(console, build)
     if summary.built:
         console.print(
             f"Built demo workspace [bold]{summary.slug}[/] in {summary.seconds:.1f} s: "
