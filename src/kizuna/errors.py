@@ -6,9 +6,11 @@
     ├── InvalidInput                 invalid_input   422
     │   └── UnsupportedFile          unsupported_file
     ├── Conflict                     conflict        409
+    ├── NotFittedError               not_fitted      409  (a model used before fit)
     ├── AuthenticationFailed         unauthenticated 401
     ├── PermissionDenied             forbidden       403
-    └── DependencyMissing            dependency_missing 500
+    ├── DependencyMissing            dependency_missing 500
+    └── ImportInterrupted            import_interrupted 500  (kizuna.ingest.service)
 
 Every error carries a message in Japanese and English and says what to do next. The web
 layer renders `{"error": {"code", "message", "details"}}` or an HTML page; the CLI prints
@@ -25,6 +27,7 @@ __all__ = [
     "DependencyMissing",
     "InvalidInput",
     "KizunaError",
+    "NotFittedError",
     "NotFound",
     "PermissionDenied",
     "UnsupportedFile",
@@ -83,6 +86,20 @@ class UnsupportedFile(InvalidInput):
 class Conflict(KizunaError):
     code = "conflict"
     status = 409
+
+
+class NotFittedError(KizunaError):
+    """A model was asked for a prediction before `fit` was called."""
+
+    code = "not_fitted"
+    status = 409
+
+    def __init__(self, model: str, call: str) -> None:
+        super().__init__(
+            f"This {model} is not fitted yet. Call {call} first, then ask again.",
+            f"この {model} はまだ学習されていません。先に {call} を呼んでから、もう一度実行してください。",
+            model=model,
+        )
 
 
 class AuthenticationFailed(KizunaError):
