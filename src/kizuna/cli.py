@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kizuna.accounts import service as accounts
-from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.customers.cli import app as customers_app
 from kizuna.db import current_revision
 from kizuna.demo.cli import demo_command
@@ -51,11 +51,6 @@ app.command("jobs")(jobs_command)
 app.command("export")(export_command)
 
 console = Console()
-
-
-def build_app() -> Kizuna:
-    """The application object every command uses, built from the environment."""
-    return Kizuna(Settings())
 
 
 @db_app.command("upgrade")

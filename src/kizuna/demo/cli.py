@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.demo.build import DEMO_SLUG, DemoSummary, ProgressFn, build_demo
-from kizuna.settings import Settings
 
 __all__ = ["demo_command"]
 
@@ -85,7 +85,7 @@ def demo_command(
 ) -> None:
     """Build the demo workspace and start the server. / デモ環境を作成して起動します。"""
     console = Console()
-    kz = Kizuna(Settings())
+    kz = build_app()
     kz.upgrade_db()
 
     def build(progress: ProgressFn) -> DemoSummary:

@@ -156,7 +156,7 @@ def reanalyze_command(
     """Analyse every feedback of a workspace again. / 全フィードバックを再分析します。"""
     from rich.progress import Progress
 
-    from kizuna.cli import build_app
+    from kizuna.command import build_app
     from kizuna.text.service import active_engine, reanalyze_workspace
 
     kz = build_app()
@@ -179,7 +179,7 @@ def train_command(
     folds: Annotated[int, typer.Option(min=2, max=10, help="Cross-validation folds.")] = 5,
 ) -> None:
     """Train a polarity model on the workspace's scored feedback. / 自社データで学習します。"""
-    from kizuna.cli import build_app
+    from kizuna.command import build_app
     from kizuna.text.service import train_workspace_model
 
     kz = build_app()

@@ -1,0 +1,57 @@
+"""Helpers for the customers room's bulk paths (resolve, lifecycle): Core tables, frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Table
+from sqlalchemy.types import TypeEngine
+
+__all__ = ["column_frame", "driver_value", "placeholders", "sqlite_bulk_cache", "table_of"]
+
+# SQLite's default page cache is 2 MiB; a million customers' identity indexes are a few
+# hundred MiB, and with the small cache every index insert goes back to the OS.
+_BULK_CACHE_KIB = 256 * 1024
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's Core table, for bulk statements that must skip ORM bookkeeping."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def column_frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
+    """Rows from SQLAlchemy as a frame, column-wise (pandas probes Row objects slowly)."""
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
+
+
+@contextmanager
+def sqlite_bulk_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a large page cache for one bulk step; the connection's own is restored after."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache or -2000)}")
+
+
+def placeholders(conn: Connection, count: int) -> str:
+    """`?, ?` (SQLite) or `%s, %s` (psycopg) for driver-level statements."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def driver_value(conn: Connection, type_: TypeEngine[Any], value: Any) -> Any:
+    """`value` as the driver gets it from SQLAlchemy (e.g. a UTC datetime for SQLite)."""
+    process = type_.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process else value
