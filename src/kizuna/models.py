@@ -1,7 +1,15 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
 from kizuna.accounts.models import ApiKey, AuditEvent, Membership, User, Workspace
-from kizuna.customers.models import Customer, Identity, Interaction
+from kizuna.customers.models import (
+    Customer,
+    CustomerMerge,
+    CustomerScore,
+    Identity,
+    Interaction,
+    LifecycleSnapshot,
+    Segment,
+)
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.ingest.models import ImportRejection, ImportRun
 from kizuna.jobs.models import Job
@@ -11,6 +19,8 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Customer",
+    "CustomerMerge",
+    "CustomerScore",
     "Feedback",
     "FeedbackAnalysis",
     "Identity",
@@ -18,7 +28,9 @@ __all__ = [
     "ImportRun",
     "Interaction",
     "Job",
+    "LifecycleSnapshot",
     "Membership",
+    "Segment",
     "TextModel",
     "User",
     "Workspace",

@@ -28,6 +28,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "JUNK_TEXT",
@@ -67,6 +69,8 @@ _JUNK_LOCAL = frozenset({"none", "null", "noemail", "no-email", "nomail", "dummy
 _EMAIL = r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]+(\.[a-z0-9-]+)+$"
 _EMAIL_RE = re.compile(_EMAIL)
 _WS = r"\s+"
+# Python's \s on ASCII text; RE2's \s lacks \x1c-\x1f, so the class is spelled out.
+_ASCII_WS = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 _EXTENSION = r"(?i)(ext\.?|内線|x).*$"
 _LINE_USER = r"^[Uu][0-9a-fA-F]{32}$"
 _LINE_ID = r"^[a-z0-9._@-]{2,50}$"
@@ -80,11 +84,27 @@ def _nfkc(value: str) -> str:
 def _nfkc_series(values: pd.Series) -> pd.Series:
     """NFKC only where a value is not plain ASCII (ASCII is already NFKC-normal)."""
     text = values.astype("string[pyarrow]")
-    ascii_mask = text.str.fullmatch(r"[\x00-\x7f]*").fillna(True).astype(bool)
+    ascii_mask = _ascii_mask(text)
     if bool(ascii_mask.all()):
         return text
     out = text.copy()
     out[~ascii_mask] = text[~ascii_mask].map(_nfkc, na_action="ignore")
+    return out
+
+
+def _ascii_mask(text: pd.Series) -> pd.Series:
+    """True where a value is plain ASCII (or missing), by Arrow's byte check."""
+    arrow = pa.array(text.array, type=pa.large_string())
+    mask = pc.fill_null(pc.string_is_ascii(arrow), True).to_numpy(zero_copy_only=False)
+    return pd.Series(mask, index=text.index)
+
+
+def _remove_whitespace(text: pd.Series) -> pd.Series:
+    """`re.sub(r"\\s+", "", v)` for every value: Arrow's RE2 on ASCII, Python's re elsewhere."""
+    ascii_mask = _ascii_mask(text)
+    out = text.str.replace(_ASCII_WS, "", regex=True)
+    if not bool(ascii_mask.all()):
+        out[~ascii_mask] = text[~ascii_mask].map(lambda v: re.sub(_WS, "", v), na_action="ignore")
     return out
 
 
@@ -105,7 +125,7 @@ def normalize_email(value: str | None) -> str | None:
 
 def normalize_emails(values: pd.Series) -> pd.Series:
     """Vectorised `normalize_email`; returns a string Series with <NA> for unusable values."""
-    text = _nfkc_series(values).str.replace(_WS, "", regex=True).str.lower()
+    text = _remove_whitespace(_nfkc_series(values)).str.lower()
     ok = text.str.match(_EMAIL).fillna(False).astype(bool)
     ok &= ~text.str.contains("..", regex=False).fillna(False).astype(bool)
     junk = "^(?:" + "|".join(re.escape(local) for local in sorted(_JUNK_LOCAL)) + ")@"

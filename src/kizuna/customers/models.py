@@ -1,16 +1,34 @@
-"""Tables of the customers room: customer, identity, interaction, merges and lifecycle snapshots."""
+"""Tables of the customers room: customer, identity, interaction, merges, lifecycle snapshots,
+per-customer predictions (customer_score) and saved segments."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, JSONType, WorkspaceScoped, utcnow
 
-__all__ = ["Customer", "CustomerMerge", "Identity", "Interaction", "LifecycleSnapshot"]
+__all__ = [
+    "Customer",
+    "CustomerMerge",
+    "CustomerScore",
+    "Identity",
+    "Interaction",
+    "LifecycleSnapshot",
+    "Segment",
+]
 
 
 class Customer(WorkspaceScoped, Base):
@@ -137,3 +155,45 @@ class LifecycleSnapshot(WorkspaceScoped, Base):
     )
     stage: Mapped[str] = mapped_column(String(16))
     as_of: Mapped[dt.date] = mapped_column(Date)
+
+
+class CustomerScore(WorkspaceScoped, Base):
+    """The latest predictions for one surviving customer; replaced on each scoring.
+
+    RFM figures are in days as of `as_of`; CLV is 12 months, discounted (see scores.py).
+    Predictions are NULL where a model could not say (no purchase yet, too little data).
+    """
+
+    __tablename__ = "customer_score"
+    __table_args__ = (UniqueConstraint("workspace_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    frequency: Mapped[int] = mapped_column(default=0)
+    recency_days: Mapped[int | None] = mapped_column(default=None)
+    tenure_days: Mapped[int | None] = mapped_column(default=None)
+    monetary_value: Mapped[float | None] = mapped_column(Float, default=None)
+    expected_purchases_90d: Mapped[float | None] = mapped_column(Float, default=None)
+    p_alive: Mapped[float | None] = mapped_column(Float, default=None)
+    clv_12m: Mapped[float | None] = mapped_column(Float, default=None)
+    clv_percentile: Mapped[float | None] = mapped_column(Float, default=None)
+    churn_probability: Mapped[float | None] = mapped_column(Float, default=None)
+    churn_factors: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    nps_last: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    sentiment_trend: Mapped[float | None] = mapped_column(Float, default=None)
+    model_version: Mapped[str] = mapped_column(String(64))
+
+
+class Segment(WorkspaceScoped, Base):
+    """A saved filter over customers: a list of {field, op, value} conditions, all must hold."""
+
+    __tablename__ = "segment"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    conditions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -20,24 +20,20 @@ import itertools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
 from kizuna.accounts.service import record_audit
-from kizuna.analytics.unionfind import group_roots
-from kizuna.customers.bulk import (
-    column_frame,
-    driver_value,
-    placeholders,
-    sqlite_bulk_cache,
-    table_of,
-)
+from kizuna.analytics.unionfind import IntArray, group_roots
+from kizuna.customers.bulk import driver_value, fetch_table, placeholders, sqlite_bulk_cache
 from kizuna.customers.merges import held_apart_roots
-from kizuna.customers.models import Customer, Identity
+from kizuna.customers.models import Customer
 from kizuna.customers.sync import sync_identities
 from kizuna.db.base import UTCDateTime, utcnow
 
@@ -46,6 +42,9 @@ __all__ = ["ResolveReport", "SharedValue", "resolve_identities"]
 # When several identifiers explain one merge, the most specific one is recorded.
 KIND_PRIORITY = {"email": 1, "line_id": 2, "phone": 3}
 _BATCH = 50_000
+_SHARED = pa.schema(
+    [("customer_id", pa.int64()), ("kind", pa.large_string()), ("value", pa.large_string())]
+)
 
 
 @dataclass(frozen=True)
@@ -91,40 +90,29 @@ def _resolve(
     report.seconds["identities"] = time.perf_counter() - started
     conn = session.connection()
     shared, report.skipped_shared = _shared_rows(conn, workspace.id, shared_limit)
-    roots_now: dict[int, int] = {
-        int(cid): int(root or cid)
-        for cid, root in conn.execute(
-            select(Customer.id, Customer.merged_into_id).where(
-                Customer.workspace_id == workspace.id, Customer.merged_into_id.is_not(None)
-            )
-        ).all()
-    }
+    merged = conn.execute(
+        select(Customer.id, Customer.merged_into_id)
+        .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_not(None))
+        .order_by(Customer.id)
+    ).all()
+    members = np.fromiter((int(m) for m, _ in merged), dtype=np.int64, count=len(merged))
+    member_roots = np.fromiter((int(r or 0) for _, r in merged), dtype=np.int64, count=len(merged))
     held = held_apart_roots(session, workspace)
     report.held_apart = len(held)
-    root_of = pd.Series(roots_now, dtype="int64")
-    shared["old_root"] = (
-        shared["customer_id"].map(root_of).fillna(shared["customer_id"]).astype(np.int64)
-    )
-    shared = shared[~shared["old_root"].isin(held)]
+    rows = _Rows.of(shared, members, member_roots, held)
     # Each value joins its records; existing groups stay joined (old root <-> member).
-    first = shared.groupby(["kind", "value"])["customer_id"].transform("min")
-    members = np.fromiter(roots_now.keys(), dtype=np.int64, count=len(roots_now))
-    member_roots = np.fromiter(roots_now.values(), dtype=np.int64, count=len(roots_now))
     nodes, roots = group_roots(
-        np.concatenate([first.to_numpy(np.int64), members]),
-        np.concatenate([shared["customer_id"].to_numpy(np.int64), member_roots]),
+        np.concatenate([rows.first, members]), np.concatenate([rows.cid, member_roots])
     )
-    new_root = pd.Series(roots, index=nodes)
-    shared["new_root"] = shared["old_root"].map(new_root)
-    absorbed = shared.loc[shared["old_root"] != shared["new_root"], ["old_root", "new_root"]]
-    absorbed = absorbed.drop_duplicates("old_root")
+    new_root = roots[np.searchsorted(nodes, rows.old_root)]
+    moved = rows.old_root != new_root
+    absorbed, at = np.unique(rows.old_root[moved], return_index=True)
     report.seconds["match"] = time.perf_counter() - started - report.seconds["identities"]
-    if len(absorbed):
-        reasons = _merge_reasons(shared, set(absorbed["old_root"].tolist()))
-        sizes = Counter(roots_now.values())
-        merges = absorbed.merge(reasons, on="old_root")
+    if absorbed.size:
+        merges = _merge_reasons(rows, absorbed, new_root[moved][at])
+        sizes = Counter(member_roots.tolist())
         _apply_merges(conn, workspace.id, merges, set(sizes), report)
-        report.records_merged = sum(1 + sizes[int(old)] for old in absorbed["old_root"])
+        report.records_merged = sum(1 + sizes[old] for old in absorbed.tolist())
     report.seconds["merge"] = time.perf_counter() - started - sum(report.seconds.values())
     report.groups = int(
         conn.execute(
@@ -148,63 +136,133 @@ def _resolve(
 
 def _shared_rows(
     conn: Connection, workspace_id: int, shared_limit: int
-) -> tuple[pd.DataFrame, list[SharedValue]]:
-    """Identity rows whose value 2..limit customers hold (grouped in the database)."""
-    i = table_of(Identity).c
+) -> tuple[pa.Table, list[SharedValue]]:
+    """Identity rows whose value 2..limit customers hold, sorted by (kind, value, customer)."""
     counted = (
-        select(i.kind, i.value_normalized, func.count().label("n"))
-        .where(i.workspace_id == workspace_id)
-        .group_by(i.kind, i.value_normalized)
-        .having(func.count() > 1)
-        .subquery()
+        "SELECT kind, value_normalized, count(*) AS n FROM identity WHERE workspace_id = {m} "
+        "GROUP BY kind, value_normalized HAVING count(*) > 1"
     )
-    too_common = conn.execute(
-        select(counted.c.kind, counted.c.value_normalized, counted.c.n)
-        .where(counted.c.n > shared_limit)
-        .order_by(counted.c.n.desc(), counted.c.kind, counted.c.value_normalized)
-    ).all()
-    rows = conn.execute(
-        select(i.customer_id, i.kind, i.value_normalized)
-        .join(
-            counted,
-            (counted.c.kind == i.kind) & (counted.c.value_normalized == i.value_normalized),
-        )
-        .where(i.workspace_id == workspace_id, counted.c.n <= shared_limit)
-    ).all()
-    frame = column_frame(rows, ["customer_id", "kind", "value"])
-    frame["customer_id"] = frame["customer_id"].astype(np.int64)
-    return frame, [SharedValue(k, v, int(n)) for k, v, n in too_common]
+    too_common = fetch_table(
+        conn,
+        f"SELECT kind, value_normalized, n FROM ({counted}) counted WHERE n > {{m}}",
+        [workspace_id, shared_limit],
+        pa.schema([("kind", pa.string()), ("value", pa.string()), ("n", pa.int64())]),
+    ).to_pylist()
+    too_common.sort(key=lambda r: (-r["n"], r["kind"], r["value"]))
+    rows = fetch_table(
+        conn,
+        "SELECT i.customer_id, i.kind, i.value_normalized FROM identity i "
+        f"JOIN ({counted}) counted ON counted.kind = i.kind "
+        "AND counted.value_normalized = i.value_normalized "
+        "WHERE i.workspace_id = {m} AND counted.n <= {m}",
+        [workspace_id, workspace_id, shared_limit],
+        _SHARED,
+    )
+    # Sorted here, not in SQL: Arrow compares code points, as Python does, on every engine.
+    order = pc.sort_indices(
+        rows, [("kind", "ascending"), ("value", "ascending"), ("customer_id", "ascending")]
+    )
+    skipped = [SharedValue(r["kind"], r["value"], int(r["n"])) for r in too_common]
+    return rows.take(order).combine_chunks(), skipped
 
 
-def _merge_reasons(shared: pd.DataFrame, absorbed_roots: set[int]) -> pd.DataFrame:
-    """For each absorbed old group: the identifier it shares with another group, and with whom."""
-    spread = shared.groupby(["kind", "value"])["old_root"].transform("nunique")
-    linking = shared[spread > 1].copy()
-    # The smallest record holding the value, and the smallest one outside that record's group.
-    by_id = linking.sort_values("customer_id")
-    first = by_id.groupby(["kind", "value"]).first()[["customer_id", "old_root"]]
-    first.columns = ["m1", "r1"]
-    linking = linking.join(first, on=["kind", "value"])
-    other = linking[linking["old_root"] != linking["r1"]]
-    second = other.groupby(["kind", "value"])["customer_id"].min().rename("m2")
-    linking = linking.join(second, on=["kind", "value"])
-    linking["matched_id"] = linking["m1"].where(linking["old_root"] != linking["r1"], linking["m2"])
-    linking = linking[linking["old_root"].isin(absorbed_roots)]
-    linking["priority"] = linking["kind"].map(KIND_PRIORITY).fillna(0)
-    linking = linking.sort_values(["old_root", "priority", "kind", "value"])
-    return linking.drop_duplicates("old_root")[["old_root", "kind", "value", "matched_id"]]
+@dataclass(frozen=True)
+class _Rows:
+    """Shared identity rows as integer arrays, sorted by (kind, value, customer id).
+
+    `group` numbers the (kind, value) pairs in their sort order, so ordering by `group`
+    is ordering by (kind, value); `first` is the smallest customer holding the row's value.
+    """
+
+    table: pa.Table
+    cid: IntArray
+    group: IntArray
+    old_root: IntArray
+    first: IntArray
+
+    @classmethod
+    def of(cls, shared: pa.Table, members: IntArray, roots: IntArray, held: set[int]) -> _Rows:
+        cid = shared.column("customer_id").to_numpy()
+        kind, value = shared.column("kind"), shared.column("value")
+        change = np.ones(len(cid), dtype=bool)
+        if len(cid) > 1:
+            differs = pc.or_(pc.not_equal(kind[1:], kind[:-1]), pc.not_equal(value[1:], value[:-1]))
+            change[1:] = differs.to_numpy(zero_copy_only=False)
+        old_root = cid.copy()
+        if members.size:
+            at = np.minimum(np.searchsorted(members, cid), members.size - 1)
+            hit = members[at] == cid
+            old_root[hit] = roots[at[hit]]
+        keep = ~np.isin(old_root, np.fromiter(held, dtype=np.int64, count=len(held)))
+        # Values are numbered before held rows go, so a group never runs into its neighbour.
+        numbered = np.cumsum(change)[keep]
+        cid, old_root = cid[keep], old_root[keep]
+        starts = np.ones(len(cid), dtype=bool)
+        starts[1:] = numbered[1:] != numbered[:-1]
+        group = np.cumsum(starts) - 1
+        first = cid[starts][group]
+        table = shared.filter(pa.array(keep))
+        return cls(table, cid, group, old_root, first)
+
+
+def _merge_reasons(rows: _Rows, absorbed: IntArray, survivors: IntArray) -> dict[str, Any]:
+    """For each absorbed old group: the identifier it shares with another group, and with whom.
+
+    Among the values an absorbed group shares with another group, the most specific kind
+    (KIND_PRIORITY) wins, then the smallest (kind, value); the matched customer is the
+    smallest holder of that value outside the absorbed group.
+    """
+    group, old_root, cid = rows.group, rows.old_root, rows.cid
+    n_groups = int(group[-1]) + 1
+    # How many different old groups hold each value: only those link groups.
+    pairs = np.lexsort((old_root, group))
+    new_pair = np.ones(len(pairs), dtype=bool)
+    new_pair[1:] = (group[pairs][1:] != group[pairs][:-1]) | (
+        old_root[pairs][1:] != old_root[pairs][:-1]
+    )
+    spread = np.bincount(group[pairs][new_pair], minlength=n_groups)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    m1, r1 = cid[starts], old_root[starts]
+    outside = old_root != r1[group]
+    m2 = np.zeros(n_groups, dtype=np.int64)
+    firsts, at = np.unique(group[outside], return_index=True)
+    m2[firsts] = cid[outside][at]
+    matched = np.where(outside, m1[group], m2[group])
+    linking = (spread[group] > 1) & np.isin(old_root, absorbed)
+    kinds = rows.table.column("kind").combine_chunks().dictionary_encode()
+    priority = np.array([KIND_PRIORITY.get(k, 0) for k in kinds.dictionary.to_pylist()])
+    row_priority = priority[kinds.indices.to_numpy(zero_copy_only=False)]
+    candidates = np.flatnonzero(linking)
+    order = candidates[
+        np.lexsort((group[candidates], row_priority[candidates], old_root[candidates]))
+    ]
+    best_roots, at = np.unique(old_root[order], return_index=True)
+    best = order[at]
+    take = np.searchsorted(best_roots, absorbed)
+    chosen = best[take]
+    picked = rows.table.take(pa.array(chosen))
+    return {
+        "old": absorbed,
+        "new": survivors,
+        "matched": matched[chosen],
+        "kind": picked.column("kind").to_pylist(),
+        "value": picked.column("value").to_pylist(),
+    }
 
 
 def _apply_merges(
     conn: Connection,
     workspace_id: int,
-    merges: pd.DataFrame,
+    merges: dict[str, Any],
     has_members: set[int],
     report: ResolveReport,
 ) -> None:
-    """Re-point absorbed groups at their survivor and journal each merge (driver executemany)."""
-    old = merges["old_root"].astype("int64").tolist()
-    new = merges["new_root"].astype("int64").tolist()
+    """Re-point absorbed groups at their survivor and journal each merge (driver executemany).
+
+    The merges come sorted by absorbed id, so the updates walk the customer table in order.
+    """
+    old = merges["old"].tolist()
+    new = merges["new"].tolist()
     # updated_at is set to itself: a merge is not an edit of the customer's own data. Two
     # statements, each on its own index (an OR of both makes SQLite scan once per merge).
     mark = placeholders(conn, 1)
@@ -222,9 +280,9 @@ def _apply_merges(
             itertools.repeat(workspace_id),
             old,
             new,
-            merges["matched_id"].astype("int64").tolist(),
-            merges["kind"].astype(str).tolist(),
-            merges["value"].astype(str).tolist(),
+            merges["matched"].tolist(),
+            merges["kind"],
+            merges["value"],
             itertools.repeat(stamp),
         )
     )

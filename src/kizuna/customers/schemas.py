@@ -1,4 +1,4 @@
-"""Shapes of customers and interactions in the REST API (XCreate in, XPublic out).
+"""Shapes of customers, Customer 360 views and segments in the REST API (XCreate in, XPublic out).
 
 Create shapes stay close to import columns: dates are strings in any format imports accept
 (ISO 8601, 2025/4/1, 2025年4月1日, 令和7年4月1日), so the API and files validate the same way
@@ -8,16 +8,32 @@ through the ingest room. Unknown fields are refused, so a typo never disappears 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ActionPublic",
+    "ChurnFactorPublic",
+    "ContextCardPublic",
     "CustomerCreate",
     "CustomerPagePublic",
+    "CustomerProfilePublic",
     "CustomerPublic",
+    "CustomerScorePublic",
+    "IdentityPublic",
     "InteractionBatch",
     "InteractionCreate",
+    "SegmentCondition",
+    "SegmentCountPublic",
+    "SegmentCountRequest",
+    "SegmentCreate",
+    "SegmentCustomersPublic",
+    "SegmentPublic",
+    "SegmentUpdate",
+    "TimelineItemPublic",
+    "TimelinePagePublic",
+    "TopicMentionPublic",
 ]
 
 
@@ -115,3 +131,197 @@ class InteractionBatch(BaseModel):
         "each record's key.",
     )
     records: list[InteractionCreate]
+
+
+class IdentityPublic(BaseModel):
+    """An identifier of the person and the record (`customer_id`) it was seen on."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str = Field(examples=["email"], description="email, phone, line_id or external:<source>.")
+    value: str = Field(description="The normalised value (e-mail lower-cased, phone in E.164).")
+    source: str
+    customer_id: int
+
+
+class ChurnFactorPublic(BaseModel):
+    """One feature's push on the churn risk: `effect` > 0 raises it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    feature: str
+    value: Any = None
+    effect: float
+
+
+class CustomerScorePublic(BaseModel):
+    """The latest predictions for one person (BG/NBD, Gamma-Gamma CLV, churn risk)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    as_of: dt.date = Field(description="The day the scores were computed for.")
+    computed_at: dt.datetime
+    frequency: int = Field(description="Repeat purchases (BG/NBD's x).")
+    recency_days: int | None
+    tenure_days: int | None
+    monetary_value: float | None
+    expected_purchases_90d: float | None
+    p_alive: float | None = Field(description="Probability the customer is still active, 0..1.")
+    clv_12m: float | None = Field(description="Expected value of the next 12 months.")
+    clv_percentile: float | None = Field(description="Rank of clv_12m in the workspace, 0..100.")
+    churn_probability: float | None
+    churn_factors: list[ChurnFactorPublic]
+    nps_last: int | None
+    sentiment_trend: float | None
+    model_version: str
+
+
+class CustomerProfilePublic(BaseModel):
+    """One person: the surviving record, every record of the group, identities and scores."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    customer: CustomerPublic
+    group_ids: list[int] = Field(description="Every record of this person, survivor first.")
+    identities: list[IdentityPublic]
+    score: CustomerScorePublic | None
+    lifecycle_stage: str | None
+
+
+class TimelineItemPublic(BaseModel):
+    """An interaction or a piece of feedback on the person's timeline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["interaction", "feedback"]
+    id: int
+    occurred_at: dt.datetime
+    channel: str
+    touchpoint: str | None
+    title: str = Field(description="Interaction kind (purchase, stay, ...) or feedback source.")
+    text: str | None
+    amount: float | None
+    scores: dict[str, float]
+    analysis: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class TimelinePagePublic(BaseModel):
+    """One page of the timeline, newest first; pass `next_cursor` as `cursor` for the next."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    items: list[TimelineItemPublic]
+    next_cursor: str | None
+
+
+class ActionPublic(BaseModel):
+    """A next best action for one customer; priority 1 is the most urgent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    customer_id: int
+    code: str = Field(examples=["call_detractor_high_value"])
+    title_ja: str
+    title_en: str
+    reason_ja: str
+    reason_en: str
+    priority: int
+    due_within_hours: int | None
+
+
+class TopicMentionPublic(BaseModel):
+    """A topic the customer talked about lately, with the prevailing sentiment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    topic: str
+    sentiment: str | None
+    count: int
+
+
+class ContextCardPublic(BaseModel):
+    """What frontline staff need before they talk to the customer, on one card."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    customer_id: int
+    name: str | None
+    lifecycle_stage: str | None
+    recent_activity: list[TimelineItemPublic]
+    recent_topics: list[TopicMentionPublic]
+    last_support: TimelineItemPublic | None
+    last_support_outcome: str | None
+    expected_purchases_90d: float | None
+    p_alive: float | None
+    churn_probability: float | None
+    clv_12m: float | None
+    churn_factors: list[ChurnFactorPublic]
+    actions: list[ActionPublic]
+    summary_ja: str
+    summary_en: str
+
+
+SegmentOp = Literal["eq", "ne", "in", "gte", "lte", "contains"]
+
+
+class SegmentCondition(BaseModel):
+    """One condition; a customer is in the segment when every condition holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(examples=["churn_probability"], description="See GET /segments/fields.")
+    op: SegmentOp = Field(examples=["gte"])
+    value: Any = Field(examples=[0.5], description="A list for `in`; a number for gte/lte.")
+
+
+class SegmentCreate(BaseModel):
+    """A segment to save: a name and its conditions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["離反リスクの高い優良顧客"])
+    conditions: list[SegmentCondition] = Field(max_length=50)
+
+
+class SegmentUpdate(BaseModel):
+    """Fields to change on a segment; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    conditions: list[SegmentCondition] | None = Field(None, max_length=50)
+
+
+class SegmentCountRequest(BaseModel):
+    """Conditions to count customers for, without saving a segment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conditions: list[SegmentCondition] = Field(max_length=50)
+
+
+class SegmentCountPublic(BaseModel):
+    """How many customers (surviving records only) meet the conditions now."""
+
+    customers: int
+
+
+class SegmentPublic(BaseModel):
+    """A saved segment with its live count."""
+
+    id: int
+    name: str
+    conditions: list[dict[str, Any]]
+    customers: int = Field(description="Customers in the segment now (counted on each call).")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class SegmentCustomersPublic(BaseModel):
+    """A page of a segment's customers; raise `offset` by `limit` for the next page."""
+
+    segment_id: int
+    items: list[CustomerPublic]
+    limit: int
+    offset: int

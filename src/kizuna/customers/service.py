@@ -1,4 +1,4 @@
-"""Use cases of the customers room that the API reads: list and get customers.
+"""Use cases of the customers room that the API and pages read: list, search and get customers.
 
 Writes go through the ingest room (`kizuna.ingest.service.ingest_records`) so that the API and
 file imports validate the same way. Every query here is scoped to one workspace.
@@ -9,17 +9,30 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
-from kizuna.customers.models import Customer
+from kizuna.customers.models import Customer, CustomerScore
 from kizuna.errors import InvalidInput, NotFound
 
-__all__ = ["CustomerPage", "decode_cursor", "encode_cursor", "get_customer", "list_customers"]
+__all__ = [
+    "CUSTOMER_SORTS",
+    "CustomerPage",
+    "CustomerRow",
+    "decode_cursor",
+    "encode_cursor",
+    "get_customer",
+    "get_customers_by_ids",
+    "list_customer_rows",
+    "list_customer_rows_by_ids",
+    "list_customers",
+]
 
 MAX_PAGE = 500
+CUSTOMER_SORTS = ("recent", "clv", "churn", "name")
 
 
 @dataclass(frozen=True)
@@ -69,14 +82,7 @@ def list_customers(
     if email:
         query = query.where(func.lower(Customer.email) == email.strip().lower())
     if q:
-        needle = q.strip().lower()
-        query = query.where(
-            or_(
-                func.lower(Customer.name).contains(needle, autoescape=True),
-                func.lower(Customer.email).contains(needle, autoescape=True),
-                func.lower(Customer.external_id).contains(needle, autoescape=True),
-            )
-        )
+        query = query.where(_matches(q))
     if cursor:
         query = query.where(Customer.id > decode_cursor(cursor))
     query = query.order_by(Customer.id).limit(limit + 1)
@@ -86,6 +92,94 @@ def list_customers(
     more = len(rows) > limit
     items = rows[:limit]
     return CustomerPage(items, encode_cursor(items[-1].id) if more and items else None)
+
+
+def _matches(q: str) -> ColumnElement[bool]:
+    needle = q.strip().lower()
+    return or_(
+        func.lower(Customer.name).contains(needle, autoescape=True),
+        func.lower(Customer.email).contains(needle, autoescape=True),
+        func.lower(Customer.external_id).contains(needle, autoescape=True),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A surviving customer and their latest scores (None before the first scoring)."""
+
+    customer: Customer
+    score: CustomerScore | None
+
+
+def list_customer_rows(
+    session: Session,
+    workspace: Workspace,
+    *,
+    q: str | None = None,
+    sort: str = "recent",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[CustomerRow], bool]:
+    """A page of people (absorbed records left out) with their scores, and whether more follow.
+
+    `sort`: recent (newest customers first), clv (highest 12-month value first), churn
+    (highest risk first) or name. Customers without scores come last.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    query = (
+        select(Customer, CustomerScore)
+        .outerjoin(
+            CustomerScore,
+            (CustomerScore.workspace_id == Customer.workspace_id)
+            & (CustomerScore.customer_id == Customer.id),
+        )
+        .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_(None))
+    )
+    if q and q.strip():
+        query = query.where(_matches(q))
+    orders: dict[str, list[Any]] = {
+        "clv": [CustomerScore.clv_12m.desc().nulls_last()],
+        "churn": [CustomerScore.churn_probability.desc().nulls_last()],
+        "name": [Customer.name.asc().nulls_last()],
+    }
+    query = (
+        query.order_by(*orders.get(sort, []), Customer.id.desc())
+        .offset(max(0, offset))
+        .limit(limit + 1)
+    )
+    rows = [CustomerRow(customer, score) for customer, score in session.execute(query).all()]
+    return rows[:limit], len(rows) > limit
+
+
+def list_customer_rows_by_ids(
+    session: Session, workspace: Workspace, ids: list[int]
+) -> list[CustomerRow]:
+    """Rows for these customer ids, in the order given (ids of other workspaces are dropped)."""
+    if not ids:
+        return []
+    query = (
+        select(Customer, CustomerScore)
+        .outerjoin(
+            CustomerScore,
+            (CustomerScore.workspace_id == Customer.workspace_id)
+            & (CustomerScore.customer_id == Customer.id),
+        )
+        .where(Customer.workspace_id == workspace.id, Customer.id.in_(set(ids)))
+    )
+    found = {c.id: CustomerRow(c, s) for c, s in session.execute(query).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def get_customers_by_ids(
+    session: Session, workspace: Workspace, ids: list[int]
+) -> dict[int, Customer]:
+    """Customers of this workspace by id (ids of other workspaces are simply absent)."""
+    if not ids:
+        return {}
+    found = session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace.id, Customer.id.in_(set(ids)))
+    )
+    return {customer.id: customer for customer in found}
 
 
 def get_customer(session: Session, workspace: Workspace, customer_id: int) -> Customer:

@@ -112,6 +112,11 @@ def create_app(kz: Kizuna) -> FastAPI:
     app.include_router(api_router)
     app.include_router(docs_router)
     app.include_router(pages_router)
+    # Imported here: the room's pages import kizuna.web.deps, so a module-level import
+    # would make `import kizuna.customers.pages` circular when it comes first.
+    from kizuna.customers.pages import router as customers_pages_router
+
+    app.include_router(customers_pages_router)
 
     @app.get("/healthz", include_in_schema=False)
     def check_health(request: Request) -> JSONResponse:

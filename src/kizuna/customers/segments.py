@@ -1,0 +1,276 @@
+"""Segments: saved filters over customers' attributes, lifecycle, scores and predictions.
+
+A segment is a list of conditions `{"field", "op", "value"}` that must all hold. They are
+validated against `SEGMENT_FIELDS` (bilingual InvalidInput on a bad field, operator or
+value) and compiled to SQLAlchemy expressions on customer LEFT JOIN customer_score, so
+counts are one SQL COUNT on every engine. Only surviving customers count (a person merged
+from several records is one customer). `ne` keeps customers whose value is unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from kizuna.accounts.models import Workspace
+from kizuna.customers.models import Customer, CustomerScore, Segment
+from kizuna.db.base import utcnow
+from kizuna.errors import Conflict, InvalidInput, NotFound
+
+__all__ = [
+    "SEGMENT_FIELDS",
+    "Segment",
+    "count_customers",
+    "create_segment",
+    "delete_segment",
+    "get_segment",
+    "list_segments",
+    "segment_customer_ids",
+    "update_segment",
+    "validate_conditions",
+]
+
+SEGMENT_FIELDS: dict[str, str] = {
+    "age_band": "text",
+    "gender": "text",
+    "prefecture": "text",
+    "life_stage": "text",
+    "lifecycle_stage": "text",
+    "interests": "list",
+    "consent_email": "bool",
+    "consent_analysis": "bool",
+    "clv_12m": "number",
+    "clv_percentile": "number",
+    "churn_probability": "number",
+    "p_alive": "number",
+    "expected_purchases_90d": "number",
+    "nps_last": "number",
+    "frequency": "number",
+    "recency_days": "number",
+    "monetary_value": "number",
+}
+_OPS: dict[str, tuple[str, ...]] = {
+    "text": ("eq", "ne", "in"),
+    "bool": ("eq", "ne"),
+    "number": ("eq", "ne", "in", "gte", "lte"),
+    "list": ("contains",),
+}
+_SCORE_FIELDS = {
+    "clv_12m",
+    "clv_percentile",
+    "churn_probability",
+    "p_alive",
+    "expected_purchases_90d",
+    "nps_last",
+    "frequency",
+    "recency_days",
+    "monetary_value",
+}
+
+
+def _invalid(en: str, ja: str, **details: Any) -> InvalidInput:
+    return InvalidInput(en, ja, **details)
+
+
+def validate_conditions(conditions: Any) -> list[dict[str, Any]]:
+    """The conditions, checked and normalised; InvalidInput names the first faulty one."""
+    if not isinstance(conditions, list):
+        raise _invalid(
+            "Conditions must be a list of {field, op, value}.",
+            "条件は {field, op, value} のリストで指定してください。",
+        )
+    out = []
+    for i, cond in enumerate(conditions, start=1):
+        field = cond.get("field") if isinstance(cond, dict) else None
+        if field not in SEGMENT_FIELDS:
+            known = ", ".join(SEGMENT_FIELDS)
+            raise _invalid(
+                f"Condition {i}: unknown field {field!r}. Use one of: {known}.",
+                f"条件 {i}: 項目 {field!r} は使えません。次のいずれかを指定してください: {known}",
+                condition=i,
+                field=field,
+            )
+        kind, op, value = SEGMENT_FIELDS[field], cond.get("op"), cond.get("value")
+        if op not in _OPS[kind]:
+            allowed = ", ".join(_OPS[kind])
+            raise _invalid(
+                f"Condition {i}: operator {op!r} does not apply to {field}. Use: {allowed}.",
+                f"条件 {i}: 演算子 {op!r} は {field} に使えません。使える演算子: {allowed}",
+                condition=i,
+                field=field,
+                op=op,
+            )
+        values = value if op == "in" else [value]
+        if op == "in" and (not isinstance(value, list) or not value):
+            values = None
+        if values is None or not all(_fits(kind, v) for v in values):
+            raise _invalid(
+                f"Condition {i}: {field} {op} needs {_expected(kind, op)}; got {value!r}.",
+                f"条件 {i}: {field} {op} には{_expected_ja(kind, op)}を指定してください"
+                f"(指定値: {value!r})。",
+                condition=i,
+                field=field,
+                value=value,
+            )
+        out.append({"field": field, "op": op, "value": value})
+    return out
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    return isinstance(value, str) and bool(value)
+
+
+def _expected(kind: str, op: str) -> str:
+    one = {"number": "a number", "bool": "true or false", "text": "text", "list": "text"}[kind]
+    return f"a non-empty list of {one} values" if op == "in" else one
+
+
+def _expected_ja(kind: str, op: str) -> str:
+    one = {"number": "数値", "bool": "true か false", "text": "文字列", "list": "文字列"}[kind]
+    return f"{one}の空でないリスト" if op == "in" else one
+
+
+def _column(field: str) -> Any:
+    return getattr(CustomerScore if field in _SCORE_FIELDS else Customer, field)
+
+
+def _compile(cond: dict[str, Any], dialect: str) -> ColumnElement[bool]:
+    field, op, value = cond["field"], cond["op"], cond["value"]
+    column = _column(field)
+    if op == "contains":
+        if dialect == "postgresql":
+            return type_coerce(Customer.interests, JSONB).contains([value])
+        items = func.json_each(Customer.interests).table_valued("value")
+        return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+    if op == "eq":
+        return column == value  # type: ignore[no-any-return]
+    if op == "ne":
+        return or_(column != value, column.is_(None))
+    if op == "in":
+        return column.in_(value)  # type: ignore[no-any-return]
+    return (column >= value) if op == "gte" else (column <= value)  # type: ignore[no-any-return]
+
+
+def _customers(session: Session, workspace: Workspace, conditions: Any, what: Any) -> Select[Any]:
+    checked = validate_conditions(conditions)
+    dialect = session.get_bind().dialect.name
+    joined = and_(
+        CustomerScore.customer_id == Customer.id, CustomerScore.workspace_id == workspace.id
+    )
+    return (
+        select(what)
+        .select_from(Customer)
+        .outerjoin(CustomerScore, joined)
+        .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_(None))
+        .where(*(_compile(c, dialect) for c in checked))
+    )
+
+
+def count_customers(
+    session: Session, workspace: Workspace, conditions: list[dict[str, Any]]
+) -> int:
+    """How many surviving customers meet every condition (one SQL COUNT)."""
+    return int(session.scalar(_customers(session, workspace, conditions, func.count())) or 0)
+
+
+def segment_customer_ids(
+    session: Session,
+    workspace: Workspace,
+    conditions: list[dict[str, Any]],
+    *,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[int]:
+    """Ids of the customers meeting the conditions, by id."""
+    query = _customers(session, workspace, conditions, Customer.id).order_by(Customer.id)
+    return [int(i) for i in session.scalars(query.limit(limit).offset(offset))]
+
+
+def _check_name(session: Session, workspace: Workspace, name: Any, own_id: int | None) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        raise _invalid(
+            "A segment needs a name of 1 to 200 characters.",
+            "セグメント名は1〜200文字で指定してください。",
+        )
+    clash = session.scalar(
+        select(Segment.id).where(Segment.workspace_id == workspace.id, Segment.name == name.strip())
+    )
+    if clash is not None and clash != own_id:
+        raise Conflict(
+            f"A segment named {name.strip()!r} already exists. Choose another name or edit it.",
+            f"セグメント「{name.strip()}」はすでにあります。別の名前にするか、既存のものを編集してください。",
+            segment_id=clash,
+        )
+    return name.strip()
+
+
+def create_segment(
+    session: Session, workspace: Workspace, name: str, conditions: list[dict[str, Any]]
+) -> Segment:
+    """Save a segment (conditions validated; InvalidInput in Japanese and English)."""
+    checked = validate_conditions(conditions)
+    segment = Segment(
+        workspace_id=workspace.id,
+        name=_check_name(session, workspace, name, None),
+        conditions=checked,
+    )
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def _get(session: Session, workspace: Workspace, segment_id: int) -> Segment:
+    found = session.scalar(
+        select(Segment).where(Segment.workspace_id == workspace.id, Segment.id == segment_id)
+    )
+    if found is None:
+        raise NotFound(
+            f"Segment {segment_id} does not exist in this workspace. See the list of segments.",
+            f"セグメント {segment_id} はこのワークスペースにありません。セグメント一覧を確認してください。",
+            segment_id=segment_id,
+        )
+    return found
+
+
+def update_segment(
+    session: Session,
+    workspace: Workspace,
+    segment_id: int,
+    *,
+    name: str | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+) -> Segment:
+    """Rename a segment or replace its conditions."""
+    segment = _get(session, workspace, segment_id)
+    if name is not None:
+        segment.name = _check_name(session, workspace, name, segment.id)
+    if conditions is not None:
+        segment.conditions = validate_conditions(conditions)
+    segment.updated_at = utcnow()
+    session.flush()
+    return segment
+
+
+def delete_segment(session: Session, workspace: Workspace, segment_id: int) -> None:
+    session.delete(_get(session, workspace, segment_id))
+    session.flush()
+
+
+def get_segment(session: Session, workspace: Workspace, segment_id: int) -> Segment:
+    return _get(session, workspace, segment_id)
+
+
+def list_segments(session: Session, workspace: Workspace) -> list[tuple[Segment, int]]:
+    """Every segment of the workspace by name, with its live count."""
+    segments: Sequence[Segment] = session.scalars(
+        select(Segment).where(Segment.workspace_id == workspace.id).order_by(Segment.name)
+    ).all()
+    return [(s, count_customers(session, workspace, list(s.conditions))) for s in segments]
