@@ -295,6 +295,12 @@ def _usable(labels: np.ndarray) -> bool:
     return bool(len(labels) and min(labels.sum(), len(labels) - labels.sum()) >= _MIN_CLASS)
 
 
+def _churn_model(rows: int) -> ChurnModel:
+    # Leaves of 40 suit thousands of customers; a small shop's few hundred would get one
+    # leaf and the same score for everyone, so the leaf shrinks with the data (>= 5).
+    return ChurnModel(n_threads=1, min_samples_leaf=max(5, min(40, rows // 25)))
+
+
 def _fit_churn(activity: _Activity, as_of: dt.date) -> _Churn:
     horizon = dt.timedelta(days=CHURN_HORIZON_DAYS)
     empty = pd.DataFrame(columns=["churn_probability", "churn_factors"])
@@ -307,9 +313,9 @@ def _fit_churn(activity: _Activity, as_of: dt.date) -> _Churn:
     auc = None
     early_x, early_y = _labelled(activity, as_of - 2 * horizon)
     if _usable(early_y) and all(early_x[c].nunique(dropna=True) >= 2 for c in used):
-        early = ChurnModel(n_threads=1).fit(early_x[used], early_y)
+        early = _churn_model(len(early_y)).fit(early_x[used], early_y)
         auc = early.evaluate(train_x[used], train_y).roc_auc
-    model = ChurnModel(n_threads=1).fit(train_x[used], train_y)
+    model = _churn_model(len(train_y)).fit(train_x[used], train_y)
     current = _features(activity, as_of)[used]
     if current.empty:
         return _Churn(empty, auc, len(train_y), float(train_y.mean()))

@@ -22,6 +22,7 @@ _LABELS = {
     "interactions": "interactions / 接点",
     "feedback": "feedback / 声",
     "analysis": "text analysis / 分析",
+    "customers-360": "identities & scores / 顧客360",
 }
 
 
@@ -51,6 +52,21 @@ def _analyse_comments(kz: Kizuna, summary: DemoSummary, progress: ProgressFn) ->
     with kz.session() as session:
         ws = kz.workspace(session, summary.slug)
     reanalyze_workspace(kz, ws, progress=lambda done, total: progress("analysis", done, total))
+
+
+def _score_customers(kz: Kizuna, summary: DemoSummary, progress: ProgressFn) -> None:
+    """Merge duplicate records, then score CLV, churn and lifecycle for the customer pages."""
+    from kizuna.customers.resolve import resolve_identities
+    from kizuna.customers.scores import score_customers
+
+    progress("customers-360", 0, 2)
+    with kz.session() as session:
+        resolve_identities(session, kz.workspace(session, summary.slug))
+    progress("customers-360", 1, 2)
+    with kz.session() as session:
+        ws = kz.workspace(session, summary.slug)
+    score_customers(kz, ws)
+    progress("customers-360", 2, 2)
 
 
 def _print_login(console: Console, summary: DemoSummary, url: str) -> None:
@@ -101,6 +117,7 @@ def demo_command(
         )
         if summary.built:
             _analyse_comments(kz, summary, progress)
+            _score_customers(kz, summary, progress)
         return summary
 
     summary = _build_with_bar(console, build)
