@@ -13,7 +13,7 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["group_roots"]
+__all__ = ["IntArray", "group_roots"]
 
 IntArray = npt.NDArray[np.int64]
 
