@@ -25,14 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from kizuna.analytics.text.engine import TextEngine
-from kizuna.errors import InvalidInput, KizunaError
+from kizuna.errors import InvalidInput, NotFittedError
 
 __all__ = [
     "CrossValidation",
@@ -44,21 +43,6 @@ __all__ = [
 
 _FORMAT = "kizuna-polarity-classifier/1"
 _local = threading.local()
-
-
-class NotFittedError(KizunaError, SklearnNotFittedError):  # type: ignore[misc]
-    """A model was used before `fit` (or `from_bytes`)."""
-
-    code = "not_fitted"
-    status = 409
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"This {name} is not fitted yet. Call fit(texts, labels) first, "
-            f"or load a trained one with {name}.from_bytes(data).",
-            f"この{name}はまだ学習されていません。先に fit(texts, labels) を呼ぶか、"
-            f"{name}.from_bytes(data) で学習済みモデルを読み込んでください。",
-        )
 
 
 def shared_engine() -> TextEngine:
@@ -98,15 +82,10 @@ class PolarityClassifier:
     # -- features ----------------------------------------------------------------------
 
     def _prepare(self, texts: Iterable[object]) -> tuple[list[list[str]], list[str], np.ndarray]:
-        engine = shared_engine()
-        keys: list[list[str]] = []
-        cleaned: list[str] = []
-        scores: list[tuple[float, float, float]] = []
-        for text in texts:
-            analysis = engine.analyze(text)
-            keys.append(analysis.keys)
-            cleaned.append(analysis.clean)
-            scores.append(analysis.lexicon_score)
+        analyses = shared_engine().analyze_many(list(texts))
+        keys = [analysis.keys for analysis in analyses]
+        cleaned = [analysis.clean for analysis in analyses]
+        scores = [analysis.lexicon_score for analysis in analyses]
         return keys, cleaned, np.asarray(scores, dtype=np.float64).reshape(-1, 3)
 
     def _features(self, texts: Iterable[object], fit: bool) -> sparse.csr_matrix:
@@ -162,7 +141,10 @@ class PolarityClassifier:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
-            raise NotFittedError(type(self).__name__)
+            raise NotFittedError(
+                type(self).__name__,
+                f"fit(texts, labels) (or load a trained one with {type(self).__name__}.from_bytes(data))",
+            )
 
     def predict_proba(self, texts: Iterable[object]) -> np.ndarray:
         """Probabilities per text, columns in the order of `classes_`."""

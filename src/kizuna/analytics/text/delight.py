@@ -11,7 +11,7 @@ delight without such a cue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kizuna.analytics.text.sentiment import TextScore
 
@@ -22,8 +22,7 @@ _PRAISE_MAX = 0.25  # ... up to this much
 _EXCEEDED_AT = 0.5  # delight from cues at or above this means "exceeded"
 
 
-@dataclass(frozen=True, slots=True)
-class DelightResult:
+class DelightResult(NamedTuple):
     delight: float  # 0..1
     expectation: str  # exceeded, met, below, unknown
     delight_cues: list[int]  # indexes into scored.cues that raised delight

@@ -21,16 +21,18 @@ _ZERO = dict.fromkeys(EMOTIONS, 0.0)
 
 def score_emotions(scored: TextScore) -> dict[str, float]:
     """Score in 0..1 for each of the eight emotions (all present, zero when no cue)."""
-    if not any(cue.match.entry.emotions for cue in scored.cues):
-        return dict(_ZERO)
-    sums = dict(_ZERO)
+    sums: dict[str, float] | None = None
     for cue in scored.cues:
         emotions = cue.match.entry.emotions
         if not emotions or cue.negated:
             continue
+        if sums is None:
+            sums = dict(_ZERO)
         strength = min(abs(cue.multiplier), 2.0)
         for emotion in emotions:
             sums[emotion] += strength
+    if sums is None:
+        return dict(_ZERO)
     return {
         emotion: round(1.0 - math.exp(-_RATE * total), 3) if total else 0.0
         for emotion, total in sums.items()

@@ -12,7 +12,7 @@ guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,22 @@ from kizuna.analytics.text.emotion import score_emotions
 from kizuna.analytics.text.experience import find_experience_values
 from kizuna.analytics.text.lexicon import EMOTIONS, Lexicon
 from kizuna.analytics.text.normalize import MAX_CHARS, CleanText, clean_text
-from kizuna.analytics.text.sentiment import TextScore, label_of, score_text
+from kizuna.analytics.text.sentiment import TextScore, contrast_spans, label_of, score_text
 from kizuna.analytics.text.tokenize import Tokenizer, Tokens, detect_language
 from kizuna.analytics.text.topics import summarize_topics
 
 __all__ = ["ENGINE_VERSION", "TextAnalysis", "TextEngine"]
 
 #: Stored with every analysis so results of different engine versions are never mixed.
-ENGINE_VERSION = "kizuna-text-1.0"
+ENGINE_VERSION = "kizuna-text-1.1"
 
 _EMPTY_EMOTIONS = dict.fromkeys(EMOTIONS, 0.0)
+# Texts per stage in `analyze_many`: the stage's data stays in cache, and a chunk's
+# tokens (Sudachi morphemes) are little memory.
+_CHUNK = 512
+# What the label functions say of a text without a single cue (checked in a test).
+_NO_CUE_SENTIMENT = "neutral"
+_NO_CUE_EXPECTATION = "unknown"
 
 
 @dataclass(slots=True)
@@ -52,6 +58,24 @@ class TextAnalysis:
     clean: str = ""
     keys: list[str] = field(default_factory=list)
     lexicon_score: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def copy(self) -> TextAnalysis:
+        """An equal analysis whose dicts and lists are its own (the cues' dicts too)."""
+        return TextAnalysis(
+            language=self.language,
+            sentiment=self.sentiment,
+            sentiment_score=self.sentiment_score,
+            emotions=dict(self.emotions),
+            delight=self.delight,
+            expectation=self.expectation,
+            topics=[dict(topic) for topic in self.topics],
+            experience_values=list(self.experience_values),
+            cues=[dict(cue) for cue in self.cues],
+            truncated=self.truncated,
+            clean=self.clean,
+            keys=list(self.keys),
+            lexicon_score=self.lexicon_score,
+        )
 
     def row(self) -> dict[str, Any]:
         return {
@@ -82,17 +106,53 @@ class TextEngine:
 
     def prepare(self, raw: object) -> tuple[CleanText, str, Tokens | None]:
         """Cleaned text, language and tokens (empty for unsupported languages)."""
+        clean, language = self._clean(raw)
+        if language == "other":
+            return clean, language, None
+        return clean, language, self.tokenizer.tokenize(clean.text, language)
+
+    def _clean(self, raw: object) -> tuple[CleanText, str]:
         clean = clean_text(raw, self.max_chars)
         text = clean.text
         if not text.strip():
-            return clean, "other", None
-        language = detect_language(text)
-        if language == "other":
-            return clean, language, None
-        return clean, language, self.tokenizer.tokenize(text, language)
+            return clean, "other"
+        return clean, detect_language(text)
 
     def analyze(self, raw: object) -> TextAnalysis:
-        clean, language, tokens = self.prepare(raw)
+        """The analysis of one text."""
+        return self.analyze_many([raw])[0]
+
+    def analyze_many(self, raws: Sequence[object]) -> list[TextAnalysis]:
+        """The analyses of many texts, in order; the same as `analyze` on each, faster.
+
+        Each stage runs over a chunk of texts before the next stage starts. Sudachi's
+        tokenizer pushes the interpreter's working set out of the CPU caches, and the
+        Python stages ran about half as fast when it ran between every two of them.
+        """
+        tokenizer = self.tokenizer
+        results: list[TextAnalysis] = []
+        for start in range(0, len(raws), _CHUNK):
+            chunk = raws[start : start + _CHUNK]
+            cleaned = [self._clean(raw) for raw in chunk]
+            japanese = [clean.text for clean, language in cleaned if language == "ja"]
+            morphemes = iter(tokenizer.split_ja(japanese))
+            tokens = [
+                tokenizer.tokens_ja(clean.text, next(morphemes))
+                if language == "ja"
+                else (tokenizer.tokenize_en(clean.text) if language == "en" else None)
+                for clean, language in cleaned
+            ]
+            finish = self._finish
+            results.extend(
+                finish(raw, clean, language, found)
+                for raw, (clean, language), found in zip(chunk, cleaned, tokens, strict=True)
+            )
+        return results
+
+    def _finish(
+        self, raw: object, clean: CleanText, language: str, tokens: Tokens | None
+    ) -> TextAnalysis:
+        """Everything after tokenisation: cues, scores and labels of one text."""
         if tokens is None or not tokens.keys:
             return TextAnalysis(
                 language=language,
@@ -110,6 +170,8 @@ class TextEngine:
         lexicon = self.lexicon
         matches = lexicon.match(tokens, language)
         emoji = lexicon.match_emoji(clean.text)
+        if not matches and not emoji:
+            return self._analyze_plain(raw, clean, language, tokens)
         scored = score_text(tokens, matches, emoji, language, lexicon)
         sentiment = label_of(scored.score, scored.positive, scored.negative)
         gap = score_delight(scored, sentiment)
@@ -129,6 +191,45 @@ class TextEngine:
             lexicon_score=(scored.score, scored.positive, scored.negative),
         )
 
+    def _analyze_plain(
+        self, raw: object, clean: CleanText, language: str, tokens: Tokens
+    ) -> TextAnalysis:
+        """A text with no lexicon cue: neutral, and only contrast markers to show.
+
+        The same result `score_text` and the label functions give for no cues, without
+        running them (four texts in ten of short CX text have no cue at all).
+        """
+        contrast = self.lexicon.contrast(language)
+        cues: list[dict[str, Any]] = []
+        if not contrast.isdisjoint(tokens.keys):
+            for begin, end in contrast_spans(tokens, language, contrast):
+                cues.append(_cue(raw, clean, "contrast", "contrast", begin, end))
+        return TextAnalysis(
+            language=language,
+            sentiment=_NO_CUE_SENTIMENT,
+            sentiment_score=0.0,
+            emotions=dict(_EMPTY_EMOTIONS),
+            delight=0.0,
+            expectation=_NO_CUE_EXPECTATION,
+            topics=[],
+            experience_values=[],
+            cues=cues,
+            truncated=clean.truncated,
+            clean=clean.text,
+            keys=tokens.keys,
+            lexicon_score=(0.0, 0.0, 0.0),
+        )
+
+
+def _cue(
+    raw: object, clean: CleanText, kind: str, label: str, begin: int, end: int
+) -> dict[str, Any]:
+    """One cue with offsets into the original text (the cleaned one when raw was not str)."""
+    if isinstance(raw, str):
+        start, stop = (begin, end) if clean.starts is None else clean.span(begin, end)
+        return {"kind": kind, "label": label, "text": raw[start:stop], "start": start, "end": stop}
+    return {"kind": kind, "label": label, "text": clean.text[begin:end], "start": begin, "end": end}
+
 
 def _collect_cues(
     raw: object,
@@ -138,47 +239,34 @@ def _collect_cues(
     expectation_cues: list[tuple[int, str]],
 ) -> list[dict[str, Any]]:
     """Every phrase that caused a label, with offsets into the ORIGINAL text."""
-    original = raw if isinstance(raw, str) else clean.text
-    if not isinstance(raw, str):
-        clean = CleanText(clean.text, None, None, clean.truncated)
     cues: list[dict[str, Any]] = []
-
-    def add(kind: str, label: str, begin: int, end: int) -> None:
-        start, stop = clean.span(begin, end)
-        cues.append(
-            {
-                "kind": kind,
-                "label": label,
-                "text": original[start:stop],
-                "start": start,
-                "end": stop,
-            }
-        )
-
+    add = cues.append
     delight_at = set(delight_cues)
     gap_at = dict(expectation_cues)
     for index, cue in enumerate(scored.cues):
-        match, entry = cue.match, cue.match.entry
-        begin, end = match.begin, match.end
+        match = cue.match
+        entry, begin, end = match.entry, match.begin, match.end
         if cue.counted and cue.score:
-            add("sentiment", "positive" if cue.score > 0 else "negative", begin, end)
+            label = "positive" if cue.score > 0 else "negative"
+            add(_cue(raw, clean, "sentiment", label, begin, end))
         if entry.request:
-            add("request", "request", begin, end)
+            add(_cue(raw, clean, "request", "request", begin, end))
         if not cue.negated:
             for emotion in entry.emotions:
-                add("emotion", emotion, begin, end)
+                add(_cue(raw, clean, "emotion", emotion, begin, end))
             for value in entry.experiences:
-                add("experience", value, begin, end)
+                add(_cue(raw, clean, "experience", value, begin, end))
         for topic in entry.topics:
-            add("topic", topic, begin, end)
+            add(_cue(raw, clean, "topic", topic, begin, end))
         if index in delight_at:
-            add("delight", "delight", begin, end)
+            add(_cue(raw, clean, "delight", "delight", begin, end))
         if index in gap_at:
-            add("expectation", gap_at[index], begin, end)
-        if entry.multiplier and cue.match.last > cue.match.first:
-            add("shifter", "intensifier" if entry.multiplier > 1 else "hedge", begin, end)
+            add(_cue(raw, clean, "expectation", gap_at[index], begin, end))
+        if entry.multiplier and match.last > match.first:
+            label = "intensifier" if entry.multiplier > 1 else "hedge"
+            add(_cue(raw, clean, "shifter", label, begin, end))
     for begin, end in scored.negations:
-        add("negation", "negation", begin, end)
+        add(_cue(raw, clean, "negation", "negation", begin, end))
     for begin, end in scored.contrasts:
-        add("contrast", "contrast", begin, end)
+        add(_cue(raw, clean, "contrast", "contrast", begin, end))
     return cues

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -67,7 +68,11 @@ class Match(NamedTuple):
 @dataclass(slots=True)
 class _Language:
     entries: dict[tuple[str, ...], Entry] = field(default_factory=dict)
-    index: dict[str, list[tuple[tuple[str, ...], Entry]]] = field(default_factory=dict)
+    # first key -> (length, keys as a list, entry), longest first; a list so that a
+    # slice of the text's keys compares in one step.
+    index: dict[str, list[tuple[int, list[str], Entry]]] = field(default_factory=dict)
+    # first key -> the one-key entry (the plural fallback "delays" -> "delay")
+    singles: dict[str, Entry] = field(default_factory=dict)
     contrast: set[str] = field(default_factory=set)
 
 
@@ -125,13 +130,14 @@ class Lexicon:
             self._load_topics(dict(extra))
         for language in self._languages.values():
             for keys, entry in language.entries.items():
-                language.index.setdefault(keys[0], []).append((keys, entry))
+                language.index.setdefault(keys[0], []).append((len(keys), list(keys), entry))
+                if len(keys) == 1:
+                    language.singles[keys[0]] = entry
             for candidates in language.index.values():
-                candidates.sort(key=lambda item: -len(item[0]))
+                candidates.sort(key=lambda item: -item[0])
         ordered = sorted(self.emoji, key=len, reverse=True)
         self.emoji_pattern = re.compile("|".join(re.escape(item) for item in ordered))
-        # Checking the first characters as a set is much cheaper than the alternation.
-        self._emoji_first = frozenset(item[0] for item in ordered)
+        self._emoji_start = _start_pattern(ordered)
 
     # -- compiling ---------------------------------------------------------------------
 
@@ -264,45 +270,76 @@ class Lexicon:
 
     def match(self, tokens: Tokens, language: str) -> list[Match]:
         """Lexicon phrases in a token list, longest match first, left to right."""
-        index = self._languages[language].index
+        table = self._languages[language]
+        index = table.index
         keys = tokens.keys
-        count = len(keys)
-        hits = [i for i, key in enumerate(keys) if key in index]
+        # compress/map keep the scan of every token in C; hits are few.
+        hits = list(compress(range(len(keys)), map(index.__contains__, keys)))
+        plurals: dict[int, Entry] = {}
         if language == "en":
             # A trailing plural "s" is tried for single words ("delays" -> "delay").
-            plurals = [
-                i
-                for i, key in enumerate(keys)
-                if key not in index and len(key) > 3 and key[-1] == "s" and key[:-1] in index
-            ]
+            singles = table.singles
+            for i, key in enumerate(keys):
+                if key[-1] == "s" and len(key) > 3 and key not in index and key[:-1] in singles:
+                    plurals[i] = singles[key[:-1]]
             if plurals:
-                hits = sorted(hits + plurals)
+                hits = sorted(hits + list(plurals))
+        if not hits:
+            return []
         matches: list[Match] = []
         after = 0  # first token not yet consumed by a match
         for i in hits:
             if i < after:
                 continue
-            key = keys[i]
-            candidates = index.get(key)
-            if candidates is None:
-                candidates = [c for c in index[key[:-1]] if len(c[0]) == 1]
-            for phrase, entry in candidates:
-                size = len(phrase)
-                if size == 1 or (
-                    i + size <= count and all(keys[i + k] == phrase[k] for k in range(1, size))
-                ):
-                    matches.append(
-                        Match(i, i + size, tokens.begin(i), tokens.end(i + size - 1), entry)
-                    )
+            plural = plurals.get(i) if plurals else None
+            if plural is not None:
+                matches.append(Match(i, i + 1, *tokens.span(i, i), plural))
+                after = i + 1
+                continue
+            for size, phrase, entry in index[keys[i]]:
+                if size == 1 or keys[i : i + size] == phrase:
+                    matches.append(Match(i, i + size, *tokens.span(i, i + size - 1), entry))
                     after = i + size
                     break
         return matches
 
     def match_emoji(self, text: str) -> list[tuple[int, int, Entry]]:
-        """Emoji and kaomoji found in the cleaned text, as character spans."""
-        if self._emoji_first.isdisjoint(text):
+        """Emoji and kaomoji found in the cleaned text, as character spans.
+
+        The same spans as `emoji_pattern.finditer`, but the alternation of a hundred
+        kaomoji is tried only where one can start (English text is full of the "o" and
+        "m" that begin orz and m(_ _)m): scanning with it everywhere cost more than the
+        rest of an English text's analysis.
+        """
+        start = self._emoji_start.search(text)
+        if start is None:
             return []
-        return [
-            (found.start(), found.end(), self.emoji[found.group(0)])
-            for found in self.emoji_pattern.finditer(text)
-        ]
+        found: list[tuple[int, int, Entry]] = []
+        match, search, emoji = self.emoji_pattern.match, self._emoji_start.search, self.emoji
+        while start is not None:
+            at = start.start()
+            item = match(text, at)
+            if item is None:
+                start = search(text, at + 1)
+            else:
+                found.append((at, item.end(), emoji[item.group(0)]))
+                start = search(text, item.end())
+        return found
+
+
+def _start_pattern(items: list[str]) -> re.Pattern[str]:
+    """A cheap regex for where any of `items` may begin (a superset, checked afterwards).
+
+    Symbols are one character class (astral emoji as one range: a class listing them one
+    by one is slow in `re`); items that begin with a letter (orz, m(_ _)m) need their first
+    three characters, or every word would be a candidate.
+    """
+    symbols = sorted({item[0] for item in items if not item[0].isalnum()})
+    words = sorted({item[:3] for item in items if item[0].isalnum()})
+    narrow = "".join(re.escape(char) for char in symbols if ord(char) <= 0xFFFF)
+    wide = [char for char in symbols if ord(char) > 0xFFFF]
+    if wide:
+        narrow += f"{min(wide)}-{max(wide)}"
+    parts = [f"[{narrow}]"] if narrow else []
+    parts.extend(re.escape(word) for word in words)
+    return re.compile("|".join(parts) or "(?!)")

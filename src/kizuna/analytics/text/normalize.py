@@ -17,7 +17,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["MAX_CHARS", "CleanText", "clean_text"]
 
@@ -54,20 +54,31 @@ _BANGS = re.compile(r"([!?])[!?]+")
 _LAUGH = re.compile(r"(?<![a-zA-Z])[wW]{2,}(?![a-zA-Z])")
 _REPEATS = re.compile(r"([^\d\s.])\1{2,}")
 
-# A cheap superset of what the junk and elongation steps look for (junk characters or
-# any doubled character): most texts match none of it and skip those steps.
-_ANY_WORK = re.compile(
+# Cheap supersets of what the junk and elongation steps look for: a doubled character,
+# or a junk character, ! ? w W. Most texts match neither and skip those six steps. (One
+# regex mirroring the steps exactly was slower: no first-character skip.)
+_DOUBLED = re.compile(r"(.)\1", re.S)
+_WORK_CHARS = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff\ue000-\uf8ff"
-    r"\u200b\u200c\u200e\u200f\u2060\ufeff]|(.)\1",
-    re.S,
+    r"\u200b\u200c\u200e\u200f\u2060\ufeff!?wW]"
+)
+# The junk, invisible and combining-mark steps before NFKC, in one search.
+_PRE_NFKC = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff\ue000-\uf8ff"
+    r"\u200b\u200c\u200e\u200f\u2060\ufeff\u0300-\u036f\u3099\u309a\uff9e\uff9f]"
 )
 
 _nfkc_cache: dict[str, str] = {}
+# Unstable characters whose NFKC is one character, and that character.
+_one_to_one: dict[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class CleanText:
-    """A cleaned text and where each of its characters came from in the original."""
+class CleanText(NamedTuple):
+    """A cleaned text and where each of its characters came from in the original.
+
+    A NamedTuple (immutable, and several times cheaper to create than a frozen
+    dataclass: one is made per text).
+    """
 
     text: str
     starts: list[int] | None  # None: identity map (nothing was rewritten)
@@ -140,6 +151,32 @@ def _nfkc(match: re.Match[str]) -> str:
     return cached
 
 
+def _normalize_chars(
+    text: str, starts: list[int] | None, ends: list[int] | None
+) -> tuple[str, list[int] | None, list[int] | None]:
+    """NFKC of each unstable character, keeping the offset map.
+
+    Nearly always each such character becomes exactly one (full-width letters and
+    digits, half-width katakana without marks), so the map does not change and a few
+    `str.replace` calls do the work; only an expansion (㍿ -> 株式会社) needs
+    `_sub_mapped`.
+    """
+    found = _UNSTABLE.findall(text)
+    if not found:
+        return text, starts, ends
+    table = _one_to_one
+    for char in set(found):
+        normal = table.get(char)
+        if normal is None:
+            normal = unicodedata.normalize("NFKC", char)
+            if len(normal) != 1 or len(table) >= 50_000:
+                return _sub_mapped(_UNSTABLE, _nfkc, text, starts, ends)
+            table[char] = normal
+        if normal != char:
+            text = text.replace(char, normal)
+    return text, starts, ends
+
+
 def _html_break(_: re.Match[str]) -> str:
     return "\n"
 
@@ -194,11 +231,12 @@ def clean_text(raw: object, max_chars: int = MAX_CHARS) -> CleanText:
         ):
             text, starts, ends = _sub_mapped(pattern, repl, text, starts, ends)
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text, starts, ends = _sub_mapped(_JUNK, _space, text, starts, ends)
-        text, starts, ends = _sub_mapped(_INVISIBLE, _drop, text, starts, ends)
-        text, starts, ends = _sub_mapped(_COMBINING, _nfkc, text, starts, ends)
-        text, starts, ends = _sub_mapped(_UNSTABLE, _nfkc, text, starts, ends)
-    if _ANY_WORK.search(text):
+        if _PRE_NFKC.search(text):
+            text, starts, ends = _sub_mapped(_JUNK, _space, text, starts, ends)
+            text, starts, ends = _sub_mapped(_INVISIBLE, _drop, text, starts, ends)
+            text, starts, ends = _sub_mapped(_COMBINING, _nfkc, text, starts, ends)
+        text, starts, ends = _normalize_chars(text, starts, ends)
+    if _DOUBLED.search(text) or _WORK_CHARS.search(text):
         for pattern, repl in (
             (_JUNK, _space),
             (_INVISIBLE, _drop),

@@ -20,13 +20,22 @@ before it, else the one after), which yields per-topic polarity: 朝食 positive
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import compress
 
 from kizuna.analytics.text.lexicon import Entry, Lexicon, Match
 from kizuna.analytics.text.tokenize import CONJ_PARTICLE, CONTENT, PUNCT, Tokens
 
-__all__ = ["NEUTRAL_BAND", "Scored", "TextScore", "label_of", "score_text", "squash"]
+__all__ = [
+    "NEUTRAL_BAND",
+    "Scored",
+    "TextScore",
+    "contrast_spans",
+    "label_of",
+    "score_text",
+    "squash",
+]
 
 NEGATION_SCALAR = -0.74  # Hutto & Gilbert (2014), VADER N_SCALAR
 BEFORE_CONTRAST = 0.5  # VADER: words before "but" weigh half ...
@@ -37,6 +46,7 @@ NEUTRAL_BAND = 0.1  # |score| below this is neutral
 MIXED_FLOOR = 0.25  # both sides at least this strong ...
 MIXED_RATIO = 0.5  # ... and the weaker at least half the stronger: mixed
 
+_IS_PUNCT = PUNCT.__eq__
 _SENTENCE_END = frozenset({"。", "!", "?", "\n", ".", "．", "!?"})
 # Light verbs between a predicate and its negation: 満足 し ませ ん, 良く あり ませ ん.
 _LIGHT_VERBS = frozenset(
@@ -109,7 +119,17 @@ def _clauses(
     Only punctuation and contrast words can change the clause, so only they are visited.
     """
     keys, kinds = tokens.keys, tokens.kinds
-    marks = [i for i, key in enumerate(keys) if kinds[i] == PUNCT or key in contrast]
+    # Punctuation and contrast words, found by two scans in C (compress/map) rather than
+    # a Python loop over every token.
+    positions = range(len(keys))
+    puncts = list(compress(positions, map(_IS_PUNCT, kinds)))
+    contrasts = list(compress(positions, map(contrast.__contains__, keys)))
+    if not contrasts:
+        if not puncts:
+            return [0], [1.0], [False], []
+        marks = puncts
+    else:
+        marks = sorted({*puncts, *contrasts})
     starts = [0]
     weights = [1.0]
     bangs = [False]
@@ -120,15 +140,18 @@ def _clauses(
     current = 0
     for i in marks:
         key, kind = keys[i], kinds[i]
-        # Still at a sentence's start while nothing but punctuation came since it began.
-        at_sentence_start = current == sentence_first and not any(
-            kinds[j] != PUNCT for j in range(starts[current], i)
-        )
         if kind != PUNCT:
             if japanese and not (
                 kind == CONJ_PARTICLE or (kind == CONTENT and (i == 0 or kinds[i - 1] == PUNCT))
             ):
                 continue
+            # Still at a sentence's start while nothing but punctuation came since it
+            # began: every token in [start, i) is one of `puncts`.
+            start = starts[current]
+            at_sentence_start = (
+                current == sentence_first
+                and bisect_left(puncts, i) - bisect_left(puncts, start) == i - start
+            )
             if at_sentence_start:
                 damp = range(previous_first, current)
             else:
@@ -142,18 +165,27 @@ def _clauses(
                 bangs.append(False)
                 starts.append(i)
                 current += 1
-            spans.append((tokens.begin(i), tokens.end(i)))
+            spans.append(tokens.span(i, i))
             continue
         if key in _SENTENCE_END:
             if key in ("!", "!?"):
                 bangs[current] = True
-            if not at_sentence_start:
+            start = starts[current]
+            if not (
+                current == sentence_first
+                and bisect_left(puncts, i) - bisect_left(puncts, start) == i - start
+            ):
                 weights.append(1.0)
                 bangs.append(False)
                 starts.append(i + 1)
                 current += 1
                 previous_first, sentence_first = sentence_first, current
     return starts, weights, bangs, spans
+
+
+def contrast_spans(tokens: Tokens, language: str, contrast: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the contrast markers that split clauses (が, けど, but)."""
+    return _clauses(tokens, language, contrast)[3]
 
 
 def _multiplier(tokens: Tokens, first: int, multipliers: dict[int, float]) -> float:
@@ -239,8 +271,9 @@ def score_text(
             )
             if at >= 0:
                 negated = True
-                negations.append((tokens.begin(at), tokens.end(at)))
-            factor = _multiplier(tokens, match.first, multipliers)
+                negations.append(tokens.span(at, at))
+            if multipliers:
+                factor = _multiplier(tokens, match.first, multipliers)
         score = 0.0
         if entry.polarity is not None:
             score = entry.polarity * factor
