@@ -49,3 +49,9 @@ class Kizuna:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Kizuna:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

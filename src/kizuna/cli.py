@@ -56,15 +56,16 @@ console = Console()
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration to the configured database. / マイグレーションを適用します。"""
-    kz = build_app()
-    kz.upgrade_db()
-    console.print(f"database at revision {current_revision(kz.engine)}")
+    with build_app() as kz:
+        kz.upgrade_db()
+        console.print(f"database at revision {current_revision(kz.engine)}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's migration revision."""
-    console.print(current_revision(build_app().engine) or "empty (run `kizuna db upgrade`)")
+    with build_app() as kz:
+        console.print(current_revision(kz.engine) or "empty (run `kizuna db upgrade`)")
 
 
 @app.command("init")
@@ -78,11 +79,10 @@ def init(
     ] = None,
 ) -> None:
     """Create a workspace, its owner and an API key. / ワークスペースを作成します。"""
-    kz = build_app()
-    kz.upgrade_db()
     if password is None and sys.stdin.isatty():
         password = typer.prompt("Password (empty: generate)", default="", hide_input=True) or None
-    with kz.session() as session:
+    with build_app() as kz, kz.session() as session:
+        kz.upgrade_db()
         made = accounts.init_workspace(
             session,
             workspace,
@@ -104,9 +104,8 @@ def workspaces() -> None:
 
     from kizuna.accounts.models import Workspace
 
-    kz = build_app()
     table = Table("slug", "name", "time zone")
-    with kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         for ws in session.scalars(select(Workspace).order_by(Workspace.slug)):
             table.add_row(ws.slug, ws.name, ws.timezone)
     console.print(table)
@@ -118,8 +117,7 @@ def apikey_create(
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli",
 ) -> None:
     """Create an API key for a workspace; it is shown once."""
-    kz = build_app()
-    with kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         key = accounts.create_api_key(session, kz.workspace(session, workspace), name=name)
     console.print(key)
 
@@ -132,7 +130,8 @@ def serve(
     """Start the web server. / Webサーバーを起動します。"""
     from kizuna.server import run_server
 
-    run_server(build_app(), host, port)
+    with build_app() as kz:
+        run_server(kz, host, port)
 
 
 @app.command("settings")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import insert, select, text
 
 from kizuna import Kizuna
 from kizuna.customers.models import Customer
 from kizuna.feedback.models import Feedback
-from kizuna.ingest.bulk import insert_rows, update_rows
+from kizuna.ingest.arrow_dates import Days, Instants
+from kizuna.ingest.bulk import Same, insert_columns, insert_rows, update_rows
 from kizuna.ingest.service import import_file
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -127,3 +129,40 @@ def test_real_airline_posts_import_and_reimport(
     assert sample is not None and sample.text == "@VirginAmerica What @dhepburn said."
     assert sample.properties["airline"] == "Virgin America"
     assert sample.received_on == dt.date(2015, 2, 24)
+
+
+def test_columns_kept_in_numpy_store_what_sqlalchemy_stores(kz: Kizuna, ws, is_postgres) -> None:  # type: ignore[no-untyped-def]
+    """Timestamps of the column path (NumPy) and values the same on every row (written
+    into the statement) end up as Core's own inserts store them, on either engine."""
+    table = Feedback.__table__
+    core = _feedback_row(ws.workspace.id, "core")
+    core["source"] = "shop's"  # a quote inside a value written into the statement
+    at = core["received_at"].astimezone(dt.UTC).replace(tzinfo=None)  # type: ignore[union-attr]
+    names = [n for n in core if n != "external_id"]
+    columns: list[object] = [Same(core[n]) for n in names]
+    columns[names.index("received_at")] = Instants(np.array([at], dtype="datetime64[us]"))
+    columns[names.index("received_on")] = Days(np.array(["2025-04-01"], dtype="datetime64[D]"))
+    with kz.engine.begin() as conn:
+        conn.execute(insert(table), [core])
+        insert_columns(conn, table, [*names, "external_id"], [*columns, ["fast"]], 1)  # type: ignore[list-item]
+        chosen = [c for c in table.columns if c.name not in ("id", "external_id")]
+        stored = {
+            row[0]: tuple(row[1:])
+            for row in conn.execute(
+                select(table.c.external_id, *chosen).where(table.c.workspace_id == ws.workspace.id)
+            )
+        }
+        if not is_postgres:  # and, on SQLite, the very text in the file
+            raw = {
+                row[0]: tuple(row[1:])
+                for row in conn.execute(
+                    text(
+                        "SELECT external_id, received_at, received_on, source, properties "
+                        "FROM feedback WHERE workspace_id = :ws"
+                    ),
+                    {"ws": ws.workspace.id},
+                )
+            }
+            assert raw["fast"] == raw["core"]
+    assert stored["fast"] == stored["core"]
+    assert stored["fast"][chosen.index(table.c.source)] == "shop's"

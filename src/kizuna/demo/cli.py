@@ -101,43 +101,43 @@ def demo_command(
 ) -> None:
     """Build the demo workspace and start the server. / デモ環境を作成して起動します。"""
     console = Console()
-    kz = build_app()
-    kz.upgrade_db()
+    with build_app() as kz:
+        kz.upgrade_db()
 
-    def build(progress: ProgressFn) -> DemoSummary:
-        summary = build_demo(
-            kz,
-            seed=kz.settings.demo_seed if seed is None else seed,
-            slug=workspace,
-            customers=customers,
-            interactions=interactions,
-            feedback=feedback,
-            rebuild=rebuild,
-            progress=progress,
-        )
+        def build(progress: ProgressFn) -> DemoSummary:
+            summary = build_demo(
+                kz,
+                seed=kz.settings.demo_seed if seed is None else seed,
+                slug=workspace,
+                customers=customers,
+                interactions=interactions,
+                feedback=feedback,
+                rebuild=rebuild,
+                progress=progress,
+            )
+            if summary.built:
+                _analyse_comments(kz, summary, progress)
+                _score_customers(kz, summary, progress)
+            return summary
+
+        summary = _build_with_bar(console, build)
         if summary.built:
-            _analyse_comments(kz, summary, progress)
-            _score_customers(kz, summary, progress)
-        return summary
+            console.print(
+                f"Built demo workspace [bold]{summary.slug}[/] in {summary.seconds:.1f} s: "
+                f"{summary.customers:,} customers, {summary.interactions:,} interactions, "
+                f"{summary.feedback:,} feedback, {summary.employee_answers:,} eNPS answers. "
+                "/ デモ用ワークスペースを作成しました。"
+            )
+        else:
+            console.print(
+                f"Demo workspace [bold]{summary.slug}[/] already exists "
+                f"({summary.customers:,} customers, {summary.interactions:,} interactions, "
+                f"{summary.feedback:,} feedback); not rebuilt — use --rebuild to build it again. "
+                "/ デモ用ワークスペースは作成済みです。"
+            )
+        url = f"http://{kz.settings.host}:{kz.settings.port}/"
+        _print_login(console, summary, url)
+        if not no_serve:
+            from kizuna.server import run_server
 
-    summary = _build_with_bar(console, build)
-    if summary.built:
-        console.print(
-            f"Built demo workspace [bold]{summary.slug}[/] in {summary.seconds:.1f} s: "
-            f"{summary.customers:,} customers, {summary.interactions:,} interactions, "
-            f"{summary.feedback:,} feedback, {summary.employee_answers:,} eNPS answers. "
-            "/ デモ用ワークスペースを作成しました。"
-        )
-    else:
-        console.print(
-            f"Demo workspace [bold]{summary.slug}[/] already exists "
-            f"({summary.customers:,} customers, {summary.interactions:,} interactions, "
-            f"{summary.feedback:,} feedback); not rebuilt — use --rebuild to build it again. "
-            "/ デモ用ワークスペースは作成済みです。"
-        )
-    url = f"http://{kz.settings.host}:{kz.settings.port}/"
-    _print_login(console, summary, url)
-    if not no_serve:
-        from kizuna.server import run_server
-
-        run_server(kz)
+            run_server(kz)

@@ -1,9 +1,9 @@
 """Bulk INSERT and UPDATE of plain rows: tuples straight to SQLite, Core elsewhere.
 
 At import volume SQLAlchemy's per-value bind processing costs more than SQLite's own
-work, so on SQLite the values are converted once, into exactly the storage formats the
-SQLAlchemy SQLite dialect writes (a test compares both paths byte for byte), and the
-driver gets `executemany` with tuples. PostgreSQL goes through Core, whose psycopg
+work, so on SQLite the values are converted once, column by column, into exactly the
+storage formats the SQLAlchemy SQLite dialect writes (a test compares both paths byte for
+byte), and the driver gets `executemany` with tuples zipped from the columns. PostgreSQL goes through Core, whose psycopg
 dialect already batches many rows per round trip.
 """
 
@@ -12,16 +12,31 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Date, Table, bindparam, insert, update
 
 from kizuna.db.base import UTCDateTime
+from kizuna.ingest.arrow_dates import Days, Instants
+from kizuna.ingest.block import Values
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["Column", "Same", "insert_columns", "insert_rows", "update_columns", "update_rows"]
 
 Convert = Callable[[Any], Any]
+_EMPTY_JSON = "{}"
+
+
+@dataclass(frozen=True)
+class Same:
+    """A column with one value on every row (the workspace, the batch's time)."""
+
+    value: Any
+
+
+Column = Values | Same
 
 
 def _datetime(value: dt.datetime | None) -> str | None:
@@ -41,7 +56,7 @@ def _date(value: dt.date | None) -> str | None:
 
 def _json(value: Any) -> str:
     if not value and isinstance(value, dict):
-        return "{}"
+        return _EMPTY_JSON
     return json.dumps(value)  # the dialect's default serializer, default settings
 
 
@@ -62,7 +77,7 @@ def _converters(table: Table, columns: tuple[str, ...]) -> tuple[Convert | None,
 
 
 def _memo(convert: Convert) -> Convert:
-    """Per batch: the same instant (created_at, a repeated date) is formatted once."""
+    """Per batch: the same instant (a repeated date) is formatted once."""
     seen: dict[Any, Any] = {}
 
     def convert_once(value: Any) -> Any:
@@ -74,42 +89,118 @@ def _memo(convert: Convert) -> Convert:
     return convert_once
 
 
-def _tuples(table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> list[Any]:
-    # Column by column: list comprehensions are several times faster than a per-row loop.
-    values: list[list[Any]] = []
-    for name, convert in zip(columns, _converters(table, columns), strict=True):
-        if convert is None:
-            values.append([r[name] for r in rows])
+def _stored(convert: Convert | None, values: Column) -> Column:
+    """A column in SQLite's storage form."""
+    if convert is None:
+        return values
+    if isinstance(values, Instants | Days):  # rendered by pyarrow, not row by row
+        return values.sqlite_texts()
+    if isinstance(values, Same):
+        return Same(convert(values.value))
+    if convert is _json:
+        return [_EMPTY_JSON if v == {} else _json(v) for v in values]  # mostly empty dicts
+    if convert is _datetime:
+        return [_utc_text(v) for v in values]
+    once = _memo(convert)
+    return [once(v) for v in values]
+
+
+def _utc_text(value: dt.datetime | None) -> str | None:
+    if value is not None and value.tzinfo is dt.UTC:  # what the converters give: no shift
+        return value.isoformat(" ", "microseconds")[:26]
+    return _datetime(value)
+
+
+def _literal(value: Any) -> str | None:
+    """SQL text for a value the same on every row (None when it must be bound)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"  # SQL's quoting: '' is one quote
+    return None
+
+
+def _bound(
+    table: Table, names: Sequence[str], columns: Sequence[Column], n: int
+) -> tuple[list[str], list[Any]]:
+    """Each column's place in the statement ("?" or a literal), and one tuple per row.
+
+    Values the same on every row (the workspace, the source, a column empty in the whole
+    batch) are written into the statement: SQLite's cost per bound value is most of an
+    insert's, and binding the same value thousands of times tells it nothing new.
+    """
+    marks: list[str] = []
+    lists: list[Any] = []
+    for convert, column in zip(_converters(table, tuple(names)), columns, strict=True):
+        stored = _stored(convert, column)
+        literal = None
+        if isinstance(stored, Same):
+            literal = _literal(stored.value)
+        elif isinstance(stored, list) and stored.count(None) == n:
+            literal = "NULL"
+        if literal is not None:
+            marks.append(literal)
         else:
-            once = convert if convert is _json else _memo(convert)
-            values.append([once(r[name]) for r in rows])
-    return list(zip(*values, strict=True))
+            marks.append("?")
+            lists.append(repeat(stored.value, n) if isinstance(stored, Same) else stored)
+    rows = list(zip(*lists, strict=True)) if lists else [()] * n
+    return marks, rows
+
+
+def _as_dicts(names: Sequence[str], columns: Sequence[Column], n: int) -> list[dict[str, Any]]:
+    lists = [repeat(c.value, n) if isinstance(c, Same) else c for c in columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
+
+
+def insert_columns(
+    conn: Connection, table: Table, names: Sequence[str], columns: Sequence[Column], n: int
+) -> None:
+    """INSERT `n` rows given column by column, in one executemany."""
+    if not n:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), _as_dicts(names, columns, n))
+        return
+    marks, rows = _bound(table, names, columns, n)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join(marks)})'
+    conn.exec_driver_sql(sql, rows)
+
+
+def update_columns(
+    conn: Connection, table: Table, names: Sequence[str], columns: Sequence[Column], n: int
+) -> None:
+    """UPDATE `n` rows by primary key: the column named "id" picks the row, the rest are set."""
+    if not n:
+        return
+    if conn.dialect.name != "sqlite":
+        renamed = ["row_id" if name == "id" else name for name in names]
+        conn.execute(
+            update(table).where(table.c.id == bindparam("row_id")), _as_dicts(renamed, columns, n)
+        )
+        return
+    at = list(names).index("id")
+    rest = [i for i in range(len(names)) if i != at]
+    ordered = [columns[i] for i in rest] + [columns[at]]
+    marks, rows = _bound(table, [names[i] for i in rest] + ["id"], ordered, n)
+    sets = ", ".join(f'"{names[i]}" = {mark}' for i, mark in zip(rest, marks, strict=False))
+    sql = f'UPDATE "{table.name}" SET {sets} WHERE id = {marks[-1]}'
+    conn.exec_driver_sql(sql, rows)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT every row (all with the same keys) in one executemany."""
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), list(rows))
-        return
-    columns = tuple(rows[0])
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
-    conn.exec_driver_sql(sql, _tuples(table, columns, rows))
+    if rows:
+        names = list(rows[0])
+        insert_columns(conn, table, names, [[r[c] for r in rows] for c in names], len(rows))
 
 
 def update_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE rows by primary key: each row's "id" picks the row, the rest are set."""
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        params = [{("row_id" if k == "id" else k): v for k, v in r.items()} for r in rows]
-        conn.execute(update(table).where(table.c.id == bindparam("row_id")), params)
-        return
-    columns = tuple(c for c in rows[0] if c != "id")
-    sets = ", ".join(f'"{c}" = ?' for c in columns)
-    sql = f'UPDATE "{table.name}" SET {sets} WHERE id = ?'
-    values = _tuples(table, (*columns, "id"), rows)
-    conn.exec_driver_sql(sql, values)
+    if rows:
+        names = list(rows[0])
+        update_columns(conn, table, names, [[r[c] for r in rows] for c in names], len(rows))

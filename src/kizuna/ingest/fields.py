@@ -8,8 +8,6 @@ explicit mapping); cells no field claims are kept in `attributes` (customers) or
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import math
 import unicodedata
@@ -20,11 +18,22 @@ from functools import cached_property
 from typing import Any
 
 from kizuna.errors import InvalidInput
+from kizuna.ingest.block import Prepared, Rejection, digest_cells, hash_values
+from kizuna.ingest.rejections import raw_row
 from kizuna.ingest.values import DateParser, RowRejected, parse_bool, parse_float, parse_int
 from kizuna.ingest.values import to_text as _text
 from kizuna.ingest.vocabulary import Target, Vocabulary, normalize_word
 
-__all__ = ["REQUIRED", "Plan", "Prepared", "RowContext", "build_plan", "convert_row"]
+__all__ = [
+    "REQUIRED",
+    "Plan",
+    "Prepared",
+    "RowContext",
+    "build_plan",
+    "convert_entry",
+    "convert_row",
+    "lookup_channel",
+]
 
 # Fields a row cannot do without; files lacking the column are refused before any write.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -33,9 +42,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "feedback": ("received_at",),
 }
 _INTEREST_SEPARATORS = str.maketrans({"、": "|", ",": "|", ";": "|", "，": "|", "／": "|"})
-
-
-_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
@@ -57,16 +63,6 @@ class Plan:
 
     def missing_required(self) -> list[str]:
         return [f for f in REQUIRED[self.target] if f not in self.fields]
-
-
-@dataclass(slots=True)
-class Prepared:
-    """One valid row: its key, the columns to write and their content hash."""
-
-    line: int
-    key: str
-    values: dict[str, Any]
-    content_hash: str
 
 
 @dataclass
@@ -176,8 +172,18 @@ def convert_row(line: int, cells: Sequence[Any], plan: Plan, ctx: RowContext) ->
     else:
         row = _convert_customer(line, got, extras, ctx)
     # The row as written decides "unchanged": any edit in any column is an update.
-    row.content_hash = _digest_cells(plan, cells)
+    row.content_hash = digest_cells(plan.signature, cells)
     return row
+
+
+def convert_entry(
+    line: int, cells: Sequence[Any], plan: Plan, ctx: RowContext
+) -> Prepared | Rejection:
+    """`convert_row`, with a refusal kept as a `Rejection` (the row as written, its reason)."""
+    try:
+        return convert_row(line, cells, plan, ctx)
+    except RowRejected as why:
+        return Rejection(line, why, raw_row(plan.header, cells))
 
 
 def _jsonable(value: Any) -> Any:
@@ -240,32 +246,21 @@ def _mapping(value: Any, extras: dict[str, Any], field: str, ctx: RowContext) ->
     return base
 
 
-def _hash(values: dict[str, Any]) -> str:
-    """MD5 of converted values: the key of a row that has no id."""
-    parts = []
-    for value in values.values():
-        if value is None:
-            parts.append("\x00")
-        elif type(value) is str:
-            parts.append(value)
-        elif type(value) is dt.datetime:
-            parts.append(repr(value.timestamp()))  # cheaper than str(), same information
-        elif isinstance(value, dict | list):
-            parts.append(_JSON.encode(value) if value else "")
-        else:
-            parts.append(str(value))
-    return hashlib.md5("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+def lookup_channel(text: str, ctx: RowContext) -> str | None:
+    """The code of a channel name as written (stripped); None when the vocabulary lacks it."""
+    code = ctx.channels.get(text, "")
+    if code == "":
+        code = ctx.vocab.channel_code(text)
+        if len(ctx.channels) < 10_000:  # a file names few channels; stay bounded anyway
+            ctx.channels[text] = code
+    return code
 
 
 def _channel(value: Any, props: dict[str, Any], ctx: RowContext) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    code = ctx.channels.get(text, "")
-    if code == "":
-        code = ctx.vocab.channel_code(text)
-        if len(ctx.channels) < 10_000:  # a file names few channels; stay bounded anyway
-            ctx.channels[text] = code
+    code = lookup_channel(text, ctx)
     if code is None:  # unknown names are kept, so nothing the file said is lost
         props["channel_raw"] = text
         return "other"
@@ -292,25 +287,8 @@ def _keyed(line: int, key: str | None, values: dict[str, Any]) -> Prepared:
     if key is None:
         # No id: the converted content is the key (so a re-saved file with other date
         # formats or column order still matches), and importing it again adds nothing.
-        key = f"auto-{_hash(values)}"
+        key = f"auto-{hash_values(values.values())}"
     return Prepared(line, key, values, "")
-
-
-def _digest_cells(plan: Plan, cells: Sequence[Any]) -> str:
-    """MD5 of the row as written (a change detector, not a secret; fits content_hash)."""
-    try:
-        text = "\x1f".join(cells)  # text files: every cell is a str, joined in C
-    except TypeError:
-        text = "\x1f".join(
-            "\x00" if c is None else c if type(c) is str else _hash_part(c) for c in cells
-        )
-    return hashlib.md5((plan.signature + text).encode(), usedforsecurity=False).hexdigest()
-
-
-def _hash_part(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return _JSON.encode(value)
-    return str(value)
 
 
 def _convert_feedback(

@@ -3,22 +3,49 @@
 Converting rows is Python work; writing them is mostly the database's own work, during
 which the driver releases the GIL. Overlapping the two uses the second core. Order and
 atomicity stay simple: at most one batch is in flight, each batch is one transaction,
-and the next batch is handed over only after the previous one committed.
+and the next batch is handed over only after the previous one committed. The writer keeps
+one connection for the run; on SQLite it has a larger page cache and checkpoints less
+often meanwhile (both restored at the end).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
 
 from kizuna.app import Kizuna
-from kizuna.ingest.fields import Prepared
-from kizuna.ingest.writer import Counts, Rejection, Scope, Written, write_batch
+from kizuna.ingest.block import Block, Rejection
+from kizuna.ingest.writer import Counts, Scope, Written, write_batch
 
-__all__ = ["BatchWriter"]
+__all__ = ["Batch", "BatchWriter"]
 
-Entries = list[Prepared | Rejection]
-OnWritten = Callable[[Entries, Written, int], None]
+# While importing into SQLite: a 64 MiB page cache (the default is 2 MiB) keeps the indexes
+# of a growing table in memory (measured: about 15% less SQLite CPU per row at 300,000),
+# and a checkpoint every 10,000 WAL pages (not 1,000, about one batch) copies the index
+# pages every batch rewrites into the database file once per ten batches, not every time.
+_IMPORT_PRAGMAS = {"cache_size": -65_536, "wal_autocheckpoint": 10_000}
+
+
+@dataclass
+class Batch:
+    """What one transaction writes: the valid rows and the refused ones."""
+
+    block: Block
+    rejected: list[Rejection]
+
+    def __len__(self) -> int:
+        return len(self.block) + len(self.rejected)
+
+    def lines(self) -> tuple[int, int]:
+        """The first and last line of the batch."""
+        lines = self.block.lines + [r.line for r in self.rejected]
+        return min(lines), max(lines)
+
+
+OnWritten = Callable[[Batch, Written, int], None]
 
 
 class BatchWriter:
@@ -41,9 +68,11 @@ class BatchWriter:
         self.committed = Counts()
         self.failed_lines: tuple[int, int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kizuna-import")
-        self._pending: tuple[Future[Written], Entries, int] | None = None
+        self._pending: tuple[Future[Written], Batch, int] | None = None
+        self._conn: Connection | None = None  # opened and used on the writer thread only
+        self._pragmas: dict[str, int] = {}  # SQLite's settings before the run
 
-    def submit(self, batch: Entries, position: int) -> None:
+    def submit(self, batch: Batch, position: int) -> None:
         """Hand a batch over; waits for the one before it (so counts and order hold)."""
         self.wait()
         future = self._pool.submit(self._write, batch)
@@ -58,7 +87,7 @@ class BatchWriter:
         try:
             written = future.result()
         except BaseException:
-            self.failed_lines = (_line(batch[0]), _line(batch[-1]))
+            self.failed_lines = batch.lines()
             raise
         self.committed.add(written.counts)
         self.on_written(batch, written, position)
@@ -68,7 +97,7 @@ class BatchWriter:
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
+            self._stop()
 
     def abandon(self) -> None:
         """After an error elsewhere: let the batch in flight finish (commit or roll back)."""
@@ -77,19 +106,51 @@ class BatchWriter:
         except BaseException:  # the first error is the one the caller reports
             pass
         finally:
+            self._stop()
+
+    def _stop(self) -> None:
+        try:
+            self._pool.submit(self._release).result()
+        finally:
             self._pool.shutdown(wait=True)
 
-    def _write(self, batch: Entries) -> Written:
-        with self.kz.engine.begin() as conn:
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            conn = self.kz.engine.connect()
+            if conn.dialect.name == "sqlite":
+                self._pragmas = {name: _pragma(conn, name) for name in _IMPORT_PRAGMAS}
+                for name, value in _IMPORT_PRAGMAS.items():
+                    conn.exec_driver_sql(f"PRAGMA {name} = {value}")
+                conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._pragmas and not conn.invalidated:
+                conn.rollback()
+                for name, value in self._pragmas.items():
+                    conn.exec_driver_sql(f"PRAGMA {name} = {value}")
+                conn.commit()
+        finally:
+            conn.close()
+
+    def _write(self, batch: Batch) -> Written:
+        conn = self._connection()
+        with conn.begin():
             return write_batch(
                 conn,
                 self.scope,
-                batch,
+                batch.block,
+                batch.rejected,
                 self.committed,
                 sources=self.sources,
                 want_ids=self.want_ids,
             )
 
 
-def _line(entry: Prepared | Rejection) -> int:
-    return entry.line
+def _pragma(conn: Connection, name: str) -> int:
+    return int(str(conn.exec_driver_sql(f"PRAGMA {name}").scalar()))

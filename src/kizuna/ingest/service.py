@@ -26,30 +26,20 @@ key order).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from sqlalchemy import update
-from sqlalchemy.exc import SQLAlchemyError
 
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
-from kizuna.db.base import utcnow
-from kizuna.errors import InvalidInput, KizunaError, UnsupportedFile
-from kizuna.feedback.models import SOURCES
-from kizuna.ingest.fields import Plan, Prepared, RowContext, build_plan, convert_row
-from kizuna.ingest.models import ImportRun
-from kizuna.ingest.pipeline import BatchWriter
+from kizuna.errors import InvalidInput
+from kizuna.ingest.fields import Plan, build_plan
 from kizuna.ingest.readers import INVALID_LINE, open_table
-from kizuna.ingest.rejections import raw_row as _raw
 from kizuna.ingest.rejections import write_rejections_csv
-from kizuna.ingest.values import DateParser, RowRejected
+from kizuna.ingest.runner import ImportInterrupted, ImportSummary, RowResult, run
 from kizuna.ingest.vocabulary import TARGETS, Target, vocabulary
-from kizuna.ingest.writer import Counts, Rejection, Scope, Written, customer_sources
 
 __all__ = [
     "ImportInterrupted",
@@ -62,39 +52,6 @@ __all__ = [
 ]
 
 Row = tuple[int, tuple[str, ...], Sequence[Any]]
-
-
-class ImportInterrupted(KizunaError):
-    """The import stopped part-way; whole batches before the stop are saved."""
-
-    code = "import_interrupted"
-    status = 500
-
-
-@dataclass(frozen=True)
-class RowResult:
-    line: int  # 1-based position in the batch / line of the file
-    status: Literal["inserted", "updated", "unchanged", "rejected"]
-    id: int | None
-    external_id: str | None
-    reason_code: str | None
-    reason: str | None  # in the requested language
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    run_id: int
-    read: int
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: int
-
-    def line(self) -> str:
-        return (
-            f"read {self.read}, inserted {self.inserted}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, rejected {self.rejected}"
-        )
 
 
 def ingest_records(
@@ -120,7 +77,7 @@ def ingest_records(
             else:
                 yield line, INVALID_LINE, (record,)
 
-    return _run(
+    return run(
         kz,
         workspace,
         _check_target(target),
@@ -157,7 +114,7 @@ def import_file(
         if table.header is not None:
             plan = build_plan(target, table.header, vocabulary(), mapping)
             _refuse_missing_columns(plan)
-        summary, _ = _run(
+        summary, _ = run(
             kz,
             workspace,
             target,
@@ -170,6 +127,7 @@ def import_file(
             position=table.position,
             plan=plan,
             mapping=mapping,
+            chunks=table.chunks,
         )
     return summary
 
@@ -205,21 +163,6 @@ def _check_target(target: str) -> Target:
     )
 
 
-def _check_source(target: Target, source: str | None) -> str:
-    chosen = (source or "import").strip()
-    if target == "feedback" and chosen not in SOURCES:
-        raise InvalidInput(
-            f"Feedback source '{chosen}' is unknown; use one of {', '.join(SOURCES)}.",
-            f"フィードバックのソース「{chosen}」は使えません。{', '.join(SOURCES)} のいずれかです。",
-        )
-    if not chosen or len(chosen) > 64:
-        raise InvalidInput(
-            "The source must be 1 to 64 characters, such as 'pos' or 'crm'.",
-            "ソースは1〜64文字で指定してください(例: pos、crm)。",
-        )
-    return chosen
-
-
 def _refuse_missing_columns(plan: Plan) -> None:
     missing = plan.missing_required()
     if missing:
@@ -233,162 +176,3 @@ def _refuse_missing_columns(plan: Plan) -> None:
             f"列名を変えるか、--mapping(例: `{missing[0]}: 列名` と書いたYAML)で指定してください。",
             missing=missing,
         )
-
-
-def _run(
-    kz: Kizuna,
-    workspace: Workspace,
-    target: Target,
-    rows: Iterable[Row],
-    *,
-    origin: str,
-    source: str | None,
-    language: str,
-    collect: bool,
-    progress: Callable[[int], None] | None,
-    position: Callable[[], int],
-    plan: Plan | None = None,
-    mapping: Mapping[str, str | None] | None = None,
-) -> tuple[ImportSummary, list[RowResult]]:
-    chosen = _check_source(target, source)
-    vocab = vocabulary()
-    ctx = RowContext(target, vocab, DateParser(workspace.timezone))
-    with kz.session() as session:
-        run = ImportRun(workspace_id=workspace.id, target=target, origin=origin[:500])
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        sources = customer_sources(session.connection(), workspace.id)
-    scope = Scope(target, workspace.id, chosen, run_id)
-    plans: dict[tuple[str, ...], Plan | InvalidInput] = {}
-    if plan is not None:
-        plans[plan.header] = plan
-    results: list[RowResult] = []
-    reported = [0]
-
-    def on_written(batch: Sequence[Prepared | Rejection], written: Written, at: int) -> None:
-        if collect:
-            results.extend(_results(batch, written.statuses, written.ids, language))
-        if progress is not None:
-            progress(at - reported[0])
-            reported[0] = at
-
-    writer = BatchWriter(kz, scope, sources=sources, want_ids=collect, on_written=on_written)
-    batch: list[Prepared | Rejection] = []
-    size = kz.settings.import_batch_size
-    line = 0
-    last_header: tuple[str, ...] | None = None
-    found: Plan | InvalidInput | None = None
-    try:
-        for line, header, cells in rows:
-            if header is not last_header:  # a file's rows share one header object
-                found = plans.get(header)
-                if found is None:
-                    if len(plans) > 1000:  # records of many shapes: stay bounded
-                        plans.clear()
-                    found = plans[header] = _plan_or_error(target, header, mapping)
-                last_header = header
-            try:
-                if header is INVALID_LINE:
-                    raise _not_a_record()
-                if not isinstance(found, Plan):
-                    raise _ambiguous(found)
-                batch.append(convert_row(line, cells, found, ctx))
-            except RowRejected as why:
-                batch.append(Rejection(line, why, _raw(header, cells)))
-            if len(batch) >= size:
-                writer.submit(batch, position())
-                batch = []
-        if batch:
-            writer.submit(batch, position())
-        writer.close()
-    except BaseException as exc:
-        writer.abandon()
-        _finish(kz, run_id, "failed")
-        where = writer.failed_lines or (line, line)
-        raise _explain(exc, where, writer.committed) from exc
-    _finish(kz, run_id, "done")
-    done = writer.committed
-    summary = ImportSummary(
-        run_id, done.read, done.inserted, done.updated, done.unchanged, done.rejected
-    )
-    return summary, results
-
-
-def _plan_or_error(
-    target: Target, header: tuple[str, ...], mapping: Mapping[str, str | None] | None
-) -> Plan | InvalidInput:
-    try:
-        return build_plan(target, header, vocabulary(), mapping)
-    except InvalidInput as exc:  # in a record stream it rejects the record, not the run
-        return exc
-
-
-def _ambiguous(error: InvalidInput | None) -> RowRejected:
-    assert error is not None
-    return RowRejected("ambiguous_columns", error.message_en, error.message_ja)
-
-
-def _not_a_record() -> RowRejected:
-    return RowRejected(
-        "invalid_record",
-        "This entry is not a JSON object of field names and values; write one object per line.",
-        "この行は「項目名と値」のJSONオブジェクトではありません。1行に1つのオブジェクトを書いてください。",
-    )
-
-
-def _results(
-    batch: Sequence[Prepared | Rejection],
-    statuses: list[str],
-    ids: dict[str, int],
-    language: str,
-) -> Iterator[RowResult]:
-    done = iter(statuses)
-    for entry in batch:
-        if isinstance(entry, Rejection):
-            reason = entry.why.reason(language)
-            yield RowResult(entry.line, "rejected", None, None, entry.why.code, reason)
-        else:
-            status: Any = next(done)
-            yield RowResult(entry.line, status, ids.get(entry.key), entry.key, None, None)
-
-
-def _finish(kz: Kizuna, run_id: int, status: str) -> None:
-    with kz.engine.begin() as conn:
-        conn.execute(
-            update(ImportRun)
-            .where(ImportRun.id == run_id)
-            .values(status=status, finished_at=utcnow())
-        )
-
-
-def _explain(exc: BaseException, lines: tuple[int, int], committed: Counts) -> BaseException:
-    if isinstance(exc, KizunaError) or not isinstance(exc, Exception):
-        return exc  # our own errors already say what to do; Ctrl-C stays Ctrl-C
-    saved = f"read {committed.read}, inserted {committed.inserted}, updated {committed.updated}"
-    line = lines[0]
-    if isinstance(exc, UnicodeDecodeError):
-        return UnsupportedFile(
-            f"The file is not in the encoding it seemed to be (near line {line}). Give it with "
-            f"--encoding (utf-8 or cp932) and run again. Saved so far: {saved}.",
-            f"ファイルの文字コードが途中で変わっています({line}行目付近)。--encoding(utf-8 または "
-            f"cp932)を指定して再実行してください。保存済み: {saved}。",
-        )
-    if isinstance(exc, csv.Error):
-        return UnsupportedFile(
-            f"The file is not valid CSV near line {line} ({exc}). Fix that line or save the "
-            f"file again from the spreadsheet, then run again. Saved so far: {saved}.",
-            f"{line}行目付近がCSVとして正しくありません({exc})。その行を直すか表計算ソフトから"
-            f"保存し直して、再実行してください。保存済み: {saved}。",
-        )
-    detail = str(exc).splitlines()[0][:300] if isinstance(exc, SQLAlchemyError) else repr(exc)
-    first, last = lines
-    return ImportInterrupted(
-        f"The import stopped in the batch of lines {first}-{last}: {detail}. That batch was "
-        f"not saved; the batches before it were ({saved}). Fix the cause and run the same "
-        "import again: saved rows stay unchanged.",
-        f"{first}〜{last}行目のバッチで取り込みが止まりました: {detail}。このバッチは保存されて"
-        f"いません。それより前のバッチは保存済みです({saved})。原因を直して同じ取り込みを"
-        "再実行してください。保存済みの行は変わりません。",
-        line=first,
-    )

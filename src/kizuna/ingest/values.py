@@ -282,17 +282,23 @@ class DateParser:
             moment = None
         if moment is None:
             raise _invalid_date(field, value)
-        if moment.tzinfo is None:
-            day = moment.date()
-            moment = moment.replace(tzinfo=self.zone)
-        else:
-            day = moment.astimezone(self.zone).date()
-        found = (moment.astimezone(_UTC), day)
+        try:
+            found = self._place(moment)
+        except OverflowError:  # 9999-12-31 23:00-05:00 is past the last instant Python has
+            raise _invalid_date(field, value) from None
         if key is not None:
             if len(self._seen) > 50_000:  # bounded: memory stays flat on any file
                 self._seen.clear()
             self._seen[key] = found
         return found
+
+    def _place(self, moment: dt.datetime) -> tuple[dt.datetime, dt.date]:
+        if moment.tzinfo is None:
+            day = moment.date()
+            moment = moment.replace(tzinfo=self.zone)
+        else:
+            day = moment.astimezone(self.zone).date()
+        return moment.astimezone(_UTC), day
 
     def day(self, value: Any, field: str) -> dt.date | None:
         """A calendar date (a birthday): the date as written, no zone conversion."""

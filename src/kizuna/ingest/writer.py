@@ -1,14 +1,15 @@
 """One batch of prepared rows into the database, in the caller's transaction.
 
 Core statements only (no ORM objects per row): one SELECT of the batch's existing keys,
-one SELECT resolving customer references, then `executemany` INSERT and UPDATE with plain
-parameter rows, the rejections, and the run's counters. The caller commits the whole batch
-or nothing, so an interrupted import never leaves half a batch behind.
+one SELECT resolving customer references, then `executemany` INSERT and UPDATE of plain
+tuples zipped from the block's columns, the rejections, and the run's counters. The caller
+commits the whole batch or nothing, so an interrupted import never leaves half a batch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +20,12 @@ from sqlalchemy.orm import Session
 from kizuna.customers.models import Customer, Interaction
 from kizuna.db.base import utcnow
 from kizuna.feedback.models import Feedback
-from kizuna.ingest.bulk import insert_rows, update_rows
-from kizuna.ingest.fields import Prepared
+from kizuna.ingest.block import Block, Rejection, Values
+from kizuna.ingest.bulk import Column, Same, insert_columns, update_columns
 from kizuna.ingest.models import ImportRejection, ImportRun
-from kizuna.ingest.values import RowRejected
 from kizuna.ingest.vocabulary import Target
 
-__all__ = ["Counts", "Rejection", "Written", "write_batch"]
+__all__ = ["Counts", "Rejection", "Scope", "Written", "customer_sources", "write_batch"]
 
 TABLES: dict[str, Table] = {
     "customers": Customer.__table__,  # type: ignore[dict-item]
@@ -33,13 +33,6 @@ TABLES: dict[str, Table] = {
     "feedback": Feedback.__table__,  # type: ignore[dict-item]
 }
 _CHUNK = 1000  # keys per IN list: far below SQLite's and PostgreSQL's parameter limits
-
-
-@dataclass(slots=True)
-class Rejection:
-    line: int
-    why: RowRejected
-    raw: dict[str, Any]
 
 
 @dataclass
@@ -78,6 +71,19 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _existing(conn: Connection, table: Table, scope: Scope, keys: Sequence[str]) -> dict[str, Any]:
+    """key -> (id, content hash) of the batch's keys already stored."""
+    if not keys:
+        return {}
+    if conn.dialect.name == "sqlite":
+        # The whole batch as one JSON parameter: no statement of thousands of "?" to build.
+        sql = (
+            f'SELECT external_id, id, content_hash FROM "{table.name}" WHERE workspace_id = ? '
+            "AND source = ? AND external_id IN (SELECT value FROM json_each(?))"
+        )
+        params = (scope.workspace_id, scope.source, json.dumps(list(keys)))
+        # The driver's own cursor: plain tuples, no result rows built for each key.
+        rows = conn.connection.driver_connection.execute(sql, params).fetchall()  # type: ignore[union-attr]
+        return {key: (row_id, digest) for key, row_id, digest in rows}
     found: dict[str, Any] = {}
     # One statement with an expanding parameter: built and compiled once, not per chunk.
     query = select(table.c.external_id, table.c.id, table.c.content_hash).where(
@@ -121,7 +127,8 @@ def customer_sources(conn: Connection, workspace_id: int) -> list[str]:
 def write_batch(
     conn: Connection,
     scope: Scope,
-    entries: Sequence[Prepared | Rejection],
+    block: Block,
+    rejected: Sequence[Rejection],
     committed: Counts,
     *,
     sources: Sequence[str] = (),
@@ -129,39 +136,18 @@ def write_batch(
 ) -> Written:
     """Write one batch; `committed` are the run's counts before it (for the run's row)."""
     table = TABLES[scope.target]
-    prepared = [e for e in entries if isinstance(e, Prepared)]
-    rejected = [e for e in entries if isinstance(e, Rejection)]
-    keys = list(dict.fromkeys(p.key for p in prepared))
-    existing = _existing(conn, table, scope, keys)
-    current = {key: digest for key, (_, digest) in existing.items()}
-    inserts: dict[str, Prepared] = {}
-    updates: dict[str, Prepared] = {}
-    statuses: list[str] = []
-    counts = Counts(read=len(entries), rejected=len(rejected))
-    for row in prepared:
-        digest = current.get(row.key)
-        if digest is None:
-            inserts[row.key] = row
-            counts.inserted += 1
-            statuses.append("inserted")
-        elif digest == row.content_hash:
-            counts.unchanged += 1
-            statuses.append("unchanged")
-        else:  # the same key twice in one batch: the later row wins, as on a re-import
-            (inserts if row.key in inserts else updates)[row.key] = row
-            counts.updated += 1
-            statuses.append("updated")
-        current[row.key] = row.content_hash
+    existing = _existing(conn, table, scope, list(dict.fromkeys(block.keys)))
+    counts = Counts(read=len(block) + len(rejected), rejected=len(rejected))
+    inserts, updates, statuses = _sort(block, existing, counts)
     now = utcnow()
-    links = _links(conn, scope, [*inserts.values(), *updates.values()], sources)
-    insert_rows(conn, table, [_params(scope, p, links, now) for p in inserts.values()])
-    changed = []
-    for key, row in updates.items():
-        values = _params(scope, row, links, now)
-        del values["created_at"]
-        values["id"] = existing[key][0]
-        changed.append(values)
-    update_rows(conn, table, changed)
+    links = _links(conn, scope, block, [*inserts.values(), *updates.values()], sources)
+    names, columns = _columns(scope, block, list(inserts.values()), links, now)
+    insert_columns(conn, table, names, columns, len(inserts))
+    if updates:
+        names, columns = _columns(scope, block, list(updates.values()), links, now)
+        at = names.index("created_at")  # an update keeps the row's first creation time
+        names[at], columns[at] = "id", [existing[key][0] for key in updates]
+        update_columns(conn, table, names, columns, len(updates))
     if scope.target == "feedback" and (inserts or updates):
         _queue_text_analysis(conn, scope, [*inserts, *updates])
     if rejected:
@@ -186,6 +172,65 @@ def write_batch(
     return Written(counts, statuses, ids)
 
 
+def _sort(
+    block: Block, existing: dict[str, Any], counts: Counts
+) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """Each row's status; the rows to insert and to update (key -> row in the block)."""
+    n = len(block)
+    if not existing and len(set(block.keys)) == n:  # a first import: every row is new
+        counts.inserted = n
+        return dict(zip(block.keys, range(n), strict=True)), {}, ["inserted"] * n
+    current = {key: digest for key, (_, digest) in existing.items()}
+    inserts: dict[str, int] = {}
+    updates: dict[str, int] = {}
+    statuses: list[str] = []
+    for row, (key, digest) in enumerate(zip(block.keys, block.hashes, strict=True)):
+        known = current.get(key)
+        if known is None:
+            inserts[key] = row
+            statuses.append("inserted")
+        elif known == digest:
+            statuses.append("unchanged")
+        else:  # the same key twice in one batch: the later row wins, as on a re-import
+            (inserts if key in inserts else updates)[key] = row
+            statuses.append("updated")
+        current[key] = digest
+    counts.inserted = len([s for s in statuses if s == "inserted"])
+    counts.updated = len([s for s in statuses if s == "updated"])
+    counts.unchanged = n - counts.inserted - counts.updated
+    return inserts, updates, statuses
+
+
+def _columns(
+    scope: Scope, block: Block, rows: list[int], links: dict[str, int], now: dt.datetime
+) -> tuple[list[str], list[Column]]:
+    """The table's columns for some rows of the block (all of them: no copies)."""
+    whole = rows == list(range(len(block)))
+
+    def pick(values: Values) -> Values:
+        return values if whole else [values[i] for i in rows]
+
+    names = ["workspace_id", "source", "external_id", "content_hash", "created_at"]
+    columns: list[Column] = [
+        Same(scope.workspace_id),
+        Same(scope.source),
+        pick(block.keys),
+        pick(block.hashes),
+        Same(now),
+    ]
+    for name, values in block.columns.items():
+        names.append(name)
+        columns.append(pick(values))
+    if scope.target == "customers":
+        names.append("updated_at")
+        columns.append(Same(now))
+    else:
+        names.append("customer_id")
+        refs = pick(block.columns["customer_ref"])
+        columns.append([links.get(r) if r else None for r in refs] if links else Same(None))
+    return names, columns
+
+
 def _queue_text_analysis(conn: Connection, scope: Scope, keys: list[str]) -> None:
     """New or changed voices are analysed in the background, queued in the batch's transaction."""
     from kizuna.text.service import enqueue_analysis_of_keys
@@ -196,29 +241,13 @@ def _queue_text_analysis(conn: Connection, scope: Scope, keys: list[str]) -> Non
 
 
 def _links(
-    conn: Connection, scope: Scope, rows: Sequence[Prepared], sources: Sequence[str]
+    conn: Connection, scope: Scope, block: Block, rows: list[int], sources: Sequence[str]
 ) -> dict[str, int]:
-    if scope.target == "customers" or not sources:
+    if scope.target == "customers" or not sources or not rows:
         return {}
-    refs = list({ref for p in rows if (ref := p.values.get("customer_ref"))})
+    column = block.columns["customer_ref"]
+    refs = list({ref for i in rows if (ref := column[i])})
     return _customer_ids(conn, scope.workspace_id, sources, refs) if refs else {}
-
-
-def _params(scope: Scope, row: Prepared, links: dict[str, int], now: dt.datetime) -> dict[str, Any]:
-    values = {
-        "workspace_id": scope.workspace_id,
-        "source": scope.source,
-        "external_id": row.key,
-        "content_hash": row.content_hash,
-        "created_at": now,
-        **row.values,
-    }
-    if scope.target == "customers":
-        values["updated_at"] = now
-    else:
-        ref = row.values.get("customer_ref")
-        values["customer_id"] = links.get(ref) if ref else None
-    return values
 
 
 def _rejection(scope: Scope, row: Rejection, now: dt.datetime) -> dict[str, Any]:

@@ -159,18 +159,18 @@ def reanalyze_command(
     from kizuna.command import build_app
     from kizuna.text.service import active_engine, reanalyze_workspace
 
-    kz = build_app()
-    with kz.session() as session:
-        ws = kz.workspace(session, workspace)
-        _, version = active_engine(session, ws.id)
-    with Progress(transient=True) as bar:
-        task = bar.add_task(f"analysing ({version})", total=None)
+    with build_app() as kz:
+        with kz.session() as session:
+            ws = kz.workspace(session, workspace)
+            _, version = active_engine(session, ws.id)
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"analysing ({version})", total=None)
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        count = reanalyze_workspace(kz, ws, progress=advance)
-    Console().print(f"analysed {count} feedback with {version}")
+            count = reanalyze_workspace(kz, ws, progress=advance)
+        Console().print(f"analysed {count} feedback with {version}")
 
 
 @app.command("train")
@@ -182,22 +182,22 @@ def train_command(
     from kizuna.command import build_app
     from kizuna.text.service import train_workspace_model
 
-    kz = build_app()
-    with kz.session() as session:
-        ws = kz.workspace(session, workspace)
-    report = train_workspace_model(kz, ws, folds=folds)
-    console = Console()
-    console.print(f"labelled texts: {report.n_texts} {report.labels}")
-    console.print(f"built-in engine macro-F1: {report.baseline_macro_f1:.3f}")
-    console.print(
-        f"trained model {report.version} macro-F1 ({folds}-fold CV): "
-        f"{report.macro_f1:.3f} ± {report.macro_f1_std:.3f}"
-    )
-    if report.adopted:
+    with build_app() as kz:
+        with kz.session() as session:
+            ws = kz.workspace(session, workspace)
+        report = train_workspace_model(kz, ws, folds=folds)
+        console = Console()
+        console.print(f"labelled texts: {report.n_texts} {report.labels}")
+        console.print(f"built-in engine macro-F1: {report.baseline_macro_f1:.3f}")
         console.print(
-            f"[green]adopted[/]: {workspace} now uses {report.version}; run `kizuna text reanalyze --workspace {workspace}`"
+            f"trained model {report.version} macro-F1 ({folds}-fold CV): "
+            f"{report.macro_f1:.3f} ± {report.macro_f1_std:.3f}"
         )
-    else:
-        console.print(
-            "[yellow]not adopted[/]: the built-in engine stays (it scored at least as well)"
-        )
+        if report.adopted:
+            console.print(
+                f"[green]adopted[/]: {workspace} now uses {report.version}; run `kizuna text reanalyze --workspace {workspace}`"
+            )
+        else:
+            console.print(
+                "[yellow]not adopted[/]: the built-in engine stays (it scored at least as well)"
+            )
