@@ -73,6 +73,7 @@ class Customer(WorkspaceScoped, Base):
 class Identity(WorkspaceScoped, Base):
     """An identifier seen for a customer: email, phone (E.164), line_id, external:<system>."""
 
+    workspace_index = False  # led by the unique key and the composite indexes
     __tablename__ = "identity"
     # The unique constraint's index also serves lookups by (workspace, kind, value); 0002
     # dropped the separate ix_identity_lookup, which only slowed bulk writes.
@@ -91,6 +92,7 @@ class Identity(WorkspaceScoped, Base):
 class Interaction(WorkspaceScoped, Base):
     """Anything that happened between a customer and the company."""
 
+    workspace_index = False  # led by the unique key and the composite indexes
     __tablename__ = "interaction"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),

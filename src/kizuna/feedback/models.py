@@ -29,6 +29,7 @@ SOURCES = (
 class Feedback(WorkspaceScoped, Base):
     """One voice. Scores: nps 0-10, csat 1-5, ces 1-7, rating 1-5; any may be missing."""
 
+    workspace_index = False  # led by the unique key and the composite indexes
     __tablename__ = "feedback"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
