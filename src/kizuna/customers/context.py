@@ -26,6 +26,7 @@ from kizuna.customers.profile import (
     TimelineItem,
     customer_profile,
     customer_timeline,
+    interaction_item,
     latest_analyses,
 )
 from kizuna.customers.scores import default_as_of
@@ -145,21 +146,7 @@ def _last_support(session: Session, workspace: Workspace, group: list[int]) -> T
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .limit(1)
     )
-    if row is None:
-        return None
-    return TimelineItem(
-        kind="interaction",
-        id=row.id,
-        occurred_at=row.occurred_at,
-        channel=row.channel,
-        touchpoint=row.touchpoint,
-        title=row.kind,
-        text=None,
-        amount=row.amount,
-        scores={},
-        analysis=None,
-        properties=dict(row.properties or {}),
-    )
+    return None if row is None else interaction_item(row)
 
 
 def _outcome(properties: dict[str, Any]) -> str | None:

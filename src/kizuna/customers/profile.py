@@ -31,6 +31,7 @@ __all__ = [
     "TimelinePage",
     "customer_profile",
     "customer_timeline",
+    "interaction_item",
     "latest_analyses",
 ]
 
@@ -120,7 +121,7 @@ def customer_timeline(
     )
     found = [
         *(
-            _interaction_item(i)
+            interaction_item(i)
             for i in session.scalars(
                 _page(interactions, Interaction.occurred_at, Interaction.id, "interaction", after)
                 .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
@@ -163,7 +164,8 @@ def _page(
     return query.where(or_(at < when, and_(at == when, id_ < after_id)))
 
 
-def _interaction_item(row: Interaction) -> TimelineItem:
+def interaction_item(row: Interaction) -> TimelineItem:
+    """An interaction as a timeline item (no text, scores or analysis)."""
     return TimelineItem(
         kind="interaction",
         id=row.id,
