@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,7 +20,7 @@ from sqlalchemy import select
 
 from kizuna.analytics.actions import load_action_rules
 from kizuna.analytics.lifecycle import load_rules
-from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.customers.actions import action_worklist
 from kizuna.customers.context import context_card
 from kizuna.customers.lifecycle import lifecycle_flows, month_start, update_lifecycle
@@ -39,7 +38,6 @@ from kizuna.customers.segments import (
     segment_customer_ids,
 )
 from kizuna.errors import InvalidInput
-from kizuna.settings import Settings
 
 __all__ = ["app"]
 
@@ -49,19 +47,23 @@ app = typer.Typer(
 )
 segment_app = typer.Typer(help="Saved customer segments. / セグメント", no_args_is_help=True)
 app.add_typer(segment_app, name="segment")
+T = TypeVar("T")
 console = Console()
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="Workspace slug.")]
 
 
-@contextmanager
-def _kizuna() -> Iterator[Kizuna]:
-    """The application for one command; its connections are closed when the command ends."""
-    kz = Kizuna(Settings())
+def _read_rules(load: Callable[[Path], T], path: Path | None) -> T | None:
+    """A `--rules` file read with `load`; a bad file is a clear error, not a traceback."""
+    if path is None:
+        return None
     try:
-        yield kz
-    finally:
-        kz.close()
+        return load(path)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(
+            f"The rules file is not valid: {exc}. Fix the file or leave --rules out.",
+            f"ルールファイルが正しくありません: {exc}。ファイルを直すか --rules を省いてください。",
+        ) from None
 
 
 @app.command("resolve")
@@ -73,7 +75,7 @@ def resolve_command(
     ] = 20,
 ) -> None:
     """Merge records of the same person (e-mail, phone, LINE, source keys). / 名寄せ"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         report = resolve_identities(
             session, kz.workspace(session, workspace), shared_limit, actor="cli"
         )
@@ -107,7 +109,7 @@ def unmerge_command(
     customer_id: Annotated[int, typer.Argument(help="Id of the absorbed customer record.")],
 ) -> None:
     """Undo the merge that absorbed a customer, restoring it. / 統合を取り消す"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         restored = unmerge_customer(
             session, kz.workspace(session, workspace), customer_id, actor="cli"
         )
@@ -120,7 +122,7 @@ def group_command(
     customer_id: Annotated[int, typer.Argument(help="Any customer id of the person.")],
 ) -> None:
     """Show every record of the person and why they were merged. / 同一人物のレコード"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         ids = customer_group(session, ws, customer_id)
         records = session.execute(
@@ -156,14 +158,8 @@ def lifecycle_command(
     ] = None,
 ) -> None:
     """Stage every customer (prospect ... won-back) and show flows. / ライフサイクル"""
-    try:
-        thresholds = load_rules(rules) if rules else None
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(
-            f"The rules file is not valid: {exc}. Fix the file or leave --rules out.",
-            f"ルールファイルが正しくありません: {exc}。ファイルを直すか --rules を省いてください。",
-        ) from None
-    with _kizuna() as kz, kz.session() as session:
+    thresholds = _read_rules(load_rules, rules)
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         result = update_lifecycle(session, ws, as_of.date() if as_of else None, thresholds)
         previous = month_start(result.month - dt.timedelta(days=1))
@@ -193,9 +189,9 @@ DateOption = Annotated[
 @app.command("score")
 def score_command(workspace: WorkspaceOption, as_of: DateOption = None) -> None:
     """Predict CLV, P(alive) and churn risk for every customer. / 予測スコア"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
-    with _kizuna() as kz:
+    with build_app() as kz:
         report = score_customers(kz, ws, as_of=as_of.date() if as_of else None)
     table = Table("", "", title=f"scores as of {report.as_of}")
     table.add_row("customers", f"{report.customers:,}")
@@ -225,14 +221,8 @@ def actions_command(
     as_of: DateOption = None,
 ) -> None:
     """The work list of next best actions, most urgent first. / 次の一手"""
-    try:
-        chosen = load_action_rules(rules) if rules else None
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(
-            f"The rules file is not valid: {exc}. Fix the file or leave --rules out.",
-            f"ルールファイルが正しくありません: {exc}。ファイルを直すか --rules を省いてください。",
-        ) from None
-    with _kizuna() as kz, kz.session() as session:
+    chosen = _read_rules(load_action_rules, rules)
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         found = action_worklist(
             session,
@@ -256,7 +246,7 @@ def profile_command(
     limit: Annotated[int, typer.Option(min=1, help="Timeline items to show.")] = 10,
 ) -> None:
     """A customer's profile, context card and latest timeline. / 顧客プロフィール"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         profile = customer_profile(session, ws, customer_id)
         card = context_card(session, ws, customer_id)
@@ -316,7 +306,7 @@ def segment_create_command(
             f"The conditions are not valid JSON ({exc.msg}). Quote the list in single quotes.",
             f"条件がJSONとして読めません({exc.msg})。リスト全体をシングルクォートで囲んでください。",
         ) from None
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         segment = create_segment(session, ws, name, parsed)
         count = count_customers(session, ws, list(segment.conditions))
@@ -326,7 +316,7 @@ def segment_create_command(
 @segment_app.command("list")
 def segment_list_command(workspace: WorkspaceOption) -> None:
     """Every segment with its live count. / セグメント一覧"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         found = list_segments(session, kz.workspace(session, workspace))
     table = Table("id", "name", "customers", "conditions")
     for segment, count in found:
@@ -341,7 +331,7 @@ def segment_show_command(
     limit: Annotated[int, typer.Option(min=1, help="Customer ids to list.")] = 20,
 ) -> None:
     """A segment's conditions, count and first customers. / セグメント詳細"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
         segment = get_segment(session, ws, segment_id)
         conditions = list(segment.conditions)
@@ -358,6 +348,6 @@ def segment_delete_command(
     segment_id: Annotated[int, typer.Argument(help="Segment id.")],
 ) -> None:
     """Delete a segment (customers are not touched). / セグメント削除"""
-    with _kizuna() as kz, kz.session() as session:
+    with build_app() as kz, kz.session() as session:
         delete_segment(session, kz.workspace(session, workspace), segment_id)
     console.print(f"deleted segment {segment_id}")
