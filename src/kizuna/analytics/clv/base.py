@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [
     "MleModel",
     "MleResult",
     "NotFittedError",
+    "PurchaseModel",
     "Rows",
     "as_float_array",
     "check_rfm",
@@ -253,3 +255,35 @@ class MleModel:
             return f"<{name}: not fitted>"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in params.items())
         return f"<{name}: {shown}, loglik={self.loglik_:.2f}, customers={self.n_customers_:,}>"
+
+
+class PurchaseModel(MleModel):
+    """A purchase model fitted on (frequency, recency, T): BG/NBD and Pareto/NBD.
+
+    Subclasses give the log-likelihood and a starting point; the fit itself is shared.
+    """
+
+    fit_call = ".fit(frequency, recency, T)"
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> Self:
+        """Estimate `param_names`; `weights` counts how many customers each row stands for."""
+        x, t_x, t_end = check_rfm(frequency, recency, T)
+        w = None if weights is None else as_float_array(weights, "weights")
+        rows = compress_rows([x, t_x, t_end], w)
+        result = fit_mle(
+            lambda p: self._loglik(p, rows), self._start(rows), rows.total_weight, self.penalizer
+        )
+        self._store(result, round(rows.total_weight))
+        return self
+
+    def _loglik(self, params: FloatArray, rows: Rows) -> tuple[float, FloatArray]:
+        raise NotImplementedError
+
+    def _start(self, rows: Rows) -> FloatArray:
+        raise NotImplementedError

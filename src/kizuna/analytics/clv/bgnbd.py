@@ -7,20 +7,16 @@ purchase a customer drops out with probability p, p ~ Beta(a, b).
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from kizuna.analytics.clv.base import (
     FloatArray,
-    MleModel,
+    PurchaseModel,
     Rows,
     as_float_array,
     check_rfm,
-    compress_rows,
-    fit_mle,
     w_sum_dot,
 )
 
@@ -69,7 +65,7 @@ def bgnbd_loglik(params: FloatArray, rows: Rows) -> tuple[float, FloatArray]:
     return float((weights * ll).sum()), grad
 
 
-class BetaGeoModel(MleModel):
+class BetaGeoModel(PurchaseModel):
     """BG/NBD purchase model, fitted by maximum likelihood.
 
     >>> model = BetaGeoModel().fit(rfm["frequency"], rfm["recency"], rfm["T"])
@@ -77,25 +73,14 @@ class BetaGeoModel(MleModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
-    fit_call = ".fit(frequency, recency, T)"
 
-    def fit(
-        self,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,
-        weights: ArrayLike | None = None,
-    ) -> Self:
-        """Estimate r, alpha, a, b; `weights` counts how many customers each row stands for."""
-        x, t_x, t_end = check_rfm(frequency, recency, T)
-        w = None if weights is None else as_float_array(weights, "weights")
-        rows = compress_rows([x, t_x, t_end], w)
+    def _loglik(self, params: FloatArray, rows: Rows) -> tuple[float, FloatArray]:
+        return bgnbd_loglik(params, rows)
+
+    def _start(self, rows: Rows) -> FloatArray:
         # Start where a Poisson rate with r = 1 would match the observed repeat rate.
         rate = max(w_sum_dot(rows, 0) / max(w_sum_dot(rows, 2), 1e-12), 1e-6)
-        start = np.array([1.0, 1.0 / rate, 1.0, 1.0])
-        result = fit_mle(lambda p: bgnbd_loglik(p, rows), start, rows.total_weight, self.penalizer)
-        self._store(result, round(rows.total_weight))
-        return self
+        return np.array([1.0, 1.0 / rate, 1.0, 1.0])
 
     def conditional_probability_alive(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike

@@ -20,20 +20,15 @@ the integral at the same nodes.
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import digamma, expit, gammaln, logsumexp
 
 from kizuna.analytics.clv.base import (
     FloatArray,
-    MleModel,
+    PurchaseModel,
     Rows,
-    as_float_array,
     check_rfm,
-    compress_rows,
-    fit_mle,
     w_sum_dot,
 )
 
@@ -126,31 +121,18 @@ def paretonbd_loglik(params: FloatArray, rows: Rows) -> tuple[float, FloatArray]
     return float((weights * ll).sum()), grad
 
 
-class ParetoNBDModel(MleModel):
+class ParetoNBDModel(PurchaseModel):
     """Pareto/NBD purchase model, fitted by maximum likelihood."""
 
     param_names = ("r", "alpha", "s", "beta")
-    fit_call = ".fit(frequency, recency, T)"
 
-    def fit(
-        self,
-        frequency: ArrayLike,
-        recency: ArrayLike,
-        T: ArrayLike,
-        weights: ArrayLike | None = None,
-    ) -> Self:
-        """Estimate r, alpha, s, beta; `weights` counts how many customers each row stands for."""
-        x, t_x, t_end = check_rfm(frequency, recency, T)
-        w = None if weights is None else as_float_array(weights, "weights")
-        rows = compress_rows([x, t_x, t_end], w)
+    def _loglik(self, params: FloatArray, rows: Rows) -> tuple[float, FloatArray]:
+        return paretonbd_loglik(params, rows)
+
+    def _start(self, rows: Rows) -> FloatArray:
         # Start at a purchase rate and a mean lifetime of the order the data shows.
         scale = max(w_sum_dot(rows, 2) / max(w_sum_dot(rows, 0), 1e-12), 1e-6)
-        start = np.array([1.0, scale, 1.0, w_sum_dot(rows, 2) / rows.total_weight])
-        result = fit_mle(
-            lambda p: paretonbd_loglik(p, rows), start, rows.total_weight, self.penalizer
-        )
-        self._store(result, round(rows.total_weight))
-        return self
+        return np.array([1.0, scale, 1.0, w_sum_dot(rows, 2) / rows.total_weight])
 
     def conditional_probability_alive(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
