@@ -7,6 +7,8 @@ or the web. Every formula cites its source; all work at any confidence level (95
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
@@ -24,6 +26,7 @@ __all__ = [
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 
 
+@functools.lru_cache(maxsize=64)
 def z_critical(confidence: float = 0.95) -> float:
     """Two-sided critical value of the standard normal (1.959964 at 95%)."""
     return float(stats.norm.ppf(0.5 + confidence / 2))

@@ -10,5 +10,13 @@ from kizuna.engines.connect import (
     connect_parquet,
     scoped_table,
 )
+from kizuna.engines.execute import compiled_sql, execute_frame
 
-__all__ = ["ANALYTIC_TABLES", "connect_operational", "connect_parquet", "scoped_table"]
+__all__ = [
+    "ANALYTIC_TABLES",
+    "compiled_sql",
+    "connect_operational",
+    "connect_parquet",
+    "execute_frame",
+    "scoped_table",
+]

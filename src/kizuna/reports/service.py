@@ -28,7 +28,7 @@ from kizuna.analytics.metrics import (
     compute_metric_frame,
 )
 from kizuna.app import Kizuna
-from kizuna.engines import connect_operational, connect_parquet, scoped_table
+from kizuna.engines import connect_operational, connect_parquet, execute_frame, scoped_table
 from kizuna.errors import InvalidInput
 from kizuna.reports.export import read_manifest
 
@@ -160,7 +160,14 @@ def compute_metric(
         if any(name in CUSTOMER_DIMENSIONS for name in by):
             customers = scoped_table(backend, "customer", workspace.id)
         frame = compute_metric_frame(
-            feedback, metric, by, period, customers=customers, start=start, end=end
+            feedback,
+            metric,
+            by,
+            period,
+            customers=customers,
+            start=start,
+            end=end,
+            execute=execute_frame,
         )
     finally:
         backend.disconnect()
