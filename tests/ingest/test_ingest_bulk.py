@@ -166,3 +166,29 @@ def test_columns_kept_in_numpy_store_what_sqlalchemy_stores(kz: Kizuna, ws, is_p
             assert raw["fast"] == raw["core"]
     assert stored["fast"] == stored["core"]
     assert stored["fast"][chosen.index(table.c.source)] == "shop's"
+
+
+def test_thousands_of_rows_in_several_statements_store_each_row_as_core(
+    kz: Kizuna, ws, is_postgres: bool
+) -> None:
+    """More rows than one statement binds (SQLite's limit on values): every row, in order."""
+    table = Feedback.__table__
+    rows = [_feedback_row(ws.workspace.id, f"k{i:05d}") for i in range(7_000)]
+    for i, row in enumerate(rows):
+        row["nps"] = i % 11
+        row["text"] = None if i % 3 else f"コメント {i}"
+        row["received_on"] = dt.date(2025, 1, 1) + dt.timedelta(days=i % 90)
+    with kz.engine.begin() as conn:
+        insert_rows(conn, table, rows)  # type: ignore[arg-type]
+        conn.execute(insert(table), [{**rows[0], "external_id": "core"}])
+        stored = conn.execute(
+            select(table.c.external_id, table.c.nps, table.c.text, table.c.received_on, table.c.id)
+            .where(table.c.workspace_id == ws.workspace.id)
+            .order_by(table.c.id)
+        ).all()
+    assert len(stored) == 7_001
+    assert [r.external_id for r in stored[:-1]] == [r["external_id"] for r in rows]
+    assert [(r.nps, r.text, r.received_on) for r in stored[:-1]] == [
+        (r["nps"], r["text"], r["received_on"]) for r in rows
+    ]
+    assert stored[-1].external_id == "core"
