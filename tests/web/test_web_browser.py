@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -75,6 +76,7 @@ def test_log_in_and_see_the_nps_chart(kz: Kizuna, ws, server_url: str, tmp_path:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 900}, locale="ja-JP")
+            blocked = watch_policy(page)
             page.goto(f"{server_url}/w/{ws.slug}/")
             assert "/login" in page.url  # pages need a login first
             page.fill("input[name=email]", ws.admin_email)
@@ -96,3 +98,38 @@ def test_log_in_and_see_the_nps_chart(kz: Kizuna, ws, server_url: str, tmp_path:
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+    assert blocked == [], "nothing the pages need is refused by the Content-Security-Policy"
+
+
+def watch_policy(page: Any) -> list[str]:
+    """Console messages of anything the Content-Security-Policy refused, as they come."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
+
+
+def test_api_docs_page_runs_under_its_policy(server_url: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            blocked = watch_policy(page)
+            page.goto(f"{server_url}/api/docs")
+            title = page.locator(".swagger-ui .info .title")
+            title.wait_for(timeout=15_000)
+            assert "Kizuna API" in title.inner_text()
+            # A script the page did not bring is still refused.
+            page.evaluate(
+                "() => { const s = document.createElement('script');"
+                " s.textContent = 'window.injected = 1'; document.body.appendChild(s); }"
+            )
+            assert page.evaluate("() => window.injected") is None
+        finally:
+            browser.close()
+    assert len(blocked) == 1 and "inline script" in blocked[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 
@@ -201,3 +203,18 @@ def test_the_embedded_worker_runs_while_the_app_runs(kz: Kizuna) -> None:
         worker = app.state.worker
     assert not worker.is_running
     assert build_web_app(kz).state.worker is None
+
+
+def test_pages_forbid_inline_and_foreign_script(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    page = client.get("/login")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "onclick=" not in page.text and "<script>" not in page.text
+    assert client.get("/api/v1/openapi.json").headers["content-security-policy"] == policy
+    # The API docs page may run its one inline script, named by its hash, and nothing else.
+    docs = client.get("/api/docs")
+    inline = re.search(r"<script>(.*?)</script>", docs.text, flags=re.S)
+    assert inline is not None
+    digest = base64.b64encode(hashlib.sha256(inline.group(1).encode()).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}';" in docs.headers["content-security-policy"]

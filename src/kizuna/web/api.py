@@ -6,7 +6,10 @@ The Swagger page loads its assets from /static (vendored), never from a CDN.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import re
 
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -18,6 +21,7 @@ from kizuna.feedback.api import router as feedback_router
 from kizuna.reports.api import router as reports_router
 from kizuna.web.deps import ApiWorkspace
 from kizuna.web.routing import SummaryRoute
+from kizuna.web.security import CONTENT_SECURITY_POLICY
 
 __all__ = ["API_PREFIX", "OPENAPI_URL", "WorkspacePublic", "api_router", "docs_router"]
 
@@ -57,6 +61,19 @@ docs_router = APIRouter(include_in_schema=False)
 @docs_router.get("/api/docs")
 def show_api_docs() -> HTMLResponse:
     """Swagger UI over the OpenAPI document, with vendored assets only."""
+    page = _swagger_page()
+    # Swagger UI starts from one inline script: allowed by its hash, and no other.
+    scripts = re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), flags=re.S)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in scripts
+    )
+    policy = CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {hashes}")
+    page.headers["content-security-policy"] = policy
+    return page
+
+
+def _swagger_page() -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=OPENAPI_URL,
         title="Kizuna API",

@@ -18,7 +18,6 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kizuna import __version__
 from kizuna.app import Kizuna
@@ -26,6 +25,7 @@ from kizuna.web.api import OPENAPI_URL, api_router, docs_router
 from kizuna.web.errors import install_error_handlers
 from kizuna.web.i18n import load_catalogs
 from kizuna.web.pages import router as pages_router
+from kizuna.web.security import SecurityHeaders
 from kizuna.web.templating import build_templates
 from kizuna.web.throttle import LoginThrottle
 
@@ -52,31 +52,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             worker.stop(timeout=5)
         app.state.worker = None
-
-
-class SecurityHeaders:
-    """Headers that keep pages out of frames and stop MIME sniffing."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                ]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(kz: Kizuna) -> FastAPI:
