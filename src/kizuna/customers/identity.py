@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "JUNK_TEXT",
+    "RULES_VERSION",
     "external_kind",
     "normalize_email",
     "normalize_emails",
@@ -43,6 +44,10 @@ __all__ = [
     "normalize_phone",
     "normalize_phones",
 ]
+
+# Bump on any change to the rules below: the next resolve then re-reads every customer
+# instead of only those whose columns changed (see kizuna.customers.sync).
+RULES_VERSION = 1
 
 # Values people type when they have nothing to give; never identifiers.
 JUNK_TEXT = frozenset(

@@ -1,5 +1,6 @@
-"""Tables of the customers room: customer, identity, interaction, merges, lifecycle snapshots,
-per-customer predictions (customer_score) and saved segments."""
+"""Tables of the customers room: customer, identity (and the digests that let identity
+resolution skip unchanged customers), interaction, merges, lifecycle snapshots, per-customer
+predictions (customer_score) and saved segments."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -25,6 +28,7 @@ __all__ = [
     "CustomerMerge",
     "CustomerScore",
     "Identity",
+    "IdentityDigest",
     "Interaction",
     "LifecycleSnapshot",
     "Segment",
@@ -87,6 +91,24 @@ class Identity(WorkspaceScoped, Base):
     value_normalized: Mapped[str] = mapped_column(String(320))
     source: Mapped[str] = mapped_column(String(64), default="import")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdentityDigest(WorkspaceScoped, Base):
+    """Digests of customers' identifying columns as identity resolution last read them.
+
+    `digests` packs sorted (customer id, digest) pairs, little-endian int64 and uint64, of
+    the customers whose `id >> 14` is `block`: a resolve re-normalises only customers whose
+    digest changed, and a row per customer would cost the first run a million inserts.
+    """
+
+    workspace_index = False  # led by the unique key
+    __tablename__ = "identity_digest"
+    __table_args__ = (UniqueConstraint("workspace_id", "block"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger)
+    digests: Mapped[bytes] = mapped_column(LargeBinary)
+    synced_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Interaction(WorkspaceScoped, Base):

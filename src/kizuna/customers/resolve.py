@@ -1,12 +1,14 @@
 """Identity resolution: one person, many records — found, merged, explained, reversible.
 
-`resolve_identities` (1) writes an `identity` row for every usable e-mail, phone, LINE id
-and source key on the workspace's customers, (2) groups customers that share any
-normalised identifier (across sources) with an array union-find, and (3) marks absorbed
-customers with `merged_into_id` -> the group's survivor (lowest id, i.e. the oldest
-record), journaling each merge in `customer_merge`. Other rooms' rows are never rewritten:
-they read `coalesce(merged_into_id, id)` or call `canonical_customer_ids` / `customer_group`.
-The undo side (`unmerge_customer`) lives in `kizuna.customers.merges`.
+`resolve_identities` (1) writes an `identity` row for every usable e-mail, phone and LINE
+id on the workspace's customers, and for the source keys that more than one customer holds
+(`kizuna.customers.sync`; customers whose columns have not changed since the last run are
+not normalised again), (2) groups customers that share any normalised identifier (across
+sources) with an array union-find, and (3) marks absorbed customers with `merged_into_id`
+-> the group's survivor (lowest id, i.e. the oldest record), journaling each merge in
+`customer_merge`. Other rooms' rows are never rewritten: they read
+`coalesce(merged_into_id, id)` or call `canonical_customer_ids` / `customer_group`. The undo
+side (`unmerge_customer`) lives in `kizuna.customers.merges`.
 
 Values held by more than `shared_limit` records (a company switchboard, a shop's own
 address) are not matched on and are reported. Customers someone unmerged by hand are held
@@ -16,7 +18,6 @@ Re-running is idempotent: no duplicate identity rows, no new merges.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,10 +32,16 @@ from sqlalchemy.orm import Session
 from kizuna.accounts.models import Workspace
 from kizuna.accounts.service import record_audit
 from kizuna.analytics.unionfind import IntArray, group_roots
-from kizuna.customers.bulk import driver_value, fetch_table, placeholders, sqlite_bulk_cache
+from kizuna.customers.bulk import (
+    driver_value,
+    fetch_table,
+    placeholders,
+    sqlite_bulk_cache,
+    stage_rows,
+)
 from kizuna.customers.merges import held_apart_roots
 from kizuna.customers.models import Customer
-from kizuna.customers.sync import sync_identities
+from kizuna.customers.sync import sync_identity_rows
 from kizuna.db.base import UTCDateTime, utcnow
 
 __all__ = ["ResolveReport", "SharedValue", "resolve_identities"]
@@ -42,9 +49,13 @@ __all__ = ["ResolveReport", "SharedValue", "resolve_identities"]
 # When several identifiers explain one merge, the most specific one is recorded.
 KIND_PRIORITY = {"email": 1, "line_id": 2, "phone": 3}
 _BATCH = 50_000
+_STAGE = "kizuna_merge_stage"
+_MERGED = pa.schema([("id", pa.int64()), ("merged_into_id", pa.int64())])
 _SHARED = pa.schema(
     [("customer_id", pa.int64()), ("kind", pa.large_string()), ("value", pa.large_string())]
 )
+_COUNTED = _SHARED.append(pa.field("n", pa.int64()))
+_ORDER = [("kind", "ascending"), ("value", "ascending"), ("customer_id", "ascending")]
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class ResolveReport:
     """What one resolve run did; `merged_by_kind` explains why records were merged."""
 
     customers: int = 0
+    # Customers whose e-mail / phone / LINE columns were new or changed since the last run.
+    customers_synced: int = 0
     identities_added: int = 0
     unusable: dict[str, int] = field(default_factory=dict)
     merges: int = 0
@@ -86,17 +99,26 @@ def _resolve(
 ) -> ResolveReport:
     report = ResolveReport()
     started = time.perf_counter()
-    report.customers, report.identities_added, report.unusable = sync_identities(session, workspace)
-    report.seconds["identities"] = time.perf_counter() - started
     conn = session.connection()
-    shared, report.skipped_shared = _shared_rows(conn, workspace.id, shared_limit)
-    merged = conn.execute(
-        select(Customer.id, Customer.merged_into_id)
-        .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_not(None))
-        .order_by(Customer.id)
-    ).all()
-    members = np.fromiter((int(m) for m, _ in merged), dtype=np.int64, count=len(merged))
-    member_roots = np.fromiter((int(r or 0) for _, r in merged), dtype=np.int64, count=len(merged))
+    synced = sync_identity_rows(conn, workspace.id)
+    report.customers, report.customers_synced = synced.customers, synced.synced
+    report.identities_added, report.unusable = synced.added, synced.unusable
+    report.seconds["identities"] = time.perf_counter() - started
+    written, synced.rows = synced.rows, None  # let go of them as soon as they are counted
+    counted = _counted_rows(conn, workspace.id) if written is None else _count(written)
+    del written
+    shared, report.skipped_shared = _split_common(counted, shared_limit)
+    del counted
+    merged = fetch_table(
+        conn,
+        "SELECT id, merged_into_id FROM customer WHERE workspace_id = {m} "
+        "AND merged_into_id IS NOT NULL",
+        [workspace.id],
+        _MERGED,
+    )
+    merged = merged.take(pc.sort_indices(merged, [("id", "ascending")]))
+    members = merged.column("id").to_numpy()
+    member_roots = merged.column("merged_into_id").to_numpy()
     held = held_apart_roots(session, workspace)
     report.held_apart = len(held)
     rows = _Rows.of(shared, members, member_roots, held)
@@ -134,36 +156,54 @@ def _resolve(
     return report
 
 
-def _shared_rows(
-    conn: Connection, workspace_id: int, shared_limit: int
-) -> tuple[pa.Table, list[SharedValue]]:
-    """Identity rows whose value 2..limit customers hold, sorted by (kind, value, customer)."""
+def _counted_rows(conn: Connection, workspace_id: int) -> pa.Table:
+    """Identity rows whose value more than one customer holds, with `n` holders, sorted.
+
+    One pass over the identity index: the values held more than once, then their rows
+    through the unique index (CROSS JOIN keeps SQLite from scanning every identity row
+    against a temporary index of the counts).
+    """
     counted = (
         "SELECT kind, value_normalized, count(*) AS n FROM identity WHERE workspace_id = {m} "
         "GROUP BY kind, value_normalized HAVING count(*) > 1"
     )
-    too_common = fetch_table(
-        conn,
-        f"SELECT kind, value_normalized, n FROM ({counted}) counted WHERE n > {{m}}",
-        [workspace_id, shared_limit],
-        pa.schema([("kind", pa.string()), ("value", pa.string()), ("n", pa.int64())]),
-    ).to_pylist()
-    too_common.sort(key=lambda r: (-r["n"], r["kind"], r["value"]))
     rows = fetch_table(
         conn,
-        "SELECT i.customer_id, i.kind, i.value_normalized FROM identity i "
-        f"JOIN ({counted}) counted ON counted.kind = i.kind "
-        "AND counted.value_normalized = i.value_normalized "
-        "WHERE i.workspace_id = {m} AND counted.n <= {m}",
-        [workspace_id, workspace_id, shared_limit],
-        _SHARED,
+        f"SELECT i.customer_id, i.kind, i.value_normalized, counted.n FROM ({counted}) counted "
+        "CROSS JOIN identity i WHERE i.workspace_id = {m} AND i.kind = counted.kind "
+        "AND i.value_normalized = counted.value_normalized",
+        [workspace_id, workspace_id],
+        _COUNTED,
     )
-    # Sorted here, not in SQL: Arrow compares code points, as Python does, on every engine.
-    order = pc.sort_indices(
-        rows, [("kind", "ascending"), ("value", "ascending"), ("customer_id", "ascending")]
+    return rows.take(pc.sort_indices(rows, _ORDER))
+
+
+def _count(rows: pa.Table) -> pa.Table:
+    """`_counted_rows` from all of a workspace's identity rows in memory (its first resolve)."""
+    rows = rows.take(pc.sort_indices(rows, _ORDER)).combine_chunks()
+    if rows.num_rows == 0:
+        return rows.append_column("n", pa.array([], pa.int64()))
+    kind, value = rows.column("kind"), rows.column("value")
+    starts = np.ones(rows.num_rows, dtype=bool)
+    starts[1:] = pc.or_(
+        pc.not_equal(kind[1:], kind[:-1]), pc.not_equal(value[1:], value[:-1])
+    ).to_numpy(zero_copy_only=False)
+    group = np.cumsum(starts) - 1
+    n = np.bincount(group)[group]
+    return rows.append_column("n", pa.array(n, pa.int64())).filter(pa.array(n > 1))
+
+
+def _split_common(counted: pa.Table, shared_limit: int) -> tuple[pa.Table, list[SharedValue]]:
+    """(rows of values 2..limit customers hold, values held by more): rows stay sorted by
+    (kind, value, customer) — Arrow compares code points, as Python does, on every engine."""
+    common = pc.greater(counted.column("n"), shared_limit)
+    too_common = (
+        counted.filter(common).group_by(["kind", "value"]).aggregate([("n", "max")]).to_pylist()
     )
-    skipped = [SharedValue(r["kind"], r["value"], int(r["n"])) for r in too_common]
-    return rows.take(order).combine_chunks(), skipped
+    too_common.sort(key=lambda r: (-r["n_max"], r["kind"], r["value"]))
+    skipped = [SharedValue(r["kind"], r["value"], int(r["n_max"])) for r in too_common]
+    shared = counted.filter(pc.invert(common)).drop_columns(["n"])
+    return shared.combine_chunks(), skipped
 
 
 @dataclass(frozen=True)
@@ -257,42 +297,57 @@ def _apply_merges(
     has_members: set[int],
     report: ResolveReport,
 ) -> None:
-    """Re-point absorbed groups at their survivor and journal each merge (driver executemany).
+    """Re-point absorbed groups at their survivor and journal each merge.
 
-    The merges come sorted by absorbed id, so the updates walk the customer table in order.
+    The merges are staged once in a temporary table, in absorbed-id order; one
+    `UPDATE ... FROM` and one `INSERT ... SELECT` then work from it inside the database (at
+    1 M customers on SQLite the update took 3.5 s where an executemany by id took 6.1 s).
     """
     old = merges["old"].tolist()
-    new = merges["new"].tolist()
-    # updated_at is set to itself: a merge is not an edit of the customer's own data. Two
-    # statements, each on its own index (an OR of both makes SQLite scan once per merge).
-    mark = placeholders(conn, 1)
-    repoint = "UPDATE customer SET merged_into_id = {m}, updated_at = updated_at "
-    repoint += "WHERE workspace_id = {m} AND {column} = {m}"
-    by_id = [(n, workspace_id, o) for o, n in zip(old, new, strict=True)]
-    by_root = [row for row in by_id if row[2] in has_members]
-    for column, rows in (("id", by_id), ("merged_into_id", by_root)):
-        statement = repoint.format(m=mark, column=column)
-        for start in range(0, len(rows), _BATCH):
-            conn.exec_driver_sql(statement, rows[start : start + _BATCH])
-    stamp = driver_value(conn, UTCDateTime(), utcnow())
-    journal = list(
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (absorbed BIGINT, survivor BIGINT, "
+        "matched BIGINT, kind VARCHAR(64), value VARCHAR(320))"
+    )
+    conn.exec_driver_sql(f"DELETE FROM {_STAGE}")  # left behind by a run that failed
+    staged = list(
         zip(
-            itertools.repeat(workspace_id),
             old,
-            new,
+            merges["new"].tolist(),
             merges["matched"].tolist(),
             merges["kind"],
             merges["value"],
-            itertools.repeat(stamp),
+            strict=True,
         )
     )
-    statement = (
-        "INSERT INTO customer_merge (workspace_id, absorbed_id, survivor_id, matched_id, kind, "
-        f"value_normalized, merged_at) VALUES ({placeholders(conn, 7)})"
+    columns = ("absorbed", "survivor", "matched", "kind", "value")
+    for start in range(0, len(staged), _BATCH):
+        stage_rows(conn, _STAGE, columns, staged[start : start + _BATCH])
+    mark = placeholders(conn, 1)
+    # updated_at is set to itself: a merge is not an edit of the customer's own data. The
+    # stage has no index, so SQLite walks it and finds each customer by primary key.
+    conn.exec_driver_sql(
+        f"UPDATE customer SET merged_into_id = m.survivor, updated_at = updated_at FROM {_STAGE} m "
+        f"WHERE customer.workspace_id = {mark} AND customer.id = m.absorbed",
+        (workspace_id,),
     )
-    for start in range(0, len(journal), _BATCH):
-        conn.exec_driver_sql(statement, journal[start : start + _BATCH])
-    report.merges = len(journal)
+    # Members of an absorbed root (merged there by an earlier run) follow it: few rows, by
+    # the merged_into_id index (an OR with the statement above makes SQLite scan).
+    members = [(n, workspace_id, o) for o, n, *_ in staged if o in has_members]
+    if members:
+        conn.exec_driver_sql(
+            f"UPDATE customer SET merged_into_id = {mark}, updated_at = updated_at "
+            f"WHERE workspace_id = {mark} AND merged_into_id = {mark}",
+            members,
+        )
+    stamp = driver_value(conn, UTCDateTime(), utcnow())
+    conn.exec_driver_sql(
+        "INSERT INTO customer_merge (workspace_id, absorbed_id, survivor_id, matched_id, kind, "
+        f"value_normalized, merged_at) SELECT {mark}, absorbed, survivor, matched, kind, value, "
+        f"{mark} FROM {_STAGE} ORDER BY absorbed",
+        (workspace_id, stamp),
+    )
+    conn.exec_driver_sql(f"DROP TABLE {_STAGE}")
+    report.merges = len(staged)
     report.merged_by_kind = dict(sorted(Counter(_kind_label(k) for k in merges["kind"]).items()))
 
 
