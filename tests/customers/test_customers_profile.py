@@ -115,6 +115,8 @@ def test_profile_shows_the_survivor_and_every_identity(kz: Kizuna, ws) -> None: 
     assert seen == {
         ("email", "hanako@example.com", "crm", survivor),
         ("line_id", "U123", "line", absorbed),
+        ("external:import", "s", "import", survivor),  # the records' own keys
+        ("external:import", "a", "import", absorbed),
     }
     assert profile.score is None
 

@@ -7,7 +7,7 @@ full run would merge.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from kizuna import Kizuna
 from kizuna.accounts.models import Workspace
@@ -121,3 +121,37 @@ def test_a_record_deleted_and_imported_again_is_read_again(kz: Kizuna, ws) -> No
     with kz.session() as session:
         profile = customer_profile(session, ws.workspace, again)
     assert ("email", "saburo@example.jp") in [(i.kind, i.value) for i in profile.identities]
+
+
+def test_first_and_later_runs_report_the_same_values_as_too_common(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    board = [{"source": "crm", "external_id": f"B{i}", "phone": "03-5555-0000"} for i in range(4)]
+    pair = [
+        {"source": "crm", "external_id": "P1", "email": "pair@example.jp"},
+        {"source": "shop", "external_id": "P2", "email": "PAIR@example.jp"},
+    ]
+    add_customers(kz, ws.workspace, *board, *pair)
+    with kz.session() as session:
+        first = resolve_identities(session, ws.workspace, shared_limit=3)
+        again = resolve_identities(session, ws.workspace, shared_limit=3)
+    # The first run counts what it wrote in memory, later runs ask the database.
+    assert first.skipped_shared == again.skipped_shared
+    assert [(s.kind, s.value, s.customers) for s in again.skipped_shared] == [
+        ("phone", "+81355550000", 4)
+    ]
+    assert (first.merges, again.merges) == (1, 0)
+
+
+def test_identity_rows_deleted_by_hand_come_back_on_the_next_run(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    add_customers(
+        kz,
+        ws.workspace,
+        {"source": "crm", "external_id": "1", "email": "a@example.jp"},
+        {"source": "shop", "external_id": "2", "phone": "090-1234-5678"},
+    )
+    resolve(kz, ws.workspace)
+    before = identities(kz, ws.workspace)
+    with kz.session() as session:
+        session.execute(delete(Identity).where(Identity.workspace_id == ws.workspace.id))
+    report = resolve(kz, ws.workspace)
+    assert (report.customers_synced, report.identities_added) == (2, 2)
+    assert identities(kz, ws.workspace) == before

@@ -1,9 +1,11 @@
 """One person's profile and timeline, across every record identity resolution merged.
 
-`customer_profile` shows the surviving record, all identities with their sources, the
-stored scores and the lifecycle stage. `customer_timeline` interleaves interactions and
-feedback (with its latest text analysis) newest first, paged by a keyset cursor on
-(occurred_at, kind, id): a page never repeats or skips an item when new ones arrive.
+`customer_profile` shows the surviving record, all identities with their sources (each
+record's own source key comes from the record itself: resolve stores it as an identity
+row only where another record shares it), the stored scores and the lifecycle stage.
+`customer_timeline` interleaves interactions and feedback (with its latest text analysis)
+newest first, paged by a keyset cursor on (occurred_at, kind, id): a page never repeats
+or skips an item when new ones arrive.
 Any record id of the person opens the same profile; another workspace's id is NotFound.
 """
 
@@ -19,6 +21,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
+from kizuna.customers.identity import external_kind, normalize_external_id
 from kizuna.customers.merges import customer_group
 from kizuna.customers.models import Customer, CustomerScore, Identity, Interaction
 from kizuna.errors import InvalidInput
@@ -82,11 +85,22 @@ def customer_profile(session: Session, workspace: Workspace, customer_id: int) -
     group = customer_group(session, workspace, customer_id)
     customer = session.get(Customer, group[0])
     assert customer is not None  # customer_group found it in this workspace
-    identities = session.execute(
-        select(Identity.kind, Identity.value_normalized, Identity.source, Identity.customer_id)
-        .where(Identity.workspace_id == workspace.id, Identity.customer_id.in_(group))
-        .order_by(Identity.kind, Identity.value_normalized, Identity.customer_id)
+    stored = session.execute(
+        select(
+            Identity.kind, Identity.value_normalized, Identity.source, Identity.customer_id
+        ).where(Identity.workspace_id == workspace.id, Identity.customer_id.in_(group))
     ).all()
+    identities = {(k, v, int(c)): IdentityView(k, v, s, int(c)) for k, v, s, c in stored}
+    records = session.execute(
+        select(Customer.id, Customer.source, Customer.external_id).where(
+            Customer.workspace_id == workspace.id, Customer.id.in_(group)
+        )
+    ).all()
+    for cid, source, external_id in records:
+        value = normalize_external_id(external_id)
+        if value is not None:
+            key = (external_kind(source), value, int(cid))
+            identities.setdefault(key, IdentityView(*key[:2], source, int(cid)))
     score = session.scalar(
         select(CustomerScore).where(
             CustomerScore.workspace_id == workspace.id, CustomerScore.customer_id == group[0]
@@ -95,7 +109,7 @@ def customer_profile(session: Session, workspace: Workspace, customer_id: int) -
     return CustomerProfile(
         customer=customer,
         group_ids=group,
-        identities=[IdentityView(k, v, s, int(c)) for k, v, s, c in identities],
+        identities=[identities[key] for key in sorted(identities)],
         score=score,
         lifecycle_stage=customer.lifecycle_stage,
     )

@@ -99,7 +99,7 @@ def sync_identity_rows(conn: Connection, workspace_id: int) -> IdentitySync:
     """Add the identity rows that customers' current columns call for; see the module doc."""
     now = utcnow()
     result = IdentitySync()
-    first = (
+    had_none = (
         conn.execute(
             select(Identity.id).where(Identity.workspace_id == workspace_id).limit(1)
         ).first()
@@ -115,7 +115,8 @@ def sync_identity_rows(conn: Connection, workspace_id: int) -> IdentitySync:
     ids = customers.column("customer_id").to_numpy()
     digests = _digests(customers)
     stored = _stored_digests(conn, workspace_id)
-    fresh = ~_unchanged(ids, digests, stored)
+    # A workspace without identity rows (a first run, or rows deleted) is read in full.
+    fresh = np.ones(ids.size, dtype=bool) if had_none else ~_unchanged(ids, digests, stored)
     # A first run reads everyone: no filtered copy of a million rows then.
     changed = customers if fresh.all() else customers.filter(pa.array(fresh))
     del customers
@@ -124,15 +125,19 @@ def sync_identity_rows(conn: Connection, workspace_id: int) -> IdentitySync:
     del changed
     result.added += _insert_rows(conn, workspace_id, found, now)
     _store_digests(conn, workspace_id, ids, digests, stored, now)
-    if first:  # what was written is all there is: the found rows and the shared source keys
-        keys = fetch_table(
-            conn,
-            "SELECT i.customer_id, i.kind, i.value_normalized FROM identity i "
-            f"WHERE i.workspace_id = {{m}} AND {_external_kinds(conn)}",
-            [workspace_id],
-            _FOUND.remove(3),
+    if had_none:  # what was written is all there is: the found rows and the shared keys
+        keys = conn.execute(
+            text(
+                "SELECT i.customer_id, i.kind, i.value_normalized FROM identity i "
+                f"WHERE i.workspace_id = :ws AND {_external_kinds(conn)}"
+            ),
+            {"ws": workspace_id},
+        ).all()
+        schema = _FOUND.remove(3)  # without the source
+        written = pa.Table.from_pylist(
+            [dict(zip(schema.names, key, strict=True)) for key in keys], schema=schema
         )
-        result.rows = pa.concat_tables([keys, found.drop_columns(["source"])])
+        result.rows = pa.concat_tables([written, found.drop_columns(["source"])])
     return result
 
 
@@ -156,18 +161,16 @@ def _digests(customers: pa.Table) -> npt.NDArray[np.uint64]:
     """A 64-bit digest of each customer's identifying columns.
 
     The creation time is in it because SQLite hands a deleted last id to the next new
-    customer: the new record must not pass for the old one.
+    customer: the new record must not pass for the old one. Hashed a batch at a time, so
+    only one batch of Python strings is alive at once.
     """
-    if customers.num_rows == 0:
-        return np.empty(0, dtype=np.uint64)
-    parts = [pc.fill_null(customers.column(name), "") for name in ("email", "phone", "line_id")]
-    parts.append(pc.fill_null(customers.column("created"), ""))
-    joined = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
-    values = joined.to_numpy(zero_copy_only=False)
-    digests: npt.NDArray[np.uint64] = pd.util.hash_array(
-        values, hash_key=_HASH_KEY, categorize=False
-    )
-    return digests
+    parts: list[npt.NDArray[np.uint64]] = [np.empty(0, dtype=np.uint64)]
+    for batch in customers.select(["email", "phone", "line_id", "created"]).to_batches(_BATCH):
+        columns = [pc.fill_null(column, "") for column in batch.columns]
+        joined = pc.binary_join_element_wise(*columns, pa.scalar("\x1f", pa.large_string()))
+        values = joined.to_numpy(zero_copy_only=False)
+        parts.append(pd.util.hash_array(values, hash_key=_HASH_KEY, categorize=False))
+    return np.concatenate(parts)
 
 
 def _stored_digests(conn: Connection, workspace_id: int) -> npt.NDArray[np.void]:
