@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,20 @@ def test_thousands_of_rows_in_several_statements_store_each_row_as_core(
         (r["nps"], r["text"], r["received_on"]) for r in rows
     ]
     assert stored[-1].external_id == "core"
+
+
+def test_an_import_switches_threads_faster_only_while_it_runs(
+    kz: Kizuna, ws, tmp_path: Path
+) -> None:
+    """See kizuna.ingest.pipeline: the process's setting is back when the import ends."""
+    before = sys.getswitchinterval()
+    path = tmp_path / "answers.csv"
+    lines = [f"r{i},2025-04-01,{i % 11}" for i in range(3)]
+    path.write_text("id,date,nps\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    during: list[float] = []
+    summary = import_file(
+        kz, ws.slug, "feedback", path, progress=lambda _: during.append(sys.getswitchinterval())
+    )
+    assert summary.inserted == 3
+    assert during and max(during) <= 0.0005 < before
+    assert sys.getswitchinterval() == before
