@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from resolve_support import add_customers, resolve
 from sqlalchemy import select
 
 from kizuna import Kizuna
@@ -13,23 +14,8 @@ from kizuna.customers.merges import (
     group_merges,
     unmerge_customer,
 )
-from kizuna.customers.models import Customer, Identity
-from kizuna.customers.resolve import resolve_identities
+from kizuna.customers.models import Identity
 from kizuna.errors import InvalidInput, NotFound
-
-
-def add_customers(kz: Kizuna, workspace: Workspace, *records: dict[str, str]) -> list[int]:
-    """Insert customers in order (ids ascend); each record gives source/external_id/..."""
-    with kz.session() as session:
-        made = [Customer(workspace_id=workspace.id, **record) for record in records]
-        session.add_all(made)
-        session.flush()
-        return [c.id for c in made]
-
-
-def resolve(kz: Kizuna, workspace: Workspace, **kwargs):  # type: ignore[no-untyped-def]
-    with kz.session() as session:
-        return resolve_identities(session, session.get(Workspace, workspace.id), **kwargs)
 
 
 def groups(kz: Kizuna, workspace: Workspace, ids: list[int]) -> dict[int, int]:

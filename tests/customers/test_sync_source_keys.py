@@ -11,39 +11,12 @@ import re
 from html import unescape
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from resolve_support import add_customers, resolve, stored_identities
 
 from kizuna import Kizuna
-from kizuna.accounts.models import Workspace
 from kizuna.customers.merges import canonical_customer_ids, group_merges
-from kizuna.customers.models import Customer, Identity
-from kizuna.customers.resolve import ResolveReport, resolve_identities
+from kizuna.customers.models import Identity
 from kizuna.web import create_app
-
-
-def add_customers(kz: Kizuna, workspace: Workspace, *records: dict[str, str]) -> list[int]:
-    with kz.session() as session:
-        made = [Customer(workspace_id=workspace.id, **record) for record in records]
-        session.add_all(made)
-        session.flush()
-        return [c.id for c in made]
-
-
-def resolve(kz: Kizuna, workspace: Workspace) -> ResolveReport:
-    with kz.session() as session:
-        found = session.get(Workspace, workspace.id)
-        assert found is not None
-        return resolve_identities(session, found)
-
-
-def stored(kz: Kizuna, workspace: Workspace) -> set[tuple[int, str, str]]:
-    with kz.session() as session:
-        rows = session.execute(
-            select(Identity.customer_id, Identity.kind, Identity.value_normalized).where(
-                Identity.workspace_id == workspace.id
-            )
-        ).all()
-    return {(int(c), k, v) for c, k, v in rows}
 
 
 def test_a_key_only_its_own_record_holds_is_not_stored_but_the_profile_shows_it(
@@ -53,7 +26,7 @@ def test_a_key_only_its_own_record_holds_is_not_stored_but_the_profile_shows_it(
         kz, ws.workspace, {"source": "crm", "external_id": "C123", "email": "a@example.jp"}
     )
     report = resolve(kz, ws.workspace)
-    assert stored(kz, ws.workspace) == {(crm, "email", "a@example.jp")}
+    assert stored_identities(kz, ws.workspace) == {(crm, "email", "a@example.jp")}
     assert report.identities_added == 1
     client = TestClient(
         create_app(Kizuna(kz.settings.model_copy(update={"embedded_worker": False}), kz.engine))
@@ -85,7 +58,7 @@ def test_keys_written_differently_by_two_records_are_stored_and_merge(kz: Kizuna
         {"source": "CRM", "external_id": "C8"},
     )
     report = resolve(kz, ws.workspace)
-    assert stored(kz, ws.workspace) == {
+    assert stored_identities(kz, ws.workspace) == {
         (first, "external:crm", "C7"),
         (second, "external:crm", "C7"),
     }
@@ -124,7 +97,7 @@ def test_a_crm_id_carried_by_a_shop_record_merges_it_with_the_crm_record(kz: Kiz
             )
         )
     report = resolve(kz, ws.workspace)
-    assert (crm, "external:crm", "C123") in stored(kz, ws.workspace)
+    assert (crm, "external:crm", "C123") in stored_identities(kz, ws.workspace)
     assert report.merges == 1 and report.merged_by_kind == {"external": 1}
     with kz.session() as session:
         assert canonical_customer_ids(session, ws.workspace, [crm, shop]) == {crm: crm, shop: crm}
@@ -140,7 +113,7 @@ def test_shared_placeholder_keys_are_neither_stored_nor_matched(kz: Kizuna, ws) 
         {"source": "shop", "external_id": "n/a"},
     )
     report = resolve(kz, ws.workspace)
-    assert stored(kz, ws.workspace) == set()
+    assert stored_identities(kz, ws.workspace) == set()
     assert report.merges == 0
     with kz.session() as session:
         assert set(canonical_customer_ids(session, ws.workspace, ids).items()) == {
