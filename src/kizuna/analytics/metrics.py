@@ -235,7 +235,8 @@ def _normalise_counts(raw: pd.DataFrame, metric: Metric, by: Sequence[str]) -> C
         labels = raw[name].to_numpy(dtype=object)[keep]
         labels[pd.isna(labels)] = None
         columns[name] = labels
-    for name in ("n", *COUNT_COLUMNS[metric]):
+    columns["n"] = n[keep]
+    for name in COUNT_COLUMNS[metric]:
         columns[name] = raw[name].fillna(0).astype("int64").to_numpy()[keep]
     return columns
 
