@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from resolve_support import add_customers, resolve
-from sqlalchemy import select
 
 from kizuna import Kizuna
 from kizuna.accounts.models import Workspace
@@ -14,7 +13,6 @@ from kizuna.customers.merges import (
     group_merges,
     unmerge_customer,
 )
-from kizuna.customers.models import Identity
 from kizuna.errors import InvalidInput, NotFound
 
 
@@ -63,27 +61,6 @@ def test_phone_variant_merges_and_chain_makes_one_group(kz: Kizuna, ws) -> None:
     with kz.session() as session:
         why = {m.absorbed_id: m for m in group_merges(session, ws.workspace, c)}
     assert why[c].kind == "phone" and why[c].matched_id == b and why[c].survivor_id == a
-
-
-def test_rerun_adds_no_identities_and_no_merges(kz: Kizuna, ws) -> None:
-    add_customers(
-        kz,
-        ws.workspace,
-        {"source": "crm", "external_id": "1", "email": "a@example.jp", "phone": "03-1234-5678"},
-        {"source": "shop", "external_id": "2", "email": "A@example.jp"},
-    )
-    first = resolve(kz, ws.workspace)
-    with kz.session() as session:
-        stored = session.scalars(
-            select(Identity).where(Identity.workspace_id == ws.workspace.id)
-        ).all()
-        rows = len(stored)
-        # Each record's own source key stays on the customer row: no identity row repeats it.
-        assert {i.kind for i in stored} == {"email", "phone"}
-        assert all(i.created_at.tzinfo is not None for i in stored)
-    again = resolve(kz, ws.workspace)
-    assert first.identities_added == rows == 3  # 2 e-mails, 1 phone
-    assert (again.identities_added, again.merges, again.records_merged) == (0, 0, 0)
 
 
 def test_new_record_joining_two_groups_keeps_the_oldest_survivor(kz: Kizuna, ws) -> None:

@@ -8,7 +8,7 @@ full run would merge.
 from __future__ import annotations
 
 from resolve_support import add_customers, resolve, stored_identities
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from kizuna import Kizuna
 from kizuna.customers.merges import canonical_customer_ids, group_merges
@@ -28,6 +28,13 @@ def test_rerun_reads_no_one_and_adds_no_identities_and_no_merges(kz: Kizuna, ws)
     rows = sorted(stored_identities(kz, ws.workspace))
     assert first.customers_synced == 2
     assert first.identities_added == len(rows) == 3  # 2 e-mails, 1 phone; no lone source keys
+    # Each record's own source key stays on the customer row: no identity row repeats it.
+    assert {kind for _, kind, _ in rows} == {"email", "phone"}
+    with kz.session() as session:
+        stamps = session.scalars(
+            select(Identity.created_at).where(Identity.workspace_id == ws.workspace.id)
+        ).all()
+    assert stamps and all(at.tzinfo is not None for at in stamps)
     again = resolve(kz, ws.workspace)
     assert again.customers_synced == 0
     assert (again.identities_added, again.merges, again.records_merged) == (0, 0, 0)
