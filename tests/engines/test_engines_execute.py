@@ -1,16 +1,20 @@
-"""DuckDB over Parquet exports: one process database, a connection per caller, SQL compiled once."""
+"""DuckDB over Parquet exports: one process database, connections lent per export, SQL kept."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from functools import partial
 from pathlib import Path
 
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from ibis.backends import BaseBackend
 
 from kizuna.analytics.metrics import compute_metric_frame, count_metric
-from kizuna.engines import compiled_sql, connect_parquet, execute_frame, scoped_table
+from kizuna.engines import execute_keyed, open_parquet, scoped_table
 from kizuna.errors import InvalidInput
 
 
@@ -27,36 +31,52 @@ def write_export(folder: Path, scores: list[int | None], workspace_id: int = 1) 
             "nps": pa.array(scores, pa.int16()),
         }
     )
-    pq.write_table(table, folder / "feedback.parquet")
+    # Written beside the final name and renamed, as `kizuna export` does.
+    partial_file = folder / ".feedback.parquet.partial"
+    pq.write_table(table, partial_file)
+    os.replace(partial_file, folder / "feedback.parquet")
     return folder
 
 
 def nps_by_channel(folder: Path, workspace_id: int = 1) -> dict[str, tuple[int, float]]:
-    backend = connect_parquet(folder)
-    try:
+    with open_parquet(folder) as backend:
         table = scoped_table(backend, "feedback", workspace_id)
-        frame = compute_metric_frame(table, "nps", by=["channel"], execute=execute_frame)
-    finally:
-        backend.disconnect()
+        frame = compute_metric_frame(
+            table, "nps", by=["channel"], run=partial(execute_keyed, backend)
+        )
     return {row.channel: (int(row.n), float(row.value)) for row in frame.itertuples()}
 
 
 def test_two_exports_open_at_once_each_count_their_own_answers(tmp_path: Path) -> None:
     early = write_export(tmp_path / "early", [10, 0, 9, 9])
     late = write_export(tmp_path / "late", [10, 0, 9, 9, 3, 3, None, 7])
-    first, second = connect_parquet(early), connect_parquet(late)
-    try:
-        shapes = [
-            count_metric(scoped_table(backend, "feedback", 1), "nps", by=["channel"])
+    built: list[BaseBackend] = []
+
+    def answers_by_channel(backend: BaseBackend) -> ir.Table:
+        built.append(backend)
+        return count_metric(scoped_table(backend, "feedback", 1), "nps", by=["channel"])
+
+    with open_parquet(early) as first, open_parquet(late) as second:
+        # The same query, built once, run on each caller's own views.
+        counts = [
+            execute_keyed(backend, ("by channel", 1), partial(answers_by_channel, backend))
+            .set_index("channel")["n"]
+            .to_dict()
             for backend in (first, second)
         ]
-        # Same shape of query, so the same compiled SQL, run on each caller's own views.
-        assert compiled_sql(first, shapes[0]) is compiled_sql(second, shapes[1])
-        counts = [execute_frame(shape).set_index("channel")["n"].to_dict() for shape in shapes]
-    finally:
-        first.disconnect()
-        second.disconnect()
     assert counts == [{"app": 2, "web": 2}, {"app": 3, "web": 4}]
+    assert built == [first]
+
+
+def test_a_report_at_a_time_reuses_the_connection_of_an_unchanged_export(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "export", [10, 10, 0])
+    with open_parquet(folder) as first:
+        pass
+    with open_parquet(folder) as again, open_parquet(folder) as meanwhile:
+        assert again is first
+        # A connection is lent to one caller at a time.
+        assert meanwhile is not first
+        assert scoped_table(meanwhile, "feedback", 1).count().execute() == 3
 
 
 def test_repeated_reports_follow_a_rewritten_export(tmp_path: Path) -> None:
@@ -67,18 +87,58 @@ def test_repeated_reports_follow_a_rewritten_export(tmp_path: Path) -> None:
     assert after == {"app": (3, pytest.approx(-100 / 3)), "web": (3, pytest.approx(100 / 3))}
 
 
+def test_a_table_added_to_an_export_is_seen_by_the_next_report(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "export", [9])
+    with open_parquet(folder) as backend:
+        assert "customer" not in backend.list_tables()
+    pq.write_table(
+        pa.table({"workspace_id": pa.array([1], pa.int64()), "id": [5]}),
+        folder / "customer.parquet",
+    )
+    with open_parquet(folder) as backend:
+        assert scoped_table(backend, "customer", 1).id.to_list() == [5]
+
+
+def test_a_connection_whose_report_failed_is_not_lent_again(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "export", [9, 9])
+    with pytest.raises(RuntimeError), open_parquet(folder) as failed:
+        raise RuntimeError("report failed")
+    with open_parquet(folder) as backend:
+        assert backend is not failed
+        assert scoped_table(backend, "feedback", 1).count().execute() == 2
+
+
 def test_a_connection_sees_only_its_own_export(tmp_path: Path) -> None:
     folder = write_export(tmp_path / "export", [9, 9])
-    backend = connect_parquet(folder)
-    backend.disconnect()
-    other = connect_parquet(write_export(tmp_path / "other", [1], workspace_id=2))
-    try:
+    with open_parquet(folder):
+        pass
+    with open_parquet(write_export(tmp_path / "other", [1], workspace_id=2)) as other:
         assert nps_by_channel(folder, workspace_id=2) == {}
         assert scoped_table(other, "feedback", 1).count().execute() == 0
-    finally:
-        other.disconnect()
+
+
+def test_a_query_key_seen_before_runs_without_building_the_query(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "export", [10, 0, 9])
+    built: list[int] = []
+
+    def answers(backend: BaseBackend, workspace_id: int) -> ir.Table:
+        built.append(workspace_id)
+        table = scoped_table(backend, "feedback", workspace_id)
+        return table.aggregate(n=table.nps.count())
+
+    totals = []
+    for workspace_id in (1, 1, 7):
+        with open_parquet(folder) as backend:
+            build = partial(answers, backend, workspace_id)
+            frame = execute_keyed(backend, ("answers", workspace_id), build)
+            totals.append(int(frame["n"].iloc[0]))
+    assert totals == [3, 3, 0]
+    assert built == [1, 7]
 
 
 def test_a_folder_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="kizuna export --workspace SLUG"):
-        connect_parquet(tmp_path)
+    with (
+        pytest.raises(InvalidInput, match="kizuna export --workspace SLUG"),
+        open_parquet(tmp_path),
+    ):
+        pass

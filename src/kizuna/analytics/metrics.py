@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import Any, Literal
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ __all__ = [
     "PERIODS",
     "Metric",
     "Period",
+    "QueryRunner",
     "compute_metric_frame",
     "count_metric",
     "finish_metric",
@@ -172,20 +173,23 @@ def count_metric(
 
 
 def _count_aggregates(score: ir.NumericColumn, metric: Metric) -> dict[str, ir.Scalar]:
-    """`n` and the metric's COUNT_COLUMNS as ibis aggregates of one score column."""
-    one, zero = ibis.literal(1, "int64"), ibis.literal(0, "int64")
+    """`n` and the metric's COUNT_COLUMNS as ibis aggregates of one score column.
+
+    Shares are sums of conditions, which ibis writes for each engine (on DuckDB a sum of
+    the condition cast to an integer, about 10% faster over Parquet than SUM(CASE ...)).
+    """
     aggregates: dict[str, ir.Scalar] = {"n": score.count()}
     if metric in ("nps", "enps"):
-        aggregates["promoters"] = (score >= 9).ifelse(one, zero).sum()
-        aggregates["detractors"] = (score <= 6).ifelse(one, zero).sum()
+        aggregates["promoters"] = (score >= 9).sum()
+        aggregates["detractors"] = (score <= 6).sum()
     elif metric == "csat":
-        aggregates["top2"] = (score >= 4).ifelse(one, zero).sum()
+        aggregates["top2"] = (score >= 4).sum()
     else:
         # 64-bit before squaring: smallint * smallint stays smallint on PostgreSQL.
         wide = score.cast("int64")
         aggregates["total"] = wide.sum()
         aggregates["total_sq"] = (wide * wide).sum()
-        aggregates["easy"] = (score >= 5).ifelse(one, zero).sum()
+        aggregates["easy"] = (score >= 5).sum()
     return aggregates
 
 
@@ -220,24 +224,44 @@ def _count_by_day(
 Columns = dict[str, NDArray[Any]]
 
 
+def _counts(values: pd.Series) -> NDArray[np.int64]:
+    """A count column as int64, missing as 0 (engines return int, float, HUGEINT or Decimal)."""
+    array: NDArray[Any] = values.to_numpy()
+    if array.dtype.kind == "f":
+        array = np.nan_to_num(array, nan=0.0)
+    elif array.dtype.kind not in "iu":
+        array = values.fillna(0).to_numpy()
+    return array.astype(np.int64, copy=False)
+
+
+def _days(values: pd.Series) -> NDArray[np.datetime64]:
+    """Period starts as datetime64[D], whatever type the engine gave the dates."""
+    array = values.to_numpy()
+    if array.dtype.kind == "M":
+        return array.astype("datetime64[D]")
+    stamps = pd.DatetimeIndex(pd.to_datetime(array))
+    if stamps.tz is not None:
+        stamps = stamps.tz_localize(None)
+    return stamps.to_numpy().astype("datetime64[D]")
+
+
 def _normalise_counts(raw: pd.DataFrame, metric: Metric, by: Sequence[str]) -> Columns:
-    """Same types whatever the engine returned: dates, Python objects for labels, int64.
+    """Same types whatever the engine returned: datetime64[D], Python objects for labels, int64.
 
     Groups without answers (n = 0, which an outer join can produce) are dropped.
     """
-    n = raw["n"].fillna(0).astype("int64").to_numpy()
+    n = _counts(raw["n"])
     keep = n > 0
     columns: Columns = {}
     if "period" in raw.columns:
-        days = pd.to_datetime(raw["period"].to_numpy()[keep]).date
-        columns["period"] = np.asarray(days, dtype=object)
+        columns["period"] = _days(raw["period"])[keep]
     for name in by:
         labels = raw[name].to_numpy(dtype=object)[keep]
         labels[pd.isna(labels)] = None
         columns[name] = labels
     columns["n"] = n[keep]
     for name in COUNT_COLUMNS[metric]:
-        columns[name] = raw[name].fillna(0).astype("int64").to_numpy()[keep]
+        columns[name] = _counts(raw[name])[keep]
     return columns
 
 
@@ -321,10 +345,25 @@ def _change_significant(
     return flags
 
 
+def _previous_period(days: NDArray[np.datetime64], period: Period) -> NDArray[np.datetime64]:
+    """Start of the period before each period starting on `days` (datetime64[D])."""
+    if period == "month":
+        return (days.astype("datetime64[M]") - 1).astype("datetime64[D]")
+    return days - (7 if period == "week" else 1)
+
+
 def _with_change(
-    columns: Columns, metric: Metric, by: Sequence[str], period: Period | None, z: float
+    columns: Columns,
+    metric: Metric,
+    labels: NDArray[np.int64],
+    period: Period | None,
+    z: float,
 ) -> Columns:
-    """Add previous_value, change and change_significant against the previous period."""
+    """Add previous_value, change and change_significant against the previous period.
+
+    `labels` numbers each row's combination of dimension values (`_label_codes`); a row's
+    previous period is the row with the same number whose period starts one period earlier.
+    """
     size = len(columns["n"])
     out = dict(columns)
     out["previous_value"] = np.full(size, np.nan)
@@ -332,18 +371,17 @@ def _with_change(
     out["change_significant"] = np.full(size, None, dtype=object)
     if period is None or size == 0:
         return out
-    periods: list[dt.date] = columns["period"].tolist()
-    labels = list(zip(*(columns[d].tolist() for d in by), strict=True)) if by else [()] * size
-    rows = {(day, *label): i for i, (day, label) in enumerate(zip(periods, labels, strict=True))}
-    before = {day: shift_period(day, period, -1) for day in set(periods)}
-    pairs = [
-        (i, found)
-        for i, (day, label) in enumerate(zip(periods, labels, strict=True))
-        if (found := rows.get((before[day], *label))) is not None
-    ]
-    if not pairs:
+    width = int(labels.max()) + 1
+    days = columns["period"]
+    keys = days.astype(np.int64) * width + labels
+    wanted = _previous_period(days, period).astype(np.int64) * width + labels
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys, wanted, sorter=order), size - 1)
+    found = keys[order[at]] == wanted
+    if not found.any():
         return out
-    current_at, previous_at = (np.asarray(side, dtype=np.intp) for side in zip(*pairs, strict=True))
+    current_at = np.flatnonzero(found)
+    previous_at = order[at[found]]
     values = columns["value"][previous_at]
     out["previous_value"][current_at] = values
     out["change"][current_at] = columns["value"][current_at] - values
@@ -363,16 +401,20 @@ def finish_metric(
     """Values, intervals and change from the aggregated counts of `count_metric`."""
     _check_arguments(metric, by, period)
     columns = _normalise_counts(counts, metric, by)
-    order = (["period"] if period else []) + list(by)
-    if order and len(columns["n"]):
-        columns = _take(columns, _sorted_rows(columns, order))
+    labels = _label_codes(columns, by)
+    if (period or by) and len(labels):
+        # Rows by period, then by dimension values (missing values last).
+        keys = [labels, columns["period"]] if period else [labels]
+        rows = np.lexsort(keys).astype(np.intp)
+        columns, labels = _take(columns, rows), labels[rows]
     z = z_critical(confidence)
-    columns = _with_change(_values(columns, metric, by, z), metric, by, period, z)
+    columns = _with_change(_values(columns, metric, by, z), metric, labels, period, z)
     if period is not None and start is not None:
         # The period before `start` was read only to give the first period its change.
-        first = start_of_period(start, period)
-        shown = np.array([day >= first for day in columns["period"]], dtype=bool)
-        columns = _take(columns, np.flatnonzero(shown))
+        first = np.datetime64(start_of_period(start, period), "D")
+        columns = _take(columns, np.flatnonzero(columns["period"] >= first))
+    if period is not None:
+        columns["period"] = columns["period"].astype(object)  # datetime.date
     # Labels, dates and flags stay Python objects (pandas would infer its own str dtype).
     return pd.DataFrame(
         {
@@ -382,17 +424,34 @@ def finish_metric(
     )
 
 
-def _sorted_rows(columns: Columns, order: Sequence[str]) -> NDArray[np.intp]:
-    """Row order by period then labels, missing labels last (None never meets `<` with a str)."""
-    keys: list[NDArray[np.int64]] = []
-    for name in order:
-        values = columns[name].tolist()
-        ranks = {
-            value: rank for rank, value in enumerate(sorted({v for v in values if v is not None}))
-        }
-        keys.append(np.array([len(ranks) if v is None else ranks[v] for v in values], np.int64))
-    # np.lexsort sorts by its last key first; it is stable, as the order of equal rows needs.
-    return np.lexsort(keys[::-1]).astype(np.intp)
+def _label_codes(columns: Columns, by: Sequence[str]) -> NDArray[np.int64]:
+    """Each row's combination of dimension values as a number, in sorted order.
+
+    Numbers follow the values' order dimension by dimension, a missing value after every
+    present one (None never meets `<` with a str); rows without dimensions all get 0.
+    """
+    size = len(columns["n"])
+    if not by:
+        return np.zeros(size, dtype=np.int64)
+    ranks = []
+    for name in by:
+        codes, uniques = pd.factorize(columns[name], sort=True, use_na_sentinel=True)
+        ranks.append(np.where(codes < 0, len(uniques), codes).astype(np.int64))
+    if len(ranks) == 1:
+        return ranks[0]
+    _, combined = np.unique(np.column_stack(ranks), axis=0, return_inverse=True)
+    return combined.reshape(-1).astype(np.int64)
+
+
+# Runs a counting query: `run(key, build)` returns the rows of the expression `build()`
+# makes; `key` names that query exactly, so a runner may reuse work done for an equal key.
+QueryRunner = Callable[[Hashable, Callable[[], ir.Table]], pd.DataFrame]
+
+
+def _execute(key: Hashable, build: Callable[[], ir.Table]) -> pd.DataFrame:
+    result = build().execute()
+    assert isinstance(result, pd.DataFrame)
+    return result
 
 
 def compute_metric_frame(
@@ -404,13 +463,24 @@ def compute_metric_frame(
     start: dt.date | None = None,
     end: dt.date | None = None,
     confidence: float = 0.95,
-    execute: Callable[[ir.Table], pd.DataFrame] | None = None,
+    run: QueryRunner = _execute,
 ) -> pd.DataFrame:
     """Count on the tables' engine, then finish in Python: the metric's report frame.
 
-    `execute` runs the counting expression (default: ibis's `execute`); the reports room
-    passes one that reuses compiled SQL.
+    `run` runs the counting query (default: ibis's `execute`); the reports room passes
+    one that reuses the SQL of an equal earlier query.
     """
-    expression = count_metric(feedback, metric, by, period, customers, start, end)
-    counts = execute(expression) if execute is not None else expression.execute()
+    by = tuple(by)
+    _check_arguments(metric, by, period)
+    key = (
+        "count_metric",
+        feedback.op(),
+        None if customers is None else customers.op(),
+        metric,
+        by,
+        period,
+        start,
+        end,
+    )
+    counts = run(key, partial(count_metric, feedback, metric, by, period, customers, start, end))
     return finish_metric(counts, metric, by, period, start, confidence)

@@ -6,17 +6,16 @@ table to one workspace. It reads nothing at import time and knows no feature's r
 
 from kizuna.engines.connect import (
     ANALYTIC_TABLES,
-    connect_operational,
-    connect_parquet,
+    open_operational,
+    open_parquet,
     scoped_table,
 )
-from kizuna.engines.execute import compiled_sql, execute_frame
+from kizuna.engines.execute import execute_keyed
 
 __all__ = [
     "ANALYTIC_TABLES",
-    "compiled_sql",
-    "connect_operational",
-    "connect_parquet",
-    "execute_frame",
+    "execute_keyed",
+    "open_operational",
+    "open_parquet",
     "scoped_table",
 ]

@@ -1,13 +1,19 @@
 """Open ibis backends over Kizuna's data and scope their tables to one workspace.
 
-- `connect_operational(kz)`: the database the application writes to (SQLite file or
+- `open_operational(kz)`: the database the application writes to (SQLite file or
   PostgreSQL), read through ibis's own driver for that engine.
-- `connect_parquet(folder)`: a connection to this process's in-memory DuckDB with one
+- `open_parquet(folder)`: a connection to this process's in-memory DuckDB with one
   temporary view per Parquet file of a `kizuna export` (`feedback.parquet`,
-  `interaction.parquet`, `customer.parquet`). Creating a DuckDB database costs 10-15 ms,
-  as much as a metric query over a million answers, so the process keeps one and each
-  caller gets its own connection to it (`cursor()`), as an engine pool would; temporary
-  views belong to that connection alone and go when the caller disconnects.
+  `interaction.parquet`, `customer.parquet`).
+
+Both are context managers. A report over an export costs tens of milliseconds, and making
+a DuckDB database (10-15 ms), a connection with its views and ibis settings (2 ms) and
+reading the views' schemas (2-3 ms) would add a third to it. So the process keeps one
+DuckDB database and lends each caller a connection, as an engine pool does: a connection
+comes back to the pool with its views and the schemas ibis read through them, and is lent
+again for the same export as long as its files are unchanged (same inode, size and
+modification time). A connection is lent to one caller at a time; temporary views belong
+to that connection alone, so a caller never sees another export's tables.
 
 Every expression starts from `scoped_table`, which filters on `workspace_id`, so an
 export or a shared database never leaks another workspace's rows into a result.
@@ -15,7 +21,12 @@ export or a shared database never leaks another workspace's rows into a result.
 
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +34,25 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from kizuna.errors import InvalidInput
 
 if TYPE_CHECKING:
     from kizuna.app import Kizuna
 
-__all__ = ["ANALYTIC_TABLES", "connect_operational", "connect_parquet", "scoped_table"]
+__all__ = [
+    "ANALYTIC_TABLES",
+    "IDLE_CONNECTIONS",
+    "open_operational",
+    "open_parquet",
+    "scoped_table",
+]
 
 # The tables an export holds and analytics read; names are the operational table names.
 ANALYTIC_TABLES = ("feedback", "interaction", "customer")
+# Connections kept between reports, over all exports; the least recently used goes first.
+IDLE_CONNECTIONS = 8
 
 _analytic_lock = threading.Lock()
 _analytic_database: list[duckdb.DuckDBPyConnection] = []
@@ -46,8 +66,7 @@ def _analytic_connection() -> duckdb.DuckDBPyConnection:
         return _analytic_database[0].cursor()
 
 
-def connect_operational(kz: Kizuna) -> BaseBackend:
-    """An ibis backend on the application's own database (caller disconnects it)."""
+def _connect_operational(kz: Kizuna) -> BaseBackend:
     url = kz.engine.url
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -78,23 +97,142 @@ def connect_operational(kz: Kizuna) -> BaseBackend:
     )
 
 
-def connect_parquet(folder: Path | str) -> BaseBackend:
-    """An in-memory DuckDB whose tables are the Parquet files of one export."""
-    path = Path(folder)
-    found = [name for name in ANALYTIC_TABLES if (path / f"{name}.parquet").is_file()]
+@contextmanager
+def open_operational(kz: Kizuna) -> Iterator[BaseBackend]:
+    """An ibis backend on the application's own database, disconnected on leaving."""
+    backend = _connect_operational(kz)
+    try:
+        yield backend
+    finally:
+        backend.disconnect()
+
+
+class _ExportBackend(DuckDBBackend):  # type: ignore[misc]
+    """ibis's DuckDB backend over one export's views; each table's schema is read once.
+
+    The views never change while the connection is lent for the same files, so the table
+    expressions (and the DESCRIBE behind them) are kept with the connection.
+    """
+
+    _tables: dict[str, ir.Table]
+
+    def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
+        if database is not None:
+            return super().table(name, database=database)
+        found = self._tables.get(name)
+        if found is None:
+            found = self._tables[name] = super().table(name)
+        return found
+
+
+# (name, inode, size, modification time in ns) of each export file present.
+Signature = tuple[tuple[str, int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class _Lent:
+    """A connection with the views of one export, as its files were when it was made."""
+
+    folder: Path
+    signature: Signature
+    backend: _ExportBackend
+
+    def close(self) -> None:
+        self.backend.disconnect()
+
+
+class _Pool:
+    """Idle connections by (folder, signature), least recently returned first out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._idle: OrderedDict[tuple[Path, Signature], list[_Lent]] = OrderedDict()
+
+    def take(self, folder: Path, signature: Signature) -> _Lent | None:
+        with self._lock:
+            waiting = self._idle.get((folder, signature))
+            if not waiting:
+                return None
+            lent = waiting.pop()
+            if not waiting:
+                del self._idle[(folder, signature)]
+            return lent
+
+    def give_back(self, lent: _Lent) -> None:
+        closing: list[_Lent] = []
+        with self._lock:
+            # Connections to older versions of the same export are never lent again.
+            for key in [key for key in self._idle if key[0] == lent.folder]:
+                if key[1] != lent.signature:
+                    closing.extend(self._idle.pop(key))
+            key = (lent.folder, lent.signature)
+            self._idle.setdefault(key, []).append(lent)
+            self._idle.move_to_end(key)
+            while sum(len(waiting) for waiting in self._idle.values()) > self.size:
+                oldest = next(iter(self._idle))
+                closing.append(self._idle[oldest].pop(0))
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+        for old in closing:
+            old.close()
+
+
+_pool = _Pool(IDLE_CONNECTIONS)
+
+
+def _export_signature(folder: Path) -> Signature:
+    """The export's files as they are now; InvalidInput when the folder holds none."""
+    found: list[tuple[str, int, int, int]] = []
+    for name in ANALYTIC_TABLES:
+        try:
+            stat = os.stat(folder / f"{name}.parquet")
+        except FileNotFoundError:
+            continue
+        found.append((name, stat.st_ino, stat.st_size, stat.st_mtime_ns))
     if not found:
         raise InvalidInput(
-            f"No Kizuna export found in {path}. Create one with "
-            f"`kizuna export --workspace SLUG --to {path}` and try again.",
-            f"{path} に Kizuna のエクスポートがありません。"
-            f"`kizuna export --workspace SLUG --to {path}` で作成してから再実行してください。",
-            folder=str(path),
+            f"No Kizuna export found in {folder}. Create one with "
+            f"`kizuna export --workspace SLUG --to {folder}` and try again.",
+            f"{folder} に Kizuna のエクスポートがありません。"
+            f"`kizuna export --workspace SLUG --to {folder}` で作成してから再実行してください。",
+            folder=str(folder),
         )
+    return tuple(found)
+
+
+def _connect_export(folder: Path, signature: Signature) -> _Lent:
     connection = _analytic_connection()
-    for name in found:
-        location = str((path / f"{name}.parquet").resolve()).replace("'", "''")
-        connection.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM read_parquet('{location}')")
-    return ibis.duckdb.from_connection(connection)
+    try:
+        for name, *_ in signature:
+            location = str(folder / f"{name}.parquet").replace("'", "''")
+            connection.execute(
+                f"CREATE TEMP VIEW {name} AS SELECT * FROM read_parquet('{location}')"
+            )
+        backend = _ExportBackend.from_connection(connection)
+    except BaseException:
+        connection.close()
+        raise
+    backend._tables = {}
+    return _Lent(folder, signature, backend)
+
+
+@contextmanager
+def open_parquet(folder: Path | str) -> Iterator[BaseBackend]:
+    """A DuckDB backend whose tables are the Parquet files of one export.
+
+    The connection goes back to the process's pool on leaving, or is closed if the block
+    raised; callers must not disconnect it themselves.
+    """
+    path = Path(folder).resolve()
+    signature = _export_signature(path)
+    lent = _pool.take(path, signature) or _connect_export(path, signature)
+    try:
+        yield lent.backend
+    except BaseException:
+        lent.close()
+        raise
+    _pool.give_back(lent)
 
 
 def scoped_table(backend: BaseBackend, name: str, workspace_id: int) -> ir.Table:

@@ -1,58 +1,73 @@
-"""Run ibis table expressions into pandas frames, compiling each shape of query once.
+"""Run ibis queries into pandas frames, building and compiling each query once.
 
 ibis turns an expression into SQL afresh on every `execute`: 10-20 ms for a metric's
-two-stage group-by, as long as DuckDB takes to count a million answers. Reports and
-dashboards ask the same few shapes of query over and over, so `execute_frame` keeps the
-SQL of recent expressions, keyed by the backend's dialect and the expression itself
-(ibis expressions compare by structure: table names, schemas, filters and literals, never
-the connection). On DuckDB the cached SQL runs straight into pandas; other engines take
-ibis's own `execute`, where the query, not the compilation, is the cost. Callers normalise
-the frame's types (dates, labels, integer counts) themselves, as `finish_metric` does.
+two-stage group-by, as long as DuckDB takes to count a million answers, and building the
+expression costs another 2-3 ms. Reports and dashboards ask the same few queries over and
+over, so `execute_keyed(backend, key, build)` keeps the SQL of recent queries under the
+backend's dialect and a key the caller gives, one that names the query exactly (its input
+tables' ibis nodes, which compare by table name, schema and filters, and its arguments).
+It builds the expression only for a key it has not seen.
+
+On DuckDB the SQL runs straight into pandas; other engines take ibis's own `execute`,
+where the query, not the compilation, is the cost. Only SQL text is kept, never an
+expression: an expression holds the connection it was built on, and equal keys from two
+connections must each run on their own. Callers normalise the frame's types (dates,
+labels, integer counts) themselves, as `finish_metric` does.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
-__all__ = ["compiled_sql", "execute_frame"]
+__all__ = ["execute_keyed"]
 
 CACHE_SIZE = 256
 
 _lock = threading.Lock()
-_compiled: OrderedDict[tuple[str, ops.Node], str] = OrderedDict()
+_compiled: OrderedDict[tuple[str, Hashable], str] = OrderedDict()
 
 
-def compiled_sql(backend: BaseBackend, expression: ir.Table) -> str:
-    """The backend's SQL for `expression`, compiled once per dialect and expression shape."""
-    key = (backend.name, expression.op())
+def _cached(key: tuple[str, Hashable]) -> str | None:
     with _lock:
         sql = _compiled.get(key)
         if sql is not None:
             _compiled.move_to_end(key)
-            return sql
-    sql = str(backend.compile(expression))
+        return sql
+
+
+def _store(key: tuple[str, Hashable], sql: str) -> None:
     with _lock:
         _compiled[key] = sql
         while len(_compiled) > CACHE_SIZE:
             _compiled.popitem(last=False)
-    return sql
 
 
-def execute_frame(expression: ir.Table) -> pd.DataFrame:
-    """The rows of `expression` as a pandas frame (column names as in the expression)."""
-    backend = expression.get_backend()
-    if backend.name != "duckdb" or expression.op().find(ops.InMemoryTable):
-        # In-memory tables need ibis's pre-execute registration; other engines gain little.
-        result = expression.execute()
-        assert isinstance(result, pd.DataFrame)
-        return result
-    relation = backend.con.sql(compiled_sql(backend, expression))
-    frame = relation.df()
+def execute_keyed(
+    backend: BaseBackend, key: Hashable, build: Callable[[], ir.Table]
+) -> pd.DataFrame:
+    """The rows of the expression `build()` makes on `backend`, as a pandas frame.
+
+    `key` must name the query exactly: equal keys, equal SQL. On DuckDB a key seen before
+    runs its SQL without building the expression again.
+    """
+    cache_key = (backend.name, key)
+    sql = _cached(cache_key) if backend.name == "duckdb" else None
+    if sql is None:
+        expression = build()
+        if backend.name != "duckdb" or expression.op().find(ops.InMemoryTable):
+            # In-memory tables need ibis's pre-execute registration; other engines gain little.
+            result = expression.execute()
+            assert isinstance(result, pd.DataFrame)
+            return result
+        sql = str(backend.compile(expression))
+        _store(cache_key, sql)
+    frame = backend.con.sql(sql).df()
     assert isinstance(frame, pd.DataFrame)
     return frame

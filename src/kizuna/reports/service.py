@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from kizuna.analytics.metrics import (
     compute_metric_frame,
 )
 from kizuna.app import Kizuna
-from kizuna.engines import connect_operational, connect_parquet, execute_frame, scoped_table
+from kizuna.engines import execute_keyed, open_operational, open_parquet, scoped_table
 from kizuna.errors import InvalidInput
 from kizuna.reports.export import read_manifest
 
@@ -151,10 +152,10 @@ def compute_metric(
     by = tuple(by)
     _check_request(metric, by, period, engine, start, end)
     if engine == "parquet":
-        backend = connect_parquet(_check_export(workspace, parquet_dir))
+        opened = open_parquet(_check_export(workspace, parquet_dir))
     else:
-        backend = connect_operational(kz)
-    try:
+        opened = open_operational(kz)
+    with opened as backend:
         feedback = scoped_table(backend, "feedback", workspace.id)
         customers = None
         if any(name in CUSTOMER_DIMENSIONS for name in by):
@@ -167,10 +168,8 @@ def compute_metric(
             customers=customers,
             start=start,
             end=end,
-            execute=execute_frame,
+            run=partial(execute_keyed, backend),
         )
-    finally:
-        backend.disconnect()
     return MetricReport(
         metric=metric,
         frame=frame,
