@@ -74,6 +74,9 @@ def test_a_report_at_a_time_reuses_the_connection_of_an_unchanged_export(tmp_pat
         pass
     with open_parquet(folder) as again, open_parquet(folder) as meanwhile:
         assert again is first
+        # Tables kept with the connection keep each workspace's filter apart.
+        assert scoped_table(again, "feedback", 1).count().execute() == 3
+        assert scoped_table(again, "feedback", 2).count().execute() == 0
         # A connection is lent to one caller at a time.
         assert meanwhile is not first
         assert scoped_table(meanwhile, "feedback", 1).count().execute() == 3

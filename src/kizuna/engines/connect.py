@@ -108,13 +108,15 @@ def open_operational(kz: Kizuna) -> Iterator[BaseBackend]:
 
 
 class _ExportBackend(DuckDBBackend):  # type: ignore[misc]
-    """ibis's DuckDB backend over one export's views; each table's schema is read once.
+    """ibis's DuckDB backend over one export's views; each table is described once.
 
     The views never change while the connection is lent for the same files, so the table
-    expressions (and the DESCRIBE behind them) are kept with the connection.
+    expressions (and the DESCRIBE behind them) and their workspace filters are kept with
+    the connection: building them again costs about 3 ms a report.
     """
 
     _tables: dict[str, ir.Table]
+    _scoped: dict[tuple[str, int], ir.Table]
 
     def table(self, name: str, /, *, database: str | tuple[str, str] | None = None) -> ir.Table:
         if database is not None:
@@ -122,6 +124,14 @@ class _ExportBackend(DuckDBBackend):  # type: ignore[misc]
         found = self._tables.get(name)
         if found is None:
             found = self._tables[name] = super().table(name)
+        return found
+
+    def scoped_table(self, name: str, workspace_id: int) -> ir.Table:
+        found = self._scoped.get((name, workspace_id))
+        if found is None:
+            found = self._scoped[(name, workspace_id)] = _workspace_rows(
+                self.table(name), workspace_id
+            )
         return found
 
 
@@ -213,7 +223,7 @@ def _connect_export(folder: Path, signature: Signature) -> _Lent:
     except BaseException:
         connection.close()
         raise
-    backend._tables = {}
+    backend._tables, backend._scoped = {}, {}
     return _Lent(folder, signature, backend)
 
 
@@ -237,5 +247,10 @@ def open_parquet(folder: Path | str) -> Iterator[BaseBackend]:
 
 def scoped_table(backend: BaseBackend, name: str, workspace_id: int) -> ir.Table:
     """Table `name` of the backend, holding only the rows of one workspace."""
-    table = backend.table(name)
+    if isinstance(backend, _ExportBackend):
+        return backend.scoped_table(name, workspace_id)
+    return _workspace_rows(backend.table(name), workspace_id)
+
+
+def _workspace_rows(table: ir.Table, workspace_id: int) -> ir.Table:
     return table.filter(table.workspace_id == workspace_id)

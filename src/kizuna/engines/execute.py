@@ -68,6 +68,6 @@ def execute_keyed(
             return result
         sql = str(backend.compile(expression))
         _store(cache_key, sql)
-    frame = backend.con.sql(sql).df()
+    frame = backend.con.execute(sql).df()
     assert isinstance(frame, pd.DataFrame)
     return frame
