@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, func, insert, select, update
+from sqlalchemy import Subquery, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
@@ -222,26 +222,24 @@ def stage_counts(session: Session, workspace: Workspace) -> dict[str, int]:
     return {stage: found.get(stage, 0) for stage in STAGES}
 
 
+def _stages_in(workspace: Workspace, month: dt.date) -> Subquery:
+    """Each customer's stage in the snapshot of `month`'s first day."""
+    return (
+        select(LifecycleSnapshot.customer_id, LifecycleSnapshot.stage)
+        .where(
+            LifecycleSnapshot.workspace_id == workspace.id,
+            LifecycleSnapshot.month == month_start(month),
+        )
+        .subquery()
+    )
+
+
 def lifecycle_flows(
     session: Session, workspace: Workspace, month_from: dt.date, month_to: dt.date
 ) -> list[LifecycleFlow]:
     """Customers per (stage in `month_from`, stage in `month_to`), from the snapshots."""
-    before = (
-        select(LifecycleSnapshot.customer_id, LifecycleSnapshot.stage)
-        .where(
-            LifecycleSnapshot.workspace_id == workspace.id,
-            LifecycleSnapshot.month == month_start(month_from),
-        )
-        .subquery()
-    )
-    after = (
-        select(LifecycleSnapshot.customer_id, LifecycleSnapshot.stage)
-        .where(
-            LifecycleSnapshot.workspace_id == workspace.id,
-            LifecycleSnapshot.month == month_start(month_to),
-        )
-        .subquery()
-    )
+    before = _stages_in(workspace, month_from)
+    after = _stages_in(workspace, month_to)
     arrived = (
         select(before.c.stage, after.c.stage, func.count())
         .select_from(after.outerjoin(before, before.c.customer_id == after.c.customer_id))

@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
@@ -111,6 +111,19 @@ class CustomerRow:
     score: CustomerScore | None
 
 
+def _with_scores(workspace: Workspace) -> Select[Customer, CustomerScore]:
+    """The workspace's customers, each with their scores row (None before the first scoring)."""
+    return (
+        select(Customer, CustomerScore)
+        .outerjoin(
+            CustomerScore,
+            (CustomerScore.workspace_id == Customer.workspace_id)
+            & (CustomerScore.customer_id == Customer.id),
+        )
+        .where(Customer.workspace_id == workspace.id)
+    )
+
+
 def list_customer_rows(
     session: Session,
     workspace: Workspace,
@@ -126,15 +139,7 @@ def list_customer_rows(
     (highest risk first) or name. Customers without scores come last.
     """
     limit = max(1, min(limit, MAX_PAGE))
-    query = (
-        select(Customer, CustomerScore)
-        .outerjoin(
-            CustomerScore,
-            (CustomerScore.workspace_id == Customer.workspace_id)
-            & (CustomerScore.customer_id == Customer.id),
-        )
-        .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_(None))
-    )
+    query = _with_scores(workspace).where(Customer.merged_into_id.is_(None))
     if q and q.strip():
         query = query.where(_matches(q))
     orders: dict[str, list[Any]] = {
@@ -157,15 +162,7 @@ def list_customer_rows_by_ids(
     """Rows for these customer ids, in the order given (ids of other workspaces are dropped)."""
     if not ids:
         return []
-    query = (
-        select(Customer, CustomerScore)
-        .outerjoin(
-            CustomerScore,
-            (CustomerScore.workspace_id == Customer.workspace_id)
-            & (CustomerScore.customer_id == Customer.id),
-        )
-        .where(Customer.workspace_id == workspace.id, Customer.id.in_(set(ids)))
-    )
+    query = _with_scores(workspace).where(Customer.id.in_(set(ids)))
     found = {c.id: CustomerRow(c, s) for c, s in session.execute(query).all()}
     return [found[i] for i in ids if i in found]
 
