@@ -1,4 +1,4 @@
-"""The column-at-a-time path for UTF-8 CSV gives what the row path gives, row for row."""
+"""The column-at-a-time path for CSV (UTF-8 or Shift_JIS) gives what the row path gives."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from kizuna import Kizuna
+from kizuna.errors import UnsupportedFile
 from kizuna.feedback.models import Feedback
 from kizuna.ingest.arrow_csv import read_chunks
 from kizuna.ingest.arrow_dates import parse_dates
@@ -21,6 +23,7 @@ from kizuna.ingest.models import ImportRejection
 from kizuna.ingest.readers import open_table
 from kizuna.ingest.service import import_file
 from kizuna.ingest.values import DateParser, RowRejected
+from kizuna.settings import Settings
 
 
 def _csv_module_rows(data: bytes) -> tuple[int, list[tuple[int, list[str]]]]:
@@ -57,14 +60,17 @@ def _messy_file(rng: random.Random) -> bytes:
 
 
 def test_chunks_have_the_csv_modules_cells_and_lines_in_batches_of_the_size_asked() -> None:
+    """UTF-8 or Shift_JIS, any block size: the csv module's records, lines and cells."""
     rng = random.Random(20260401)
     for _ in range(60):
         data = _messy_file(rng)
         width, expected = _csv_module_rows(data)
         size = rng.choice([1, 3, 7, 50])
         block = rng.choice([64, 97, 300, 1 << 20])  # small blocks cut rows and "\r\n" apart
+        encoding = rng.choice(["utf-8", "cp932"])  # and Shift_JIS characters, decoded for pyarrow
+        raw = io.BytesIO(data.decode("utf-8").encode(encoding))
         got, sizes = [], []
-        for chunk in read_chunks(io.BytesIO(data), width, ",", size, block_size=block):
+        for chunk in read_chunks(raw, width, ",", size, block_size=block, encoding=encoding):
             sizes.append(len(chunk))
             columns = [c.to_pylist() for c in chunk.columns]
             rows = [
@@ -158,22 +164,30 @@ def _rejections(kz: Kizuna, run_id: int) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in found]
 
 
+@pytest.fixture(scope="module")
+def kz_by_rows(settings: Settings) -> Iterator[Kizuna]:
+    """The same database, with CSV read row by row by the csv module (the reference path)."""
+    app = Kizuna(settings.model_copy(update={"import_by_columns": False}))
+    yield app
+    app.close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
 @pytest.mark.parametrize("with_ids", [True, False])
-def test_utf8_csv_by_columns_stores_what_shift_jis_by_rows_stores(
-    kz: Kizuna, make_workspace, tmp_path: Path, with_ids: bool
+def test_csv_by_columns_stores_what_the_csv_module_by_rows_stores(
+    kz: Kizuna, kz_by_rows: Kizuna, make_workspace, tmp_path: Path, with_ids: bool, encoding: str
 ) -> None:  # type: ignore[no-untyped-def]
     rows = [HEADER, *ROWS] if with_ids else [[*r[1:]] for r in [HEADER, *ROWS]]
     # A row of another width and an empty line at the end, both kept in their lines.
     tail = "A11,C11\r\n\r\nA12,C12,2025/4/12,web,1,,,,,余分\r\n"
-    fast = _write(tmp_path / "utf8.csv", rows, "utf-8", tail if with_ids else "")
-    slow = _write(tmp_path / "sjis.csv", rows, "cp932", tail if with_ids else "")
-    with open_table(fast) as table:
-        assert table.chunks is not None  # UTF-8: the column path
-    with open_table(slow) as table:
-        assert table.chunks is None  # CP932: the row path
+    path = _write(tmp_path / f"{encoding}.csv", rows, encoding, tail if with_ids else "")
+    with open_table(path) as table:
+        assert table.chunks is not None  # UTF-8 and Shift_JIS alike: the column path
+    with open_table(path, by_columns=False) as table:
+        assert table.chunks is None
     one, two = make_workspace(), make_workspace()
-    by_columns = import_file(kz, one.slug, "feedback", fast)
-    by_rows = import_file(kz, two.slug, "feedback", slow)
+    by_columns = import_file(kz, one.slug, "feedback", path)
+    by_rows = import_file(kz_by_rows, two.slug, "feedback", path)
     assert by_columns.line() == by_rows.line()
     assert by_columns.rejected >= 4 and by_columns.inserted >= 6
     stored = _stored(kz, one.workspace.id)
@@ -193,9 +207,31 @@ def test_utf8_csv_by_columns_stores_what_shift_jis_by_rows_stores(
             (15, "missing_field"),
             (17, "column_count"),
         ]
-    # Importing either file again adds nothing and changes nothing (the rows of a repeated
-    # id take turns, as on every re-import): both paths hash a row as written alike.
-    again = import_file(kz, one.slug, "feedback", fast)
+    # Importing the file again either way adds nothing and changes nothing (the rows of a
+    # repeated id take turns, as on every re-import): both paths hash a row alike.
+    again = import_file(kz, one.slug, "feedback", path)
     assert again.inserted == 0 and again.unchanged >= 5
-    assert import_file(kz, one.slug, "feedback", slow).line() == again.line()
+    assert import_file(kz_by_rows, one.slug, "feedback", path).line() == again.line()
     assert _stored(kz, one.workspace.id) == stored
+
+
+@pytest.mark.parametrize("by_columns", [True, False])
+def test_a_shift_jis_file_that_goes_bad_part_way_keeps_whole_batches_and_says_where(
+    kz: Kizuna, kz_by_rows: Kizuna, make_workspace, tmp_path: Path, by_columns: bool
+) -> None:  # type: ignore[no-untyped-def]
+    rows = [["回答ID", "回答日時", "NPS", "コメント"]]
+    rows += [[f"S{i}", "2025/4/1", "9", f"丁寧な接客でした{i}"] for i in range(60_000)]
+    path = _write(tmp_path / "sjis.csv", rows, "cp932")
+    data = path.read_bytes()
+    cut = data.index("S50000,".encode("cp932"))
+    path.write_bytes(data[:cut] + b"\x82\xff" + data[cut:])  # not a CP932 character
+    ws = make_workspace()
+    with pytest.raises(UnsupportedFile) as stopped:
+        import_file(kz if by_columns else kz_by_rows, ws.slug, "feedback", path)
+    error = stopped.value
+    assert "near line" in error.message("en") and "--encoding" in error.message("en")
+    assert "文字コード" in error.message("ja")
+    saved = len(_stored(kz, ws.workspace.id))
+    # Whole batches before the bad bytes were saved, and the message counts them.
+    assert 0 < saved < 50_000 and saved % kz.settings.import_batch_size == 0
+    assert f"read {saved}," in error.message("en")

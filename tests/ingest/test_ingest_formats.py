@@ -158,3 +158,21 @@ def test_unsupported_and_missing_files_say_what_to_do(kz: Kizuna, ws, tmp_path: 
     with pytest.raises(InvalidInput) as missing:
         import_file(kz, ws.slug, "feedback", no_date)
     assert "--mapping" in missing.value.message("en") and "日時" in missing.value.message("ja")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp932"])
+@pytest.mark.parametrize("ending", ["", "\r", "\r\n"])
+def test_the_last_line_may_lack_its_line_break(
+    kz: Kizuna, make_workspace, tmp_path: Path, ending: str, encoding: str
+) -> None:  # type: ignore[no-untyped-def]
+    header = "回答ID,回答日時,NPS,コメント"
+    only_header = tmp_path / "header.csv"
+    only_header.write_bytes((header + ending).encode(encoding))
+    ws = make_workspace()
+    summary = import_file(kz, ws.slug, "feedback", only_header)
+    assert summary.line() == "read 0, inserted 0, updated 0, unchanged 0, rejected 0"
+    one_row = tmp_path / "one.csv"
+    one_row.write_bytes(f"{header}\r\nA1,2025/4/1,9,最後の行{ending}".encode(encoding))
+    summary = import_file(kz, ws.slug, "feedback", one_row)
+    assert summary.line() == "read 1, inserted 1, updated 0, unchanged 0, rejected 0"
+    assert _stored(kz, ws.workspace.id)["A1"].text == "最後の行"

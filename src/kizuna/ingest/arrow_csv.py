@@ -1,4 +1,4 @@
-"""UTF-8 CSV and TSV read by pyarrow a block at a time, in chunks of columns with line numbers.
+"""CSV and TSV read by pyarrow a block at a time, in chunks of columns with line numbers.
 
 The fast way in for text files: pyarrow's C++ reader splits the bytes into columns of
 strings (memory stays flat: one block of `_BLOCK` bytes at a time), and `read_chunks` cuts
@@ -7,6 +7,11 @@ person finds it, counted as the csv module counts on the row path: the header is
 quoted value may span lines, an empty line or a row of empty cells takes a line but is no
 record. A row with more or fewer cells than the header is parsed again by the csv module
 and passed on as cells (`Chunk.odd`), for the row-by-row path to judge as it always has.
+
+pyarrow reads UTF-8 only. Files in another encoding (Shift_JIS / CP932, what Japanese
+Excel writes) go through `_AsUtf8`, which decodes them a block at a time with Python's C
+codec and hands pyarrow UTF-8; a byte that does not decode raises UnicodeDecodeError, as on
+the row path.
 
 pyarrow drops the "\n" of a quoted "\r\n" that a block boundary cuts in two (pyarrow 26),
 so the file is read through `_WholeLineEnds`, which never ends a block on "\r".
@@ -17,6 +22,7 @@ writing the previous batch anyway.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -47,10 +53,18 @@ class Chunk:
 
 
 def read_chunks(
-    binary: IO[bytes], width: int, delimiter: str, batch_rows: int, block_size: int = _BLOCK
+    binary: IO[bytes],
+    width: int,
+    delimiter: str,
+    batch_rows: int,
+    block_size: int = _BLOCK,
+    encoding: str = "utf-8",
 ) -> Iterator[Chunk]:
     """Chunks of `batch_rows` records (the last may be smaller) of a file whose first
     record, on line 1, is a header of `width` columns."""
+    source: IO[bytes] | io.RawIOBase = binary
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        source = _AsUtf8(binary, encoding)
     odd: list[tuple[int, str]] = []  # (record number, text), as pyarrow reports them
 
     def keep_odd(row: Any) -> str:
@@ -60,7 +74,7 @@ def read_chunks(
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
-    reader = _open(_WholeLineEnds(binary), names, delimiter, keep_odd, block_size)
+    reader = _open(_WholeLineEnds(source), names, delimiter, keep_odd, block_size)
     pending = _Pending(batch_rows)
     record, line = 2, 2  # the next record's number (the header is record 1) and line
     while True:
@@ -81,32 +95,70 @@ def read_chunks(
         yield last
 
 
-class _WholeLineEnds(io.RawIOBase):
-    """A byte stream whose reads never end on "\r" (short reads are fine for pyarrow)."""
+class _AsUtf8(io.RawIOBase):
+    """A byte stream in another encoding, read as UTF-8; never more bytes than asked."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], encoding: str) -> None:
         super().__init__()
         self.raw = raw
-        self.carry = b""
+        self.decoder = codecs.getincrementaldecoder(encoding)()  # strict: bad bytes raise
+        self.pending = b""
+        self.ended = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            data, self.carry = self.carry + self.raw.read(), b""
-            return data
-        data = self.carry + self.raw.read(max(size - len(self.carry), 1))
-        self.carry = b""
-        while data.endswith(b"\r"):
-            if len(data) > 1:
-                self.carry = b"\r"
-                return data[:-1]
-            more = self.raw.read(max(size - 1, 1))
-            if not more:
-                break
-            data += more
-        return data
+        want = None if size is None or size < 0 else max(size, 1)
+        parts, have = [self.pending], len(self.pending)
+        while not self.ended and (want is None or have < want):
+            data = self.raw.read(_BLOCK if want is None else max(want - have, 1 << 16))
+            self.ended = not data
+            text = self.decoder.decode(data, final=self.ended).encode("utf-8")
+            parts.append(text)
+            have += len(text)
+        joined = b"".join(parts)
+        if want is None:
+            self.pending = b""
+            return joined
+        self.pending = joined[want:]
+        return joined[:want]
+
+
+class _WholeLineEnds(io.RawIOBase):
+    """A byte stream whose reads never end on "\r" (short reads are fine for pyarrow) and
+    whose last line always ends in a line break.
+
+    pyarrow cannot skip a header that has no line break after it ("Could not skip initial 1
+    rows"), so a file of only a header failed where the csv module reads no records; a
+    missing last line break changes nothing else for either reader. The stream reads one
+    byte ahead, so it knows when a read reaches the end and adds the break in that read.
+    """
+
+    def __init__(self, raw: IO[bytes] | io.RawIOBase) -> None:
+        super().__init__()
+        self.raw = raw
+        self.buffer = b""
+        self.ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = _BLOCK if size is None or size < 0 else max(size, 1)
+        while len(self.buffer) <= want and not self.ended:
+            data = self.raw.read(max(want + 1 - len(self.buffer), 1 << 16))
+            if data:
+                self.buffer += data
+                continue
+            self.ended = True
+            if self.buffer and not self.buffer.endswith(b"\n"):
+                self.buffer += b"\n"
+        out = self.buffer[:want]
+        if len(out) > 1 and out.endswith(b"\r") and len(self.buffer) > want:
+            out = out[:-1]  # its "\n" may follow: keep "\r\n" in one read
+        self.buffer = self.buffer[len(out) :]
+        return out
 
 
 def _open(

@@ -4,10 +4,11 @@ Every reader yields `(line, header, cells)` one row at a time and never holds th
 in memory. `line` is where a person finds the row: the line in a text file (the header
 is line 1), the row number in a spreadsheet, the 1-based row number in Parquet. Text
 files are UTF-8, UTF-8 with BOM or Shift_JIS (CP932, what Japanese Excel writes):
-detected from the first 64 KiB or given by the caller. UTF-8 CSV and TSV (the common
-case, and what benchmarks measure) come instead as `Table.chunks`: batches of columns read
-by pyarrow (`arrow_csv`), with the same cells and line numbers. CP932 files stay on the
-csv module (transcoding them for pyarrow is possible, not done yet).
+detected from the first 64 KiB or given by the caller. CSV and TSV in any of them come
+instead as `Table.chunks`: batches of columns read by pyarrow (`arrow_csv`, which decodes
+CP932 to UTF-8 on the way), with the same cells and line numbers. `by_columns=False`
+(setting KIZUNA_IMPORT_BY_COLUMNS) reads them row by row through the csv module instead,
+as every other format is read: about twice the CPU, the same rows.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Table:
     encoding: str | None = None
     # The text layer over the file: closing it (when collected) would close the file early.
     stream: IO[str] | None = None
-    # UTF-8 CSV/TSV: batches of columns instead of `rows` (which is then empty).
+    # CSV/TSV read by columns: batches of columns instead of `rows` (which is then empty).
     chunks: Iterator[Chunk] | None = None
 
 
@@ -102,7 +103,9 @@ def _encoding(given: str | None, head: bytes) -> str:
 
 
 @contextmanager
-def open_table(path: Path, encoding: str | None = None, batch_rows: int = 5000) -> Iterator[Table]:
+def open_table(
+    path: Path, encoding: str | None = None, batch_rows: int = 5000, *, by_columns: bool = True
+) -> Iterator[Table]:
     """Open a file for streaming; the kind follows the suffix (`.gz` text files too)."""
     if not path.is_file():
         raise UnsupportedFile(
@@ -118,10 +121,12 @@ def open_table(path: Path, encoding: str | None = None, batch_rows: int = 5000) 
             yield table
     else:
         with path.open("rb") as raw:
-            yield _text(path, raw, kind, encoding, batch_rows)
+            yield _text(path, raw, kind, encoding, batch_rows, by_columns)
 
 
-def _text(path: Path, raw: IO[bytes], kind: str, encoding: str | None, batch_rows: int) -> Table:
+def _text(
+    path: Path, raw: IO[bytes], kind: str, encoding: str | None, batch_rows: int, by_columns: bool
+) -> Table:
     binary: IO[bytes] = raw
     if path.name.lower().endswith(".gz"):
         binary = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
@@ -139,10 +144,10 @@ def _text(path: Path, raw: IO[bytes], kind: str, encoding: str | None, batch_row
         header = tuple(cell.strip().lstrip("\ufeff") for cell in next(reader))
     except StopIteration:
         raise _empty(path) from None
-    if reader.line_num == 1 and codecs.lookup(chosen).name in ("utf-8", "utf-8-sig"):
+    if by_columns and reader.line_num == 1:
         stream.detach()  # the bytes go to pyarrow from the start; the header is its row 1
         binary.seek(0)
-        chunks = read_chunks(binary, len(header), delimiter, batch_rows)
+        chunks = read_chunks(binary, len(header), delimiter, batch_rows, encoding=chosen)
         return Table(iter(()), header, raw.tell, total, "bytes", chosen, None, chunks)
     return Table(_csv_rows(reader, header), header, raw.tell, total, "bytes", chosen, stream)
 

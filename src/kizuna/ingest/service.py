@@ -109,7 +109,8 @@ def import_file(
     with kz.session() as session:
         workspace = kz.workspace(session, workspace_slug)
     mapping = load_mapping(mapping_path) if mapping_path is not None else None
-    with open_table(Path(path), encoding, kz.settings.import_batch_size) as table:
+    batch_rows, by_columns = kz.settings.import_batch_size, kz.settings.import_by_columns
+    with open_table(Path(path), encoding, batch_rows, by_columns=by_columns) as table:
         plan = None
         if table.header is not None:
             plan = build_plan(target, table.header, vocabulary(), mapping)
