@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
@@ -49,6 +49,7 @@ __all__ = ["ResolveReport", "SharedValue", "resolve_identities"]
 # When several identifiers explain one merge, the most specific one is recorded.
 KIND_PRIORITY = {"email": 1, "line_id": 2, "phone": 3}
 _BATCH = 50_000
+_LOCK_ROOM = 0x4B5A_0001  # advisory lock key space of identity resolution ("KZ", 1)
 _STAGE = "kizuna_merge_stage"
 _MERGED = pa.schema([("id", pa.int64()), ("merged_into_id", pa.int64())])
 _SHARED = pa.schema(
@@ -89,9 +90,25 @@ class ResolveReport:
 def resolve_identities(
     session: Session, workspace: Workspace, shared_limit: int = 20, actor: str = "system"
 ) -> ResolveReport:
-    """Sync identities, then merge customers sharing any identifier; see the module doc."""
+    """Sync identities, then merge customers sharing any identifier; see the module doc.
+
+    One resolve per workspace at a time: a second one waits until the first's transaction
+    ends, then reads what it wrote (so no merge is made or journaled twice).
+    """
+    _one_at_a_time(session.connection(), workspace.id)
     with sqlite_bulk_cache(session.connection()):
         return _resolve(session, workspace, shared_limit, actor)
+
+
+def _one_at_a_time(conn: Connection, workspace_id: int) -> None:
+    """PostgreSQL: a transaction-level advisory lock on (resolve, workspace). SQLite needs
+    none: the identity step writes before anything is matched, and SQLite lets one writer
+    at a time in, so a second resolve waits there and then reads the first's rows."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:room, :workspace)"),
+            {"room": _LOCK_ROOM, "workspace": workspace_id},
+        )
 
 
 def _resolve(
