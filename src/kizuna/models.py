@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
-from kizuna.accounts.models import ApiKey, AuditEvent, Membership, User, Workspace
+from kizuna.accounts.models import ApiKey, AuditEvent, LoginFailure, Membership, User, Workspace
 from kizuna.customers.models import (
     Customer,
     CustomerMerge,
@@ -31,6 +31,7 @@ __all__ = [
     "Interaction",
     "Job",
     "LifecycleSnapshot",
+    "LoginFailure",
     "Membership",
     "Segment",
     "TextModel",

@@ -75,7 +75,7 @@ def test_logout_needs_the_token_and_ends_the_session(app, ws) -> None:
 
 
 def test_repeated_wrong_passwords_are_slowed_down(app, ws) -> None:
-    app.state.login_throttle = LoginThrottle(max_failures=3, window_seconds=300)
+    app.state.login_throttle = LoginThrottle("test secret", max_failures=3, window_seconds=300)
     client = TestClient(app)
     token = csrf_from(client.get("/login").text)
     data = {"email": ws.admin_email, "password": "wrong", "csrf_token": token}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
 
-__all__ = ["ROLES", "ApiKey", "AuditEvent", "Membership", "User", "Workspace"]
+__all__ = ["ROLES", "ApiKey", "AuditEvent", "LoginFailure", "Membership", "User", "Workspace"]
 
 ROLES = ("owner", "admin", "analyst", "agent", "viewer")
 
@@ -72,3 +72,21 @@ class AuditEvent(WorkspaceScoped, Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LoginFailure(Base):
+    """One failed login, for throttling; kept only for the throttle's window.
+
+    Not scoped to a workspace: a login comes before any. `key_digest` is an HMAC of the
+    client address and the e-mail typed, so the table holds neither.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_key_digest_failed_at", "key_digest", "failed_at"),
+        Index("ix_login_failure_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

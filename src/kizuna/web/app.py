@@ -72,7 +72,7 @@ def create_app(kz: Kizuna) -> FastAPI:
     app.state.worker = None
     app.state.catalogs = load_catalogs()
     app.state.templates = build_templates(app.state.catalogs)
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(kz.settings.secret_key)
     app.add_middleware(
         SessionMiddleware,
         secret_key=kz.settings.secret_key,

@@ -83,17 +83,17 @@ def log_in(
     """Check the e-mail and password, start a session and go to the page asked for."""
     throttle = request.app.state.login_throttle
     key = _client_key(request, email)
-    wait = throttle.wait_seconds(key)
+    wait = throttle.wait_seconds(session, key)
     if wait:
         raise TooManyAttempts(wait)
     try:
         user = authenticate_user(session, email, password)
     except AuthenticationFailed as exc:
-        throttle.record_failure(key)
+        throttle.record_failure(session, key)
         lang = choose_language(request, request.app.state.kz.settings.language)
         context = {"next": _safe_next(next), "email": email, "error": exc.message(lang)}
         return render_page(request, "login.html", context, status_code=401)
-    throttle.reset(key)
+    throttle.reset(session, key)
     _start_session(request, user)
     for workspace in workspaces_of(session, user):
         record_audit(session, workspace, actor=f"user:{user.id}", action="user.login")
