@@ -20,12 +20,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.errors import KizunaError
 from kizuna.ingest.readers import open_table
 from kizuna.ingest.service import import_file, write_rejections_csv
 from kizuna.ingest.vocabulary import Target
-from kizuna.settings import Settings
 
 __all__ = ["app"]
 
@@ -72,37 +71,34 @@ def _import(
     report: Path | None,
     source: str | None,
 ) -> None:
-    settings = Settings()
-    language = settings.language
     err = Console(stderr=True)
-    kz = Kizuna(settings)
-    try:
-        total, unit = _measure(file, encoding)
-        columns = [TextColumn(f"{target} ← {file.name}"), BarColumn()]
-        columns.append(DownloadColumn() if unit == "bytes" else MofNCompleteColumn())
-        columns.append(TimeRemainingColumn())
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("import", total=total or None)
-            summary = import_file(
-                kz,
-                workspace,
-                target,
-                file,
-                mapping_path=mapping,
-                encoding=encoding,
-                source=source,
-                language=language,
-                progress=lambda n: bar.advance(task, n),
-            )
-        typer.echo(summary.line())
-        if report is not None:
-            count = write_rejections_csv(kz, summary.run_id, report)
-            err.print(f"{count} rejected rows written to {report}")
-    except KizunaError as exc:
-        err.print(f"[red]error:[/] {exc.message(language)}", soft_wrap=True)
-        raise typer.Exit(2) from None
-    finally:
-        kz.close()
+    with build_app() as kz:
+        language = kz.settings.language
+        try:
+            total, unit = _measure(file, encoding)
+            columns = [TextColumn(f"{target} ← {file.name}"), BarColumn()]
+            columns.append(DownloadColumn() if unit == "bytes" else MofNCompleteColumn())
+            columns.append(TimeRemainingColumn())
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("import", total=total or None)
+                summary = import_file(
+                    kz,
+                    workspace,
+                    target,
+                    file,
+                    mapping_path=mapping,
+                    encoding=encoding,
+                    source=source,
+                    language=language,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            typer.echo(summary.line())
+            if report is not None:
+                count = write_rejections_csv(kz, summary.run_id, report)
+                err.print(f"{count} rejected rows written to {report}")
+        except KizunaError as exc:
+            err.print(f"[red]error:[/] {exc.message(language)}", soft_wrap=True)
+            raise typer.Exit(2) from None
 
 
 @app.command("customers")

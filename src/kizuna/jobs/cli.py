@@ -20,11 +20,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.errors import InvalidInput
 from kizuna.jobs.queue import job_counts, registered_kinds
 from kizuna.jobs.worker import JobOutcome, Worker
-from kizuna.settings import Settings
 
 __all__ = ["import_handler_modules", "jobs_command", "worker_command"]
 
@@ -100,25 +99,23 @@ def worker_command(
 ) -> None:
     """Run a job worker until Ctrl+C. / ジョブワーカーを起動します(Ctrl+C で停止)。"""
     import_handler_modules(imports or [])
-    kz = Kizuna(Settings())
-    worker = Worker(kz, name, kinds=kinds or None, on_outcome=print_outcome)
     known = ", ".join(registered_kinds()) or "none"
     stop = threading.Event()
-    try:
-        with stop_on_signals(stop):
-            console.print(f"worker {worker.name} started; handlers: {known}")
-            if once:
-                worker.requeue_stale()
-                worker.run_once()
-            elif burst:
-                worker.run_burst(stop)
-            else:
-                worker.run(stop)
-    except KeyboardInterrupt:
-        console.print("aborted; the current job was handed back to the queue")
-        raise typer.Exit(130) from None
-    finally:
-        kz.close()
+    with build_app() as kz:
+        worker = Worker(kz, name, kinds=kinds or None, on_outcome=print_outcome)
+        try:
+            with stop_on_signals(stop):
+                console.print(f"worker {worker.name} started; handlers: {known}")
+                if once:
+                    worker.requeue_stale()
+                    worker.run_once()
+                elif burst:
+                    worker.run_burst(stop)
+                else:
+                    worker.run(stop)
+        except KeyboardInterrupt:
+            console.print("aborted; the current job was handed back to the queue")
+            raise typer.Exit(130) from None
     console.print(f"worker {worker.name} stopped after {worker.processed} job(s)")
 
 
@@ -128,13 +125,9 @@ def jobs_command(
     ] = None,
 ) -> None:
     """Count jobs by state. / 状態ごとのジョブ数を表示します。"""
-    kz = Kizuna(Settings())
-    try:
-        with kz.session() as session:
-            workspace_id = kz.workspace(session, workspace).id if workspace else None
-            counts = job_counts(session, workspace_id)
-    finally:
-        kz.close()
+    with build_app() as kz, kz.session() as session:
+        workspace_id = kz.workspace(session, workspace).id if workspace else None
+        counts = job_counts(session, workspace_id)
     table = Table("state", "jobs")
     for state, count in counts.items():
         table.add_row(state, str(count))

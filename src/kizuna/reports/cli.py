@@ -17,11 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from kizuna.analytics.metrics import METRICS, Metric
-from kizuna.app import Kizuna
+from kizuna.command import build_app
 from kizuna.errors import InvalidInput
 from kizuna.reports.export import export_workspace
 from kizuna.reports.service import MetricReport, compute_metric
-from kizuna.settings import Settings
 
 __all__ = ["export_command", "metrics_app"]
 
@@ -93,8 +92,7 @@ def _run_metric(
             f"出力形式「{output}」は使えません。次から選んでください: {', '.join(FORMATS)}",
         )
     first, last = _parse_date(start, "--from"), _parse_date(end, "--to")
-    kz = Kizuna(Settings())
-    try:
+    with build_app() as kz:
         with kz.session() as session:
             found = kz.workspace(session, workspace)
         report = compute_metric(
@@ -108,8 +106,6 @@ def _run_metric(
             engine=engine,  # type: ignore[arg-type]  # checked by compute_metric
             parquet_dir=parquet,
         )
-    finally:
-        kz.close()
     _print_report(report, output)
 
 
@@ -149,8 +145,7 @@ def export_command(
 ) -> None:
     """Export a workspace to Parquet (feedback, interactions, customers). / Parquet に書き出し"""
     console = Console()
-    kz = Kizuna(Settings())
-    try:
+    with build_app() as kz:
         with kz.session() as session:
             found = kz.workspace(session, workspace)
         with console.status("exporting...") as status:
@@ -161,8 +156,6 @@ def export_command(
                 include_personal=include_personal,
                 on_progress=lambda name, rows: status.update(f"{name}: {rows:,} rows"),
             )
-    finally:
-        kz.close()
     for name, rows in result.rows.items():
         console.print(f"{name}: {rows:,} rows")
     console.print(f"manifest: {result.manifest}")
