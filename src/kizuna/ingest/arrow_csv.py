@@ -37,6 +37,7 @@ import pyarrow.csv as pcsv
 __all__ = ["Chunk", "read_chunks"]
 
 _BLOCK = 1 << 20  # bytes parsed at a time: about 7,000 rows of a typical feedback export
+_STEP = 1 << 16  # bytes of another encoding decoded at a time
 Lines = np.ndarray[Any, np.dtype[np.int64]]
 
 
@@ -112,7 +113,9 @@ class _AsUtf8(io.RawIOBase):
         want = None if size is None or size < 0 else max(size, 1)
         parts, have = [self.pending], len(self.pending)
         while not self.ended and (want is None or have < want):
-            data = self.raw.read(_BLOCK if want is None else max(want - have, 1 << 16))
+            # At most 64 KiB at a time: a bad byte is found near the rows read so far, not up
+            # to a block ahead of them, so the batches before it are saved first.
+            data = self.raw.read(_STEP if want is None else min(max(want - have, 1), _STEP))
             self.ended = not data
             text = self.decoder.decode(data, final=self.ended).encode("utf-8")
             parts.append(text)
