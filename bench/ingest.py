@@ -78,9 +78,10 @@ HISTORY = [
     "Every first import of 1,000,000 rows with the current code, as the machine's speed "
     "varies from hour to hour (the same work took 16 to 26 CPU seconds): on 2026-11-23, "
     "early, 48,368, 50,036, 50,378, 65,711 and 58,374 rows/s (median 50,378); later, "
-    "59,173, 62,670, 74,706, 76,679, 73,800, then the three in the table above. With "
-    "the writer thread timed on its own (1 M rows, 71,080 rows/s overall): 11.3 µs of its CPU per row, of which "
-    "INSERT 7.5, looking up existing keys 0.5, queueing text analysis 0.5, and committing "
+    "59,173, 62,670, 74,706, 76,679, 73,800, 75,337, 68,220, 79,733, then the three in "
+    "the table above (Shift_JIS by columns in an earlier run: 61,743, row by row "
+    "29,658). With the writer thread timed on its own (1 M rows, 71,080 rows/s overall): "
+    "11.3 µs of its CPU per row, of which INSERT 7.5, looking up existing keys 0.5, queueing text analysis 0.5, and committing "
     "(writing the WAL and checkpoints) 2.4; the writer is busy for 97% of the import's "
     "wall time, so it, not the converter, sets the pace. Checkpointing every 40,000 WAL "
     "pages instead of 10,000 changed nothing measurable.",

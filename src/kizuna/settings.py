@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         True,
         description="Read CSV and TSV files (UTF-8 or Shift_JIS) a block of columns at a time "
         "with pyarrow. Turn off to read them row by row with Python's csv module: the same "
-        "rows, about twice the CPU.",
+        "rows, for two to three times the CPU.",
     )
     embedded_worker: bool = Field(
         True,

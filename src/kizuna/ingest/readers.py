@@ -8,7 +8,7 @@ detected from the first 64 KiB or given by the caller. CSV and TSV in any of the
 instead as `Table.chunks`: batches of columns read by pyarrow (`arrow_csv`, which decodes
 CP932 to UTF-8 on the way), with the same cells and line numbers. `by_columns=False`
 (setting KIZUNA_IMPORT_BY_COLUMNS) reads them row by row through the csv module instead,
-as every other format is read: about twice the CPU, the same rows.
+as every other format is read: two to three times the CPU, the same rows.
 """
 
 from __future__ import annotations
