@@ -10,6 +10,7 @@
     ├── AuthenticationFailed         unauthenticated 401
     ├── PermissionDenied             forbidden       403
     ├── DependencyMissing            dependency_missing 500
+    ├── SchemaOutdated               schema_outdated 503  (database behind the code's migrations)
     └── ImportInterrupted            import_interrupted 500  (kizuna.ingest.service)
 
 Every error carries a message in Japanese and English and says what to do next. The web
@@ -30,6 +31,7 @@ __all__ = [
     "NotFittedError",
     "NotFound",
     "PermissionDenied",
+    "SchemaOutdated",
     "UnsupportedFile",
     "WorkspaceNotFound",
 ]
@@ -123,3 +125,10 @@ class DependencyMissing(KizunaError):
             f"この機能には追加パッケージ「{package}」が必要です。次のコマンドで入れてください: {line}",
             package=package,
         )
+
+
+class SchemaOutdated(KizunaError):
+    """The database's schema is not the one this version of Kizuna was built for."""
+
+    code = "schema_outdated"
+    status = 503

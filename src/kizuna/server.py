@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from kizuna.app import Kizuna
+from kizuna.db import require_current
 
 __all__ = ["run_server"]
 
@@ -14,6 +15,7 @@ def run_server(kz: Kizuna, host: str | None = None, port: int | None = None) -> 
 
     from kizuna.web import create_app
 
+    require_current(kz.engine)  # an outdated schema: one clear message, not failing pages
     host = host or kz.settings.host
     port = port or kz.settings.port
     Console().print(f"Kizuna is running at [bold]http://{host}:{port}/[/]  (Ctrl+C to stop)")

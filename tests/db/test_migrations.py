@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import kizuna.models  # noqa: F401
 from kizuna import Kizuna
-from kizuna.db import current_revision
+from kizuna.cli import main
+from kizuna.db import create_db_engine, current_revision, head_revision, require_current, upgrade
 from kizuna.db.base import Base
 from kizuna.db.migrate import MIGRATIONS
+from kizuna.errors import SchemaOutdated
 
 
 def test_migrations_create_exactly_the_tables_the_models_describe(kz: Kizuna) -> None:
@@ -41,3 +46,34 @@ def test_sqlite_runs_in_wal_mode(kz: Kizuna) -> None:
         return
     with kz.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_server_and_worker_refuse_a_database_behind_the_code_and_say_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kizuna.db'}"
+    engine = create_db_engine(url)
+    try:
+        with pytest.raises(SchemaOutdated) as empty:
+            require_current(engine)
+        assert "kizuna db upgrade" in empty.value.message("en")
+        upgrade(engine, "0006")  # a database left behind by an upgrade of the code alone
+        with pytest.raises(SchemaOutdated) as behind:
+            require_current(engine)
+        message = behind.value.message("en")
+        assert "0006" in message and head_revision() in message and "kizuna db upgrade" in message
+        assert "バックアップ" in behind.value.message("ja")
+        monkeypatch.setenv("KIZUNA_DATABASE_URL", url)
+        monkeypatch.setattr("sys.argv", ["kizuna", "worker", "--once"])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 2
+        assert "kizuna db upgrade" in capsys.readouterr().err
+        upgrade(engine)
+        require_current(engine)  # up to date: nothing to say
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        with pytest.raises(SchemaOutdated, match="newer than this version of Kizuna knows"):
+            require_current(engine)
+    finally:
+        engine.dispose()

@@ -5,7 +5,7 @@ This room knows tables and connections, nothing of features' rules or the web.
 
 from kizuna.db.base import Base, UTCDateTime, WorkspaceScoped, utcnow
 from kizuna.db.engine import create_db_engine
-from kizuna.db.migrate import current_revision, upgrade
+from kizuna.db.migrate import current_revision, head_revision, require_current, upgrade
 
 __all__ = [
     "Base",
@@ -13,6 +13,8 @@ __all__ = [
     "WorkspaceScoped",
     "create_db_engine",
     "current_revision",
+    "head_revision",
+    "require_current",
     "upgrade",
     "utcnow",
 ]

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kizuna.command import build_app
+from kizuna.db import require_current
 from kizuna.errors import InvalidInput
 from kizuna.jobs.queue import job_counts, registered_kinds
 from kizuna.jobs.worker import JobOutcome, Worker
@@ -102,6 +103,7 @@ def worker_command(
     known = ", ".join(registered_kinds()) or "none"
     stop = threading.Event()
     with build_app() as kz:
+        require_current(kz.engine)
         worker = Worker(kz, name, kinds=kinds or None, on_outcome=print_outcome)
         try:
             with stop_on_signals(stop):
