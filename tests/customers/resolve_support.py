@@ -1,4 +1,4 @@
-"""Helpers the identity-resolution tests share: customers in, resolve, identity rows out."""
+"""Helpers the identity-resolution tests share: customers in, resolve, identities and groups out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from kizuna import Kizuna
 from kizuna.accounts.models import Workspace
+from kizuna.customers.merges import canonical_customer_ids
 from kizuna.customers.models import Customer, Identity
 from kizuna.customers.resolve import ResolveReport, resolve_identities
 
@@ -37,3 +38,9 @@ def stored_identities(kz: Kizuna, workspace: Workspace) -> set[tuple[int, str, s
             )
         ).all()
     return {(int(c), k, v) for c, k, v in rows}
+
+
+def groups(kz: Kizuna, workspace: Workspace, ids: list[int]) -> dict[int, int]:
+    """Each customer id -> the id of the person (group survivor) it belongs to."""
+    with kz.session() as session:
+        return canonical_customer_ids(session, workspace, ids)

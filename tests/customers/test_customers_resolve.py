@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from resolve_support import add_customers, resolve
+from resolve_support import add_customers, groups, resolve
 
 from kizuna import Kizuna
-from kizuna.accounts.models import Workspace
 from kizuna.customers.merges import (
-    canonical_customer_ids,
     customer_group,
     group_merges,
     unmerge_customer,
 )
 from kizuna.errors import InvalidInput, NotFound
-
-
-def groups(kz: Kizuna, workspace: Workspace, ids: list[int]) -> dict[int, int]:
-    with kz.session() as session:
-        return canonical_customer_ids(session, workspace, ids)
 
 
 def test_email_variant_across_sources_merges_into_the_oldest(kz: Kizuna, ws) -> None:
