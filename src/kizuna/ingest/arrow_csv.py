@@ -8,13 +8,10 @@ quoted value may span lines, an empty line or a row of empty cells takes a line 
 record. A row with more or fewer cells than the header is parsed again by the csv module
 and passed on as cells (`Chunk.odd`), for the row-by-row path to judge as it always has.
 
-pyarrow reads UTF-8 only. Files in another encoding (Shift_JIS / CP932, what Japanese
-Excel writes) go through `_AsUtf8`, which decodes them a block at a time with Python's C
-codec and hands pyarrow UTF-8; a byte that does not decode raises UnicodeDecodeError, as on
-the row path.
-
-pyarrow drops the "\n" of a quoted "\r\n" that a block boundary cuts in two (pyarrow 26),
-so the file is read through `_WholeLineEnds`, which never ends a block on "\r".
+The bytes reach pyarrow through `_PyarrowText`: as UTF-8 (pyarrow reads nothing else;
+Shift_JIS / CP932, what Japanese Excel writes, is decoded on the way with Python's C
+codec), never cut between "\r" and "\n" (pyarrow 26 drops the "\n" of a quoted "\r\n"
+that a block boundary cuts in two), and with a line break after the last line.
 pyarrow numbers the rows it cannot split (`InvalidRow.number`, records counted from the
 header) only when it reads on one thread, hence `use_threads=False`; the second core is busy
 writing the previous batch anyway.
@@ -37,7 +34,7 @@ import pyarrow.csv as pcsv
 __all__ = ["Chunk", "read_chunks"]
 
 _BLOCK = 1 << 20  # bytes parsed at a time: about 7,000 rows of a typical feedback export
-_STEP = 1 << 16  # bytes of another encoding decoded at a time
+_STEP = 1 << 16  # bytes read at least (UTF-8) or at most (another encoding) at a time
 Lines = np.ndarray[Any, np.dtype[np.int64]]
 
 
@@ -63,9 +60,6 @@ def read_chunks(
 ) -> Iterator[Chunk]:
     """Chunks of `batch_rows` records (the last may be smaller) of a file whose first
     record, on line 1, is a header of `width` columns."""
-    source: IO[bytes] | io.RawIOBase = binary
-    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-        source = _AsUtf8(binary, encoding)
     odd: list[tuple[int, str]] = []  # (record number, text), as pyarrow reports them
 
     def keep_odd(row: Any) -> str:
@@ -75,7 +69,7 @@ def read_chunks(
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
-    reader = _open(_WholeLineEnds(source), names, delimiter, keep_odd, block_size)
+    reader = _open(_PyarrowText(binary, encoding), names, delimiter, keep_odd, block_size)
     pending = _Pending(batch_rows)
     record, line = 2, 2  # the next record's number (the header is record 1) and line
     while True:
@@ -96,51 +90,26 @@ def read_chunks(
         yield last
 
 
-class _AsUtf8(io.RawIOBase):
-    """A byte stream in another encoding, read as UTF-8; never more bytes than asked."""
+class _PyarrowText(io.RawIOBase):
+    """The file as pyarrow needs it: UTF-8, no read ending on "\r", a line break at the end.
+
+    - Another encoding (Shift_JIS / CP932) is decoded at most 64 KiB at a time, so a bad
+      byte (UnicodeDecodeError, as on the row path) is found near the rows read so far, not
+      a block ahead of them, and the batches before it are saved first.
+    - pyarrow drops the "\n" of a quoted "\r\n" that a read cuts in two, so a read ending
+      on "\r" hands it over with the next one (short reads are fine for pyarrow).
+    - pyarrow cannot skip a header with no line break after it ("Could not skip initial 1
+      rows"), where the csv module reads no records; a missing last line break changes
+      nothing else for either reader. The stream reads one byte ahead, so it knows when a
+      read reaches the end and adds the break in that read.
+    """
 
     def __init__(self, raw: IO[bytes], encoding: str) -> None:
         super().__init__()
         self.raw = raw
-        self.decoder = codecs.getincrementaldecoder(encoding)()  # strict: bad bytes raise
-        self.pending = b""
-        self.ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        want = None if size is None or size < 0 else max(size, 1)
-        parts, have = [self.pending], len(self.pending)
-        while not self.ended and (want is None or have < want):
-            # At most 64 KiB at a time: a bad byte is found near the rows read so far, not up
-            # to a block ahead of them, so the batches before it are saved first.
-            data = self.raw.read(_STEP if want is None else min(max(want - have, 1), _STEP))
-            self.ended = not data
-            text = self.decoder.decode(data, final=self.ended).encode("utf-8")
-            parts.append(text)
-            have += len(text)
-        joined = b"".join(parts)
-        if want is None:
-            self.pending = b""
-            return joined
-        self.pending = joined[want:]
-        return joined[:want]
-
-
-class _WholeLineEnds(io.RawIOBase):
-    """A byte stream whose reads never end on "\r" (short reads are fine for pyarrow) and
-    whose last line always ends in a line break.
-
-    pyarrow cannot skip a header that has no line break after it ("Could not skip initial 1
-    rows"), so a file of only a header failed where the csv module reads no records; a
-    missing last line break changes nothing else for either reader. The stream reads one
-    byte ahead, so it knows when a read reaches the end and adds the break in that read.
-    """
-
-    def __init__(self, raw: IO[bytes] | io.RawIOBase) -> None:
-        super().__init__()
-        self.raw = raw
+        self.decoder = None
+        if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+            self.decoder = codecs.getincrementaldecoder(encoding)()  # strict: bad bytes raise
         self.buffer = b""
         self.ended = False
 
@@ -149,23 +118,33 @@ class _WholeLineEnds(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         want = _BLOCK if size is None or size < 0 else max(size, 1)
-        while len(self.buffer) <= want and not self.ended:
-            data = self.raw.read(max(want + 1 - len(self.buffer), 1 << 16))
-            if data:
-                self.buffer += data
-                continue
-            self.ended = True
-            if self.buffer and not self.buffer.endswith(b"\n"):
-                self.buffer += b"\n"
-        out = self.buffer[:want]
-        if len(out) > 1 and out.endswith(b"\r") and len(self.buffer) > want:
+        parts, have = [self.buffer], len(self.buffer)
+        while have <= want and not self.ended:
+            data = self._next(want + 1 - have)
+            parts.append(data)
+            have += len(data)
+        buffer = b"".join(parts)
+        if self.ended and buffer and not buffer.endswith(b"\n"):
+            buffer += b"\n"
+        out = buffer[:want]
+        if len(out) > 1 and out.endswith(b"\r") and len(buffer) > want:
             out = out[:-1]  # its "\n" may follow: keep "\r\n" in one read
-        self.buffer = self.buffer[len(out) :]
+        self.buffer = buffer[len(out) :]
         return out
+
+    def _next(self, missing: int) -> bytes:
+        """The next bytes of the file as UTF-8 (empty once, at its end)."""
+        if self.decoder is None:
+            data = self.raw.read(max(missing, _STEP))
+            self.ended = not data
+            return data
+        data = self.raw.read(min(missing, _STEP))
+        self.ended = not data
+        return self.decoder.decode(data, final=self.ended).encode("utf-8")
 
 
 def _open(
-    binary: _WholeLineEnds, names: list[str], delimiter: str, on_invalid: Any, block_size: int
+    binary: _PyarrowText, names: list[str], delimiter: str, on_invalid: Any, block_size: int
 ) -> Any:
     read = pcsv.ReadOptions(
         block_size=block_size, use_threads=False, skip_rows=1, column_names=names
