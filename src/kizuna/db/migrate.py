@@ -45,7 +45,8 @@ def require_current(engine: Engine) -> None:
 
     The server and workers check before they start, so an upgrade of the code without one of
     the database shows this message rather than failing page by page."""
-    current, head = current_revision(engine), head_revision()
+    scripts = ScriptDirectory(str(MIGRATIONS))  # read once for the head and the known ones
+    current, head = current_revision(engine), scripts.get_current_head()
     if current == head:
         return
     if current is None:
@@ -57,8 +58,7 @@ def require_current(engine: Engine) -> None:
             current=None,
             head=head,
         )
-    known = {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
-    if current not in known:
+    if current not in {script.revision for script in scripts.walk_revisions()}:
         raise SchemaOutdated(
             f"The database is at migration {current}, newer than this version of Kizuna knows "
             f"(its newest is {head}). Run the version of Kizuna that upgraded it.",
