@@ -102,7 +102,7 @@ def generate(records: int, seed: int = 11) -> list[dict[str, object]]:
 def load(url: str, records: int) -> float:
     """Create the workspace and bulk-insert the records; runs in a child process so the
     parent's peak memory is the resolve's alone."""
-    kz = Kizuna(Settings(env="test", database_url=url))
+    kz = Kizuna(Settings(env="development", database_url=url))
     kz.upgrade_db()
     with kz.session() as session:
         workspace = create_workspace(session, "bench")
@@ -146,7 +146,7 @@ def run(records: int) -> dict[str, object]:
     url = f"sqlite:///{folder / 'bench.db'}"
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         load_s = pool.apply(load, (url, records))
-    kz = Kizuna(Settings(env="test", database_url=url))
+    kz = Kizuna(Settings(env="development", database_url=url))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report, first_s, first_cpu = timed_resolve(kz)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

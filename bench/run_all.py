@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("ingest", "metrics", "identity", "clv", "text")
+BENCHMARKS = ("startup", "ingest", "metrics", "identity", "clv", "text")
 
 
 def main() -> int:

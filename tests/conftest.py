@@ -22,6 +22,11 @@ from kizuna.accounts.models import Workspace
 from kizuna.accounts.service import init_workspace
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# Outside development the placeholder secret is refused: tests (and the commands they run in
+# subprocesses) get a test secret unless one is set.
+TEST_SECRET = "test-secret-for-kizuna-tests-only-0123456789"
+os.environ.setdefault("KIZUNA_SECRET_KEY", TEST_SECRET)
+os.environ.setdefault("KIZUNA_RUN_SCHEDULES", "false")
 
 
 @dataclass
@@ -59,7 +64,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(env="test", database_url=database_url)
+    # Recurring jobs stay off: a nightly run falling due mid-suite would score every test
+    # workspace. The schedule tests call the scheduler directly.
+    return Settings(env="test", database_url=database_url, run_schedules=False)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kizuna.accounts.models import Workspace
 from kizuna.db import create_db_engine, upgrade
 from kizuna.errors import WorkspaceNotFound
+from kizuna.features import load_models
 from kizuna.settings import Settings
 
 __all__ = ["Kizuna"]
@@ -24,6 +25,7 @@ class Kizuna:
     """Kizuna's application: settings, database engine and sessions."""
 
     def __init__(self, settings: Settings | None = None, engine: Engine | None = None) -> None:
+        load_models()  # every feature's tables, so foreign keys between them resolve
         self.settings = settings if settings is not None else Settings()
         self.engine = engine if engine is not None else create_db_engine(self.settings.database_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -38,7 +40,7 @@ class Kizuna:
             yield session
 
     def upgrade_db(self) -> None:
-        """Apply every Alembic migration (the only way the schema is created)."""
+        """Apply every feature's Alembic migrations (the only way the schema is created)."""
         upgrade(self.engine)
 
     def workspace(self, session: Session, slug: str) -> Workspace:

@@ -1,160 +1,112 @@
-"""The `kizuna` command: Typer + Rich over the same services the web uses.
+"""The `kizuna` command: a Typer root that mounts every feature's commands, lazily.
 
-Feature rooms own their sub-commands (`kizuna.ingest.cli`, `kizuna.reports.cli`, ...);
-this module mounts them and turns every `KizunaError` into its message and next step,
-never a traceback.
+The core's commands (`db`, `serve`, `settings`) and each feature's (`Feature.commands` in
+the registry) are named here by "module:attribute" and imported only when that command
+runs, so `kizuna --help` lists everything without loading SQLAlchemy, the web app or the
+text engine. Every `KizunaError` is printed as its message and next step, never a traceback.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated
+from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
-from kizuna.accounts import service as accounts
-from kizuna.command import build_app
-from kizuna.customers.cli import app as customers_app
-from kizuna.db import current_revision
-from kizuna.demo.cli import demo_command
-from kizuna.errors import KizunaError
-from kizuna.ingest.cli import app as import_app
-from kizuna.jobs.cli import jobs_command, worker_command
-from kizuna.reports.cli import export_command, metrics_app
-from kizuna.settings import Settings
-from kizuna.text.cli import app as text_app
+from kizuna.registry import Command, load_object
 
-__all__ = ["app", "build_app", "main"]
+__all__ = ["CORE_COMMANDS", "app", "main"]
+
+CORE_COMMANDS = (
+    Command("db", "kizuna.db.cli:app", "Database schema (Alembic migrations)."),
+    Command("serve", "kizuna.web.cli:serve_command", "Start the web server."),
+    Command("settings", "kizuna.settings_doc:settings_command", "Show every setting."),
+)
+
+
+def _lazy_commands() -> dict[str, Command]:
+    from kizuna.features import commands
+
+    found = {c.name: c for c in CORE_COMMANDS}
+    for command in commands():
+        if command.name in found:
+            raise ValueError(f"two features declare the command {command.name!r}")
+        found[command.name] = command
+    return found
+
+
+def _load(command: Command) -> click.Command:
+    """The click command of a Typer app or of one Typer-decorated function."""
+    target = load_object(command.target)
+    if isinstance(target, typer.Typer):
+        loaded = typer.main.get_command(target)
+    else:
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(command.name, help=None)(target)
+        loaded = typer.main.get_command(single)
+    loaded.name = command.name
+    return loaded
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose sub-commands are imported when run, not when listed."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._lazy = _lazy_commands()
+        self._listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = self._lazy.get(cmd_name)
+        if spec is None:
+            return None
+        if self._listing:  # --help: the declared one-line help, no import
+            return TyperCommand(name=cmd_name, help=spec.help, short_help=spec.help)
+        loaded = _load(spec)
+        self.commands[cmd_name] = loaded
+        return loaded
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="kizuna",
+    cls=LazyGroup,
     help="Kizuna (絆) — customer experience management. 顧客体験マネジメント。",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(
-    help="Database schema (Alembic migrations). / データベース", no_args_is_help=True
-)
-apikey_app = typer.Typer(help="API keys of a workspace. / APIキー", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(apikey_app, name="apikey")
-app.add_typer(import_app, name="import")
-app.add_typer(metrics_app, name="metrics")
-app.add_typer(text_app, name="text")
-app.add_typer(customers_app, name="customers")
-app.command("demo")(demo_command)
-app.command("worker")(worker_command)
-app.command("jobs")(jobs_command)
-app.command("export")(export_command)
-
-console = Console()
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply every migration to the configured database. / マイグレーションを適用します。"""
-    with build_app() as kz:
-        kz.upgrade_db()
-        console.print(f"database at revision {current_revision(kz.engine)}")
-
-
-@db_app.command("current")
-def db_current() -> None:
-    """Show the database's migration revision."""
-    with build_app() as kz:
-        console.print(current_revision(kz.engine) or "empty (run `kizuna db upgrade`)")
-
-
-@app.command("init")
-def init(
-    workspace: Annotated[str, typer.Option(help="Workspace slug (a-z, 0-9, -).")],
-    admin_email: Annotated[str, typer.Option(help="E-mail of the workspace's owner.")],
-    name: Annotated[str | None, typer.Option(help="Display name of the workspace.")] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(help="Owner's password; asked for when interactive, else generated."),
-    ] = None,
-) -> None:
-    """Create a workspace, its owner and an API key. / ワークスペースを作成します。"""
-    if password is None and sys.stdin.isatty():
-        password = typer.prompt("Password (empty: generate)", default="", hide_input=True) or None
-    with build_app() as kz, kz.session() as session:
-        kz.upgrade_db()
-        made = accounts.init_workspace(
-            session,
-            workspace,
-            admin_email,
-            password=password,
-            name=name,
-            timezone=kz.settings.timezone,
-        )
-    console.print(f"workspace [bold]{made.workspace.slug}[/] created; owner {made.admin.email}")
-    if password is None:
-        console.print(f"password (shown once): [bold]{made.password}[/]")
-    console.print(f"API key (shown once): [bold]{made.api_key}[/]")
-
-
-@app.command("workspaces")
-def workspaces() -> None:
-    """List workspaces."""
-    from sqlalchemy import select
-
-    from kizuna.accounts.models import Workspace
-
-    table = Table("slug", "name", "time zone")
-    with build_app() as kz, kz.session() as session:
-        for ws in session.scalars(select(Workspace).order_by(Workspace.slug)):
-            table.add_row(ws.slug, ws.name, ws.timezone)
-    console.print(table)
-
-
-@apikey_app.command("create")
-def apikey_create(
-    workspace: Annotated[str, typer.Option(help="Workspace slug.")],
-    name: Annotated[str, typer.Option(help="A name to recognise the key by.")] = "cli",
-) -> None:
-    """Create an API key for a workspace; it is shown once."""
-    with build_app() as kz, kz.session() as session:
-        key = accounts.create_api_key(session, kz.workspace(session, workspace), name=name)
-    console.print(key)
-
-
-@app.command("serve")
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-) -> None:
-    """Start the web server. / Webサーバーを起動します。"""
-    from kizuna.server import run_server
-
-    with build_app() as kz:
-        run_server(kz, host, port)
-
-
-@app.command("settings")
-def settings_table(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the README's table.")] = False,
-) -> None:
-    """Show every setting, its environment variable and default."""
-    from kizuna.settings_doc import settings_markdown
-
-    if markdown:
-        typer.echo(settings_markdown())
-        return
-    table = Table("variable", "default", "description")
-    for name, field in Settings.model_fields.items():
-        table.add_row(f"KIZUNA_{name.upper()}", repr(field.default), field.description or "")
-    console.print(table)
+@app.callback()
+def _root() -> None:
+    """Kizuna (絆) — customer experience management. 顧客体験マネジメント。"""
 
 
 def main() -> None:
     """Entry point: run the CLI, printing Kizuna's errors as messages with a next step."""
+    import os
+
+    from kizuna.errors import KizunaError
+
     try:
         app()
     except KizunaError as exc:
-        language = Settings().language
-        Console(stderr=True).print(f"[red]error:[/] {exc.message(language)}")
+        from rich.console import Console
+
+        # The environment, not Settings(): a bad setting may be the very error shown.
+        language = "en" if os.environ.get("KIZUNA_LANGUAGE") == "en" else "ja"
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {exc.message(language)}")
         raise SystemExit(2) from None

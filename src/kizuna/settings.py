@@ -1,20 +1,42 @@
 """Settings, declared once.
 
-Every field has a default and a description; the README's settings table is generated
-from this class (`kizuna settings --markdown`) and a test fails when the two differ.
-Nothing here reads the environment at import time: `Settings()` does, when called.
+Every field has a default, a description and a group (general, database, web, security,
+imports, jobs, mail); the README's settings table is generated from this class
+(`kizuna settings --markdown`, one section per group) and a test fails when the two differ.
+Environment variables stay flat (`KIZUNA_<NAME>`); `settings.group("mail")` gives a group's
+values together. Nothing here reads the environment at import time: `Settings()` does.
+
+One secret, many keys: `signing_key(purpose)` derives a separate key for each use (session
+cookies, CSRF, signed links, the login throttle, unsubscribe links, invitations) with
+HMAC-SHA256, so a key leaked or rotated for one purpose says nothing about the others.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import hashlib
+import hmac
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PLACEHOLDER_SECRET", "Settings"]
+__all__ = ["GROUPS", "PLACEHOLDER_SECRET", "SIGNING_PURPOSES", "Settings"]
 
 PLACEHOLDER_SECRET = "dev-insecure-secret-change-me"
+GROUPS = ("general", "database", "web", "security", "imports", "jobs", "mail")
+SigningPurpose = Literal["session", "csrf", "links", "throttle", "unsubscribe", "invitations"]
+SIGNING_PURPOSES: tuple[SigningPurpose, ...] = (
+    "session",
+    "csrf",
+    "links",
+    "throttle",
+    "unsubscribe",
+    "invitations",
+)
+
+
+def _in(group: str) -> dict[str, Any]:
+    return {"group": group}
 
 
 class Settings(BaseSettings):
@@ -22,59 +44,195 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KIZUNA_", extra="ignore")
 
+    # general
     env: Literal["development", "test", "production"] = Field(
         "development",
-        description="development, test or production; production refuses placeholder secrets.",
+        description="development, test or production; outside development the placeholder "
+        "secret is refused.",
+        json_schema_extra=_in("general"),
     )
+    timezone: str = Field(
+        "Asia/Tokyo",
+        description="Default time zone of new workspaces (IANA name).",
+        json_schema_extra=_in("general"),
+    )
+    language: Literal["ja", "en"] = Field(
+        "ja",
+        description="Default language of pages, e-mails and messages: ja or en.",
+        json_schema_extra=_in("general"),
+    )
+    demo_seed: int = Field(
+        7, description="Random seed of the demo workspace.", json_schema_extra=_in("general")
+    )
+    # database
     database_url: str = Field(
         "sqlite:///var/kizuna.db",
         description="SQLAlchemy URL of the operational database: a SQLite file (WAL mode) "
         "or postgresql+psycopg://user@host/db.",
+        json_schema_extra=_in("database"),
     )
+    # web
+    host: str = Field(
+        "127.0.0.1",
+        description="Address the web server listens on.",
+        json_schema_extra=_in("web"),
+    )
+    port: int = Field(
+        8000, description="Port the web server listens on.", json_schema_extra=_in("web")
+    )
+    base_url: str = Field(
+        "",
+        description="Public address of Kizuna, used in links sent by e-mail (invitations, "
+        "unsubscribe), e.g. https://cx.example.co.jp. Empty: http://HOST:PORT.",
+        json_schema_extra=_in("web"),
+    )
+    session_days: int = Field(
+        14,
+        ge=1,
+        description="Days a login lasts without activity before the user logs in again.",
+        json_schema_extra=_in("web"),
+    )
+    # security
     secret_key: str = Field(
         PLACEHOLDER_SECRET,
-        description="Signs session cookies, CSRF tokens and survey links. Set a long random "
-        "value outside development.",
+        description="The one secret: keys for session cookies, CSRF tokens, signed links, the "
+        "login throttle and invitations are derived from it. Set a long random value outside "
+        "development.",
+        json_schema_extra=_in("security"),
     )
-    timezone: str = Field(
-        "Asia/Tokyo", description="Default time zone of new workspaces (IANA name)."
+    invitation_days: int = Field(
+        7,
+        ge=1,
+        description="Days an invitation link to a workspace stays valid.",
+        json_schema_extra=_in("security"),
     )
-    language: Literal["ja", "en"] = Field(
-        "ja", description="Default language of pages and messages: ja or en."
+    api_key_days: int = Field(
+        365,
+        ge=0,
+        description="Days a new API key is valid unless its creator says otherwise (0: keys "
+        "do not expire).",
+        json_schema_extra=_in("security"),
     )
-    host: str = Field("127.0.0.1", description="Address the web server listens on.")
-    port: int = Field(8000, description="Port the web server listens on.")
+    # imports
     import_batch_size: int = Field(
-        5000, ge=1, description="Rows per transaction when importing files or API batches."
+        5000,
+        ge=1,
+        description="Rows per transaction when importing files or API batches.",
+        json_schema_extra=_in("imports"),
     )
     import_by_columns: bool = Field(
         True,
         description="Read CSV and TSV files (UTF-8 or Shift_JIS) a block of columns at a time "
         "with pyarrow. Turn off to read them row by row with Python's csv module: the same "
         "rows, for two to three times the CPU.",
+        json_schema_extra=_in("imports"),
     )
+    # jobs
     embedded_worker: bool = Field(
         True,
         description="Run the job worker inside the web process (embedded mode). Turn off when "
         "separate `kizuna worker` processes run.",
+        json_schema_extra=_in("jobs"),
     )
     worker_poll_seconds: float = Field(
-        1.0, gt=0, description="How often an idle worker looks for new jobs."
+        1.0,
+        gt=0,
+        description="How often an idle worker looks for new jobs (on PostgreSQL workers are "
+        "also woken by LISTEN/NOTIFY as soon as a job is queued).",
+        json_schema_extra=_in("jobs"),
     )
     job_max_attempts: int = Field(
-        5, ge=1, description="Attempts before a failing job is marked dead."
+        5,
+        ge=1,
+        description="Attempts before a failing job is marked dead.",
+        json_schema_extra=_in("jobs"),
     )
-    demo_seed: int = Field(7, description="Random seed of the demo workspace.")
+    run_schedules: bool = Field(
+        True,
+        description="Workers enqueue recurring jobs (nightly scoring, reminders, SLA checks) "
+        "when they fall due. Turn off to run them only by hand.",
+        json_schema_extra=_in("jobs"),
+    )
+    # mail
+    smtp_host: str = Field(
+        "",
+        description="SMTP server that sends Kizuna's e-mail. Empty: e-mail waits in the outbox "
+        "until a server is set.",
+        json_schema_extra=_in("mail"),
+    )
+    smtp_port: int = Field(
+        587, description="Port of the SMTP server.", json_schema_extra=_in("mail")
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (port 587), tls (implicit TLS, port 465) or none (a relay on a "
+        "trusted network only).",
+        json_schema_extra=_in("mail"),
+    )
+    smtp_user: str = Field(
+        "", description="SMTP login name; empty: no login.", json_schema_extra=_in("mail")
+    )
+    smtp_password: str = Field(
+        "",
+        description="SMTP password, read from the environment only; never shown or logged.",
+        json_schema_extra=_in("mail"),
+    )
+    smtp_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds to wait for the SMTP server before a send is retried later.",
+        json_schema_extra=_in("mail"),
+    )
+    mail_from: str = Field(
+        "Kizuna <no-reply@kizuna.invalid>",
+        description="From address of Kizuna's e-mail.",
+        json_schema_extra=_in("mail"),
+    )
+    mail_max_attempts: int = Field(
+        8,
+        ge=1,
+        description="Attempts to send one e-mail (with growing waits) before it goes to the "
+        "dead letters.",
+        json_schema_extra=_in("mail"),
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.env == "production" and self.secret_key == PLACEHOLDER_SECRET:
+        if self.env != "development" and self.secret_key == PLACEHOLDER_SECRET:
             raise ValueError(
-                "KIZUNA_SECRET_KEY is the development placeholder; set a long random value "
-                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+                f"KIZUNA_SECRET_KEY is the development placeholder, refused when KIZUNA_ENV is "
+                f"{self.env}; set a long random value (for example "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
             )
         return self
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def public_url(self) -> str:
+        """The address links in e-mails start with, without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def signing_key(self, purpose: SigningPurpose) -> bytes:
+        """A key for one purpose, derived from the secret (HMAC-SHA256 as a KDF, RFC 2104)."""
+        if purpose not in SIGNING_PURPOSES:
+            raise ValueError(f"unknown signing purpose {purpose!r}")
+        message = f"kizuna/{purpose}".encode()
+        return hmac.new(self.secret_key.encode(), message, hashlib.sha256).digest()
+
+    def group(self, name: str) -> dict[str, Any]:
+        """The values of one group, by field name (the SMTP password left out)."""
+        return {
+            field: getattr(self, field) for field in fields_of(name) if field != "smtp_password"
+        }
+
+
+def group_of(field: str) -> str:
+    extra = Settings.model_fields[field].json_schema_extra
+    return str(extra["group"]) if isinstance(extra, dict) else "general"
+
+
+def fields_of(group: str) -> list[str]:
+    return [name for name in Settings.model_fields if group_of(name) == group]

@@ -109,8 +109,11 @@ def test_card_tells_staff_about_the_earlier_support_contact(kz: Kizuna, ws) -> N
         ("delivery", "negative", 1)
     ]
     assert card.p_alive == 0.9 and card.clv_12m == 50000.0 and card.churn_factors
-    assert "以前も配送についてお問い合わせいただいています(2026年9月" in card.summary_ja
-    assert "They contacted support about delivery before (Sep 2026" in card.summary_en
+    assert "以前も配送の遅れについてお問い合わせいただいています(2026年9月" in card.summary_ja
+    assert "They contacted support about delivery delay before (Sep 2026" in card.summary_en
+    # The stored outcome code is named, never shown as it is stored.
+    assert "状況: 解決済み" in card.summary_ja and "resolved" not in card.summary_ja
+    assert "status: resolved" in card.summary_en
     assert card.summary_ja.startswith("ロイヤル顧客")
 
 

@@ -195,10 +195,14 @@ def test_thousands_of_rows_in_several_statements_store_each_row_as_core(
     assert stored[-1].external_id == "core"
 
 
-def test_an_import_switches_threads_faster_only_while_it_runs(
+def test_library_imports_leave_the_switch_interval_and_the_cli_restores_it(
     kz: Kizuna, ws, tmp_path: Path
 ) -> None:
-    """See kizuna.ingest.pipeline: the process's setting is back when the import ends."""
+    """The web server and workers import through the library: it must not change the
+    process's switch interval. Only `kizuna import` (its own process) shortens it, and puts
+    it back even when the import fails."""
+    from kizuna.ingest.cli import quick_switches
+
     before = sys.getswitchinterval()
     path = tmp_path / "answers.csv"
     lines = [f"r{i},2025-04-01,{i % 11}" for i in range(3)]
@@ -208,5 +212,8 @@ def test_an_import_switches_threads_faster_only_while_it_runs(
         kz, ws.slug, "feedback", path, progress=lambda _: during.append(sys.getswitchinterval())
     )
     assert summary.inserted == 3
-    assert during and max(during) <= 0.0005 < before
+    assert during and set(during) == {before}
+    with pytest.raises(RuntimeError), quick_switches():
+        assert sys.getswitchinterval() <= 0.0005 < before
+        raise RuntimeError("the import failed")
     assert sys.getswitchinterval() == before

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from jobs_handlers_fixture import COUNT_KIND
+from jobs_handlers_fixture import COUNT_KIND, Count
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -34,9 +34,7 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
 def test_worker_once_runs_one_job_and_prints_no_payload(kz: Kizuna, ws, cli_env) -> None:  # type: ignore[no-untyped-def]
     with kz.session() as session:
         first, second = (
-            enqueue(
-                session, COUNT_KIND, {"email": "hanako@example.jp"}, workspace_id=ws.workspace.id
-            ).id
+            enqueue(session, Count(customer="hanako@example.jp"), workspace_id=ws.workspace.id).id
             for _ in range(2)
         )
     result = CliRunner().invoke(kizuna_app, ["worker", "--once", "--kind", COUNT_KIND])
@@ -54,7 +52,7 @@ def test_worker_once_runs_one_job_and_prints_no_payload(kz: Kizuna, ws, cli_env)
 def test_jobs_command_counts_a_workspaces_jobs(kz: Kizuna, ws, cli_env) -> None:  # type: ignore[no-untyped-def]
     with kz.session() as session:
         for _ in range(3):
-            enqueue(session, COUNT_KIND, {}, workspace_id=ws.workspace.id)
+            enqueue(session, Count(), workspace_id=ws.workspace.id)
     app = typer.Typer()
     app.command()(jobs_command)
     result = CliRunner().invoke(app, ["--workspace", ws.slug])

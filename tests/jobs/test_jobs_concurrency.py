@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from jobs_handlers_fixture import COUNT_KIND, TEST_KINDS
+from jobs_handlers_fixture import COUNT_KIND, TEST_KINDS, Count
 from sqlalchemy import func, select
 
 from kizuna import Kizuna
@@ -26,12 +26,7 @@ JOBS = 200
 def enqueue_many(kz: Kizuna, workspace_id: int, count: int, sleep: float = 0.0) -> set[int]:
     with kz.session() as session:
         return {
-            enqueue(
-                session,
-                COUNT_KIND,
-                {"sleep": sleep, "customer": "山田 花子"},
-                workspace_id=workspace_id,
-            ).id
+            enqueue(session, Count(sleep=sleep, customer="山田 花子"), workspace_id=workspace_id).id
             for _ in range(count)
         }
 

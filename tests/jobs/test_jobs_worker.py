@@ -11,6 +11,7 @@ from jobs_handlers_fixture import (
     FAIL_KIND,
     INTERRUPT_KIND,
     OVERTAKEN_KIND,
+    PAYLOADS,
     TEST_KINDS,
     UNKNOWN_KIND,
 )
@@ -26,9 +27,8 @@ from kizuna.jobs.worker import EmbeddedWorker, JobOutcome, Worker, retry_delay
 
 def add_job(kz: Kizuna, kind: str, workspace_id: int | None = None, **options: int) -> int:
     with kz.session() as session:
-        return enqueue(
-            session, kind, {"customer": "山田 花子"}, workspace_id=workspace_id, **options
-        ).id
+        payload = PAYLOADS[kind](customer="山田 花子")
+        return enqueue(session, payload, workspace_id=workspace_id, **options).id
 
 
 def load(kz: Kizuna, job_id: int) -> Job:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from web_support import build_web_app, insert_feedback, recent_day
 
 from kizuna import Kizuna
-from kizuna.web.batch import MAX_BATCH
+from kizuna.ingest.batch import MAX_BATCH
 
 
 @pytest.fixture

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from web_support import build_web_app, insert_feedback, recent_day
+from web_support import build_web_app, insert_feedback, live_server, recent_day
 
 from kizuna import Kizuna
 
@@ -34,28 +30,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server_url(kz: Kizuna) -> Iterator[str]:
-    """Uvicorn serving the app on a free loopback port, in a thread."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(build_web_app(kz), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    """The app served on a free loopback port, in a thread."""
+    with live_server(build_web_app(kz)) as url:
+        yield url
 
 
 def test_log_in_and_see_the_nps_chart(kz: Kizuna, ws, server_url: str, tmp_path: Path) -> None:

@@ -1,13 +1,19 @@
-"""Helpers for the web tests: an app without the embedded worker, logins and feedback rows."""
+"""Helpers for the web tests: an app without the embedded worker, a live server for the
+browser tests, logins and feedback rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
@@ -23,6 +29,26 @@ def build_web_app(kz: Kizuna, **overrides: Any) -> FastAPI:
     """The app over the test database; the job worker stays off unless asked for."""
     settings = kz.settings.model_copy(update={"embedded_worker": False, **overrides})
     return create_app(Kizuna(settings, engine=kz.engine))
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Uvicorn serving `app` on a free loopback port, in a thread; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def csrf_from(html: str) -> str:

@@ -8,10 +8,21 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
+from kizuna.db.base import Base, BigId, JSONType, WorkspaceScoped, utcnow
 
-__all__ = ["ROLES", "ApiKey", "AuditEvent", "LoginFailure", "Membership", "User", "Workspace"]
+__all__ = [
+    "ROLES",
+    "ApiKey",
+    "AuditEvent",
+    "Invitation",
+    "LoginFailure",
+    "Membership",
+    "User",
+    "Workspace",
+]
 
+# From most to least privileged; what each may do is the permission table
+# (`kizuna.accounts.permissions`).
 ROLES = ("owner", "admin", "analyst", "agent", "viewer")
 
 
@@ -48,7 +59,11 @@ class Membership(WorkspaceScoped, Base):
 
 
 class ApiKey(WorkspaceScoped, Base):
-    """An API key: only its SHA-256 is stored; the prefix lets people tell keys apart."""
+    """An API key: only its SHA-256 is stored; the prefix lets people tell keys apart.
+
+    It acts with `role` (viewer unless its creator chose more), narrowed to `scopes` when
+    that list is not empty (permission names), until `expires_at` or `revoked_at`.
+    """
 
     __tablename__ = "api_key"
 
@@ -56,22 +71,53 @@ class ApiKey(WorkspaceScoped, Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16), default="admin")
+    role: Mapped[str] = mapped_column(String(16), default="viewer")
+    scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class AuditEvent(WorkspaceScoped, Base):
-    """Who did what; `details` never holds personal data (ids and counts only)."""
+    """Who did what to which record; `details` never holds personal data (ids and counts).
+
+    `actor` is `user:<id>`, `apikey:<id>`, `cli:<login>` or `system`; `target` names the
+    record (`segment:12`, `customer:88`, `member:5`), empty when the action has none.
+    """
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_workspace_id_occurred_at", "workspace_id", "occurred_at"),
+    )
+    workspace_index = False
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Invitation(WorkspaceScoped, Base):
+    """An invitation to join a workspace with a role: a single-use link that expires.
+
+    Only the SHA-256 of the link's token is stored, as for API keys.
+    """
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class LoginFailure(Base):

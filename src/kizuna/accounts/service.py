@@ -1,23 +1,21 @@
-"""Use cases of the accounts room: workspaces, users, memberships, API keys, audit."""
+"""Use cases of the accounts room: workspaces, users, logins.
+
+API keys are `kizuna.accounts.keys`, members and invitations `kizuna.accounts.members`,
+the audit log `kizuna.accounts.audit`; the names callers used before stay importable here.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kizuna.accounts.models import ROLES, ApiKey, AuditEvent, Membership, User, Workspace
-from kizuna.accounts.security import (
-    generate_api_key,
-    generate_password,
-    hash_api_key,
-    hash_password,
-    verify_password,
-)
-from kizuna.db.base import utcnow
+from kizuna.accounts.audit import record_audit
+from kizuna.accounts.keys import authenticate_api_key, create_api_key
+from kizuna.accounts.models import ROLES, Membership, User, Workspace
+from kizuna.accounts.security import generate_password, hash_password, verify_password
 from kizuna.errors import AuthenticationFailed, Conflict, InvalidInput
 
 __all__ = [
@@ -30,6 +28,7 @@ __all__ = [
     "init_workspace",
     "record_audit",
     "role_of",
+    "workspaces_of",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -105,22 +104,6 @@ def add_member(session: Session, workspace: Workspace, user: User, role: str) ->
     return m
 
 
-def create_api_key(session: Session, workspace: Workspace, name: str, role: str = "admin") -> str:
-    """Create a key and return it in clear: the only time it is visible."""
-    key = generate_api_key()
-    session.add(
-        ApiKey(
-            workspace_id=workspace.id,
-            name=name,
-            prefix=key[:10],
-            key_hash=hash_api_key(key),
-            role=role,
-        )
-    )
-    session.flush()
-    return key
-
-
 def init_workspace(
     session: Session,
     slug: str,
@@ -134,24 +117,12 @@ def init_workspace(
     clear = password or generate_password()
     user = create_user(session, admin_email, clear)
     add_member(session, ws, user, "owner")
-    key = create_api_key(session, ws, name="default")
-    record_audit(session, ws, actor=f"user:{user.id}", action="workspace.init")
+    actor = f"user:{user.id}"
+    record_audit(session, ws, actor=actor, action="workspace.init", target=f"workspace:{ws.id}")
+    # The owner asked for a working key at setup: an admin one, named so; every key made
+    # later starts as a viewer unless its creator chooses more.
+    key = create_api_key(session, ws, name="default (admin)", role="admin", actor=actor)
     return NewWorkspace(workspace=ws, admin=user, password=clear, api_key=key)
-
-
-def authenticate_api_key(session: Session, key: str) -> tuple[Workspace, ApiKey]:
-    found = session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))
-    )
-    if found is None:
-        raise AuthenticationFailed(
-            "The API key is missing, wrong or revoked. Send it in the X-API-Key header; create one with `kizuna apikey create`.",
-            "APIキーがない、誤っている、または無効化されています。X-API-Key ヘッダーで送ってください。`kizuna apikey create` で作成できます。",
-        )
-    found.last_used_at = utcnow()
-    ws = session.get(Workspace, found.workspace_id)
-    assert ws is not None
-    return ws, found
 
 
 def authenticate_user(session: Session, email: str, password: str) -> User:
@@ -183,9 +154,3 @@ def workspaces_of(session: Session, user: User) -> list[Workspace]:
             .order_by(Workspace.slug)
         )
     )
-
-
-def record_audit(
-    session: Session, workspace: Workspace, actor: str, action: str, **details: Any
-) -> None:
-    session.add(AuditEvent(workspace_id=workspace.id, actor=actor, action=action, details=details))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from kizuna.accounts.models import Workspace
 from kizuna.customers import service
 from kizuna.customers.actions import action_worklist, next_best_actions
 from kizuna.customers.context import context_card
@@ -24,6 +25,7 @@ from kizuna.customers.schemas import (
     CustomerProfilePublic,
     CustomerPublic,
     InteractionBatch,
+    InteractionRecord,
     SegmentCountPublic,
     SegmentCountRequest,
     SegmentCreate,
@@ -45,16 +47,22 @@ from kizuna.customers.segments import (
 from kizuna.customers.segments import (
     get_segment as find_segment,
 )
-from kizuna.errors import InvalidInput
-from kizuna.feedback.schemas import BatchResultPublic
-from kizuna.web.batch import run_batch
-from kizuna.web.deps import ApiWorkspace, KizunaDep, SessionDep
+from kizuna.feedback.schemas import BatchResultPublic, RecordedPublic
+from kizuna.ingest.batch import run_batch
+from kizuna.web.deps import Caller, KizunaDep, SessionDep, api_caller, api_workspace
 from kizuna.web.i18n import choose_language
 from kizuna.web.routing import SummaryRoute
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=SummaryRoute)
+
+CustomerReader = Annotated[Workspace, Depends(api_workspace("customers.read"))]
+CustomerWriter = Annotated[Caller, Depends(api_caller("customers.write"))]
+Importer = Annotated[Caller, Depends(api_caller("imports.run"))]
+ActionReader = Annotated[Workspace, Depends(api_workspace("actions.read"))]
+SegmentReader = Annotated[Workspace, Depends(api_workspace("segments.read"))]
+SegmentWriter = Annotated[Caller, Depends(api_caller("segments.write"))]
 
 CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Kizuna's customer id.")]
 SegmentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The segment's id.")]
@@ -67,32 +75,24 @@ AsOf = Annotated[
 @router.post("/customers", response_model=CustomerPublic, status_code=201, tags=["customers"])
 def create_customer(
     body: CustomerCreate,
-    request: Request,
     response: Response,
-    workspace: ApiWorkspace,
+    caller: CustomerWriter,
     kz: KizunaDep,
 ) -> CustomerPublic:
-    """Create or update one customer, validated like an imported row."""
-    language = choose_language(request, kz.settings.language)
-    result = run_batch(kz, workspace, "customers", [body.to_record()], language, body.source)
-    row = result.rows[0]
-    if row.status == "rejected" or row.id is None:
-        raise InvalidInput(
-            row.reason or "The customer was rejected. Fix the fields and send it again.",
-            row.reason
-            or "顧客データが受け付けられませんでした。項目を直してもう一度送ってください。",
-            reason_code=row.reason_code,
-            line=row.line,
-        )
-    if row.status != "inserted":
-        response.status_code = 200
+    """Create or update one customer, validated like an imported row (200 when it existed)."""
+    workspace = caller.workspace
     with kz.session() as session:
-        return CustomerPublic.model_validate(service.get_customer(session, workspace, row.id))
+        written = service.upsert_customer(
+            session, workspace, body.to_record(), source=body.source, actor=caller.actor
+        )
+        if written.status != "inserted":
+            response.status_code = 200
+        return CustomerPublic.model_validate(service.get_customer(session, workspace, written.id))
 
 
 @router.get("/customers", response_model=CustomerPagePublic, tags=["customers"])
 def list_customers(
-    workspace: ApiWorkspace,
+    workspace: CustomerReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
@@ -113,7 +113,7 @@ def list_customers(
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic, tags=["customers"])
 def get_customer(
-    customer_id: CustomerId, workspace: ApiWorkspace, session: SessionDep
+    customer_id: CustomerId, workspace: CustomerReader, session: SessionDep
 ) -> CustomerPublic:
     """Get one customer of the workspace."""
     return CustomerPublic.model_validate(service.get_customer(session, workspace, customer_id))
@@ -121,20 +121,35 @@ def get_customer(
 
 @router.post("/interactions/batch", response_model=BatchResultPublic, tags=["interactions"])
 def import_interactions(
-    body: InteractionBatch, request: Request, workspace: ApiWorkspace, kz: KizunaDep
+    body: InteractionBatch, request: Request, caller: Importer, kz: KizunaDep
 ) -> BatchResultPublic:
     """Import up to 5,000 interactions; one result per record, as a file import would give."""
+    workspace = caller.workspace
     # Every record has every key (None when absent): one header, one plan in the ingest room.
     records = [record.model_dump() for record in body.records]
     language = choose_language(request, kz.settings.language)
-    return run_batch(kz, workspace, "interactions", records, language, body.source)
+    return run_batch(kz, workspace, "interactions", records, language, body.source, caller.actor)
+
+
+@router.post("/interactions", response_model=RecordedPublic, status_code=201, tags=["interactions"])
+def record_one_interaction(
+    body: InteractionRecord, response: Response, caller: CustomerWriter, session: SessionDep
+) -> RecordedPublic:
+    """Record one interaction now (201; 200 when the same key was already stored)."""
+    record = body.model_dump(exclude={"source"})
+    written = service.record_interaction(
+        session, caller.workspace, record, source=body.source, actor=caller.actor
+    )
+    if written.status != "inserted":
+        response.status_code = 200
+    return RecordedPublic(id=written.id, status=written.status, external_id=written.external_id)
 
 
 @router.get(
     "/customers/{customer_id}/profile", response_model=CustomerProfilePublic, tags=["customer 360"]
 )
 def get_customer_profile(
-    customer_id: CustomerId, workspace: ApiWorkspace, session: SessionDep
+    customer_id: CustomerId, workspace: CustomerReader, session: SessionDep
 ) -> CustomerProfilePublic:
     """Get one person: records of the group, identities with sources, scores and stage.
 
@@ -149,7 +164,7 @@ def get_customer_profile(
 )
 def get_customer_timeline(
     customer_id: CustomerId,
-    workspace: ApiWorkspace,
+    workspace: CustomerReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
@@ -163,7 +178,7 @@ def get_customer_timeline(
     "/customers/{customer_id}/context", response_model=ContextCardPublic, tags=["customer 360"]
 )
 def get_context_card(
-    customer_id: CustomerId, workspace: ApiWorkspace, session: SessionDep, as_of: AsOf = None
+    customer_id: CustomerId, workspace: CustomerReader, session: SessionDep, as_of: AsOf = None
 ) -> ContextCardPublic:
     """Get the context card frontline staff read before talking to the customer."""
     card = context_card(session, workspace, customer_id, as_of=as_of)
@@ -174,7 +189,7 @@ def get_context_card(
     "/customers/{customer_id}/actions", response_model=list[ActionPublic], tags=["customer 360"]
 )
 def get_next_best_actions(
-    customer_id: CustomerId, workspace: ApiWorkspace, session: SessionDep, as_of: AsOf = None
+    customer_id: CustomerId, workspace: CustomerReader, session: SessionDep, as_of: AsOf = None
 ) -> list[ActionPublic]:
     """List the next best actions for one customer, most urgent first."""
     actions = next_best_actions(session, workspace, customer_id, as_of=as_of)
@@ -183,7 +198,7 @@ def get_next_best_actions(
 
 @router.get("/actions", response_model=list[ActionPublic], tags=["customer 360"])
 def get_action_worklist(
-    workspace: ApiWorkspace,
+    workspace: ActionReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     code: Annotated[
@@ -208,30 +223,29 @@ def _segment_public(segment: Segment, customers: int) -> SegmentPublic:
 
 
 @router.get("/segments/fields", response_model=dict[str, str], tags=["segments"])
-def get_segment_fields() -> dict[str, str]:
+def get_segment_fields(workspace: SegmentReader) -> dict[str, str]:
     """List the fields a condition can use, with their types."""
     return dict(SEGMENT_FIELDS)
 
 
 @router.get("/segments", response_model=list[SegmentPublic], tags=["segments"])
-def get_segments(workspace: ApiWorkspace, session: SessionDep) -> list[SegmentPublic]:
+def get_segments(workspace: SegmentReader, session: SessionDep) -> list[SegmentPublic]:
     """List the workspace's segments with live counts."""
     return [_segment_public(seg, n) for seg, n in list_segments(session, workspace)]
 
 
 @router.post("/segments", response_model=SegmentPublic, status_code=201, tags=["segments"])
-def post_segment(
-    body: SegmentCreate, workspace: ApiWorkspace, session: SessionDep
-) -> SegmentPublic:
+def post_segment(body: SegmentCreate, caller: SegmentWriter, session: SessionDep) -> SegmentPublic:
     """Save a segment; 422 names the condition that is not valid."""
+    workspace = caller.workspace
     conditions = [c.model_dump() for c in body.conditions]
-    segment = create_segment(session, workspace, body.name, conditions)
+    segment = create_segment(session, workspace, body.name, conditions, actor=caller.actor)
     return _segment_public(segment, count_customers(session, workspace, conditions))
 
 
 @router.post("/segments/count", response_model=SegmentCountPublic, tags=["segments"])
 def count_segment(
-    body: SegmentCountRequest, workspace: ApiWorkspace, session: SessionDep
+    body: SegmentCountRequest, workspace: SegmentReader, session: SessionDep
 ) -> SegmentCountPublic:
     """Count the customers that meet conditions, without saving (live counts while editing)."""
     conditions = [c.model_dump() for c in body.conditions]
@@ -240,7 +254,7 @@ def count_segment(
 
 @router.get("/segments/{segment_id}", response_model=SegmentPublic, tags=["segments"])
 def show_segment(
-    segment_id: SegmentId, workspace: ApiWorkspace, session: SessionDep
+    segment_id: SegmentId, workspace: SegmentReader, session: SessionDep
 ) -> SegmentPublic:
     """Get one segment with its live count."""
     segment = find_segment(session, workspace, segment_id)
@@ -249,18 +263,22 @@ def show_segment(
 
 @router.patch("/segments/{segment_id}", response_model=SegmentPublic, tags=["segments"])
 def patch_segment(
-    segment_id: SegmentId, body: SegmentUpdate, workspace: ApiWorkspace, session: SessionDep
+    segment_id: SegmentId, body: SegmentUpdate, caller: SegmentWriter, session: SessionDep
 ) -> SegmentPublic:
     """Rename a segment or replace its conditions."""
+    workspace = caller.workspace
     conditions = None if body.conditions is None else [c.model_dump() for c in body.conditions]
-    segment = update_segment(session, workspace, segment_id, name=body.name, conditions=conditions)
+    segment = update_segment(
+        session, workspace, segment_id, name=body.name, conditions=conditions, actor=caller.actor
+    )
     return _segment_public(segment, count_customers(session, workspace, segment.conditions))
 
 
 @router.delete("/segments/{segment_id}", status_code=204, tags=["segments"])
-def remove_segment(segment_id: SegmentId, workspace: ApiWorkspace, session: SessionDep) -> Response:
+def remove_segment(segment_id: SegmentId, caller: SegmentWriter, session: SessionDep) -> Response:
     """Delete a segment (customers are not touched)."""
-    delete_segment(session, workspace, segment_id)
+    workspace = caller.workspace
+    delete_segment(session, workspace, segment_id, actor=caller.actor)
     return Response(status_code=204)
 
 
@@ -269,7 +287,7 @@ def remove_segment(segment_id: SegmentId, workspace: ApiWorkspace, session: Sess
 )
 def get_segment_customers(
     segment_id: SegmentId,
-    workspace: ApiWorkspace,
+    workspace: SegmentReader,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from kizuna.accounts.audit import cli_actor
 from kizuna.analytics.actions import load_action_rules
 from kizuna.analytics.lifecycle import load_rules
 from kizuna.command import build_app
@@ -308,7 +309,7 @@ def segment_create_command(
         ) from None
     with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
-        segment = create_segment(session, ws, name, parsed)
+        segment = create_segment(session, ws, name, parsed, actor=cli_actor())
         count = count_customers(session, ws, list(segment.conditions))
     console.print(f"segment {segment.id} {segment.name!r}: {count:,} customers")
 
@@ -349,5 +350,5 @@ def segment_delete_command(
 ) -> None:
     """Delete a segment (customers are not touched). / セグメント削除"""
     with build_app() as kz, kz.session() as session:
-        delete_segment(session, kz.workspace(session, workspace), segment_id)
+        delete_segment(session, kz.workspace(session, workspace), segment_id, actor=cli_actor())
     console.print(f"deleted segment {segment_id}")

@@ -31,21 +31,13 @@ from kizuna.customers.profile import (
 )
 from kizuna.customers.scores import default_as_of
 from kizuna.feedback.models import Feedback
+from kizuna.i18n.vocabulary import label
 
 __all__ = ["ContextCard", "TopicMention", "context_card"]
 
 SUPPORT_KINDS = ("support_ticket",)
 SUPPORT_CHANNELS = ("call_center",)
 _OUTCOME_KEYS = ("outcome", "status", "resolution")
-# What support contacts were about (interaction properties["reason"]), as staff say it.
-_REASONS: dict[str, tuple[str, str]] = {
-    "delivery_delay": ("配送", "delivery"),
-    "damaged_item": ("商品の破損", "a damaged item"),
-    "return_request": ("返品", "a return"),
-    "size_exchange": ("サイズ交換", "a size exchange"),
-    "reservation_change": ("予約の変更", "changing a reservation"),
-    "billing": ("請求", "billing"),
-}
 _STAGES: dict[str, tuple[str, str]] = {
     "prospect": ("まだご購入のない見込み客", "a prospect who has not bought yet"),
     "new": ("最近初めてご購入いただいた新規のお客様", "a new customer"),
@@ -183,13 +175,13 @@ def _summary(
         first_ja = f"{stage_ja}です。おすすめの対応: {actions[0].title_ja}。"
         first_en = f"This is {stage_en}. Suggested: {actions[0].title_en.lower()}."
     if support is not None:
+        # Stored codes are named from the vocabulary: never "状況: resolved" on a card.
         reason = support.properties.get("reason")
-        about_ja, about_en = _REASONS.get(str(reason), (None, None))
-        about_ja = about_ja or support.touchpoint or "サポート"
-        about_en = about_en or (str(reason).replace("_", " ") if reason else "an issue")
+        about_ja = label("reason", reason, "ja") if reason else support.touchpoint or "サポート"
+        about_en = label("reason", reason, "en").lower() if reason else "an issue"
         local = support.occurred_at.astimezone(ZoneInfo(workspace.timezone))
-        state_ja = f"、状況: {outcome}" if outcome else ""
-        state_en = f"; status: {outcome}" if outcome else ""
+        state_ja = f"、状況: {label('outcome', outcome, 'ja')}" if outcome else ""
+        state_en = f"; status: {label('outcome', outcome, 'en').lower()}" if outcome else ""
         return (
             f"{first_ja}以前も{about_ja}についてお問い合わせいただいています"
             f"({local.year}年{local.month}月{state_ja})。",

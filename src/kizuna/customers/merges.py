@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
-from kizuna.accounts.service import record_audit
 from kizuna.customers.bulk import table_of
+from kizuna.customers.events import CustomersMerged
 from kizuna.customers.models import Customer, CustomerMerge
 from kizuna.db.base import utcnow
 from kizuna.errors import InvalidInput, NotFound
+from kizuna.jobs.events import raise_event
 
 __all__ = [
     "canonical_customer_ids",
@@ -151,11 +153,14 @@ def unmerge_customer(
             .where(c.workspace_id == workspace.id, c.id.in_(subtree[1:]))
             .values(merged_into_id=customer_id, **keep_time)
         )
+    restored = {member: merge.survivor_id for member in subtree}
+    raise_event(session, CustomersMerged(workspace_id=workspace.id, merged=restored, undone=True))
     record_audit(
         session,
         workspace,
         actor,
         "customers.unmerge",
+        f"customer:{customer_id}",
         customer_id=customer_id,
         survivor_id=merge.survivor_id,
         restored=sorted(subtree),

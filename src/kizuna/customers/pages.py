@@ -2,19 +2,18 @@
 
 Pages need a logged-in workspace member; every POST (segment create, delete, live count)
 carries the session's CSRF token. Data comes from the services (`profile`, `context`,
-`actions`, `segments`, `service`); this module only reads forms and picks templates. Labels
-are English msgids, translated in the templates by `_()` (web/locale).
+`actions`, `segments`, `service`); this module only reads forms and picks templates. Stored
+codes are named in the templates by `label(kind, code)` (kizuna.i18n.vocabulary) and other
+text by `_()` (the catalog in kizuna.i18n).
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kizuna.analytics.text.topics import list_topics
 from kizuna.customers import service
 from kizuna.customers.actions import action_worklist
 from kizuna.customers.context import context_card
@@ -29,188 +28,63 @@ from kizuna.customers.segments import (
     segment_customer_ids,
 )
 from kizuna.errors import Conflict, InvalidInput
-from kizuna.web.deps import CsrfChecked, PageMember, SessionDep
-from kizuna.web.home import CHANNEL_NAMES
+from kizuna.i18n.vocabulary import label
+from kizuna.web.deps import Caller, CsrfChecked, SessionDep, page_member
 from kizuna.web.i18n import choose_language
 from kizuna.web.templating import render_page
 
 __all__ = [
-    "ACTION_CODES",
-    "FACTOR_NAMES",
-    "GENDER_NAMES",
-    "KIND_NAMES",
-    "LIFE_STAGE_NAMES",
-    "OP_NAMES",
-    "OUTCOME_NAMES",
-    "PROPERTY_NAMES",
+    "PROPERTY_VALUE_KINDS",
     "SEGMENT_FIELDS",
-    "SEGMENT_FIELD_NAMES",
-    "SENTIMENT_NAMES",
-    "SORT_NAMES",
-    "STAGE_NAMES",
+    "SEGMENT_VALUE_KINDS",
     "parse_conditions",
     "router",
 ]
 
 router = APIRouter(include_in_schema=False)
 
+CustomerReaders = Annotated[Caller, Depends(page_member("customers.read"))]
+ActionReaders = Annotated[Caller, Depends(page_member("actions.read"))]
+SegmentReaders = Annotated[Caller, Depends(page_member("segments.read"))]
+SegmentWriters = Annotated[Caller, Depends(page_member("segments.write"))]
+
 PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 WORKLIST_LIMIT = 200
 
-STAGE_NAMES = {
-    "prospect": "Prospect",
-    "new": "New",
-    "active": "Active",
-    "loyal": "Loyal",
-    "at-risk": "At risk",
-    "lapsed": "Lapsed",
-    "won-back": "Won back",
-}
-KIND_NAMES = {
-    "purchase": "Purchase",
-    "stay": "Stay",
-    "visit": "Visit",
-    "email_open": "E-mail opened",
-    "ad_view": "Ad seen",
-    "sns_post": "Social post",
-    "event_attendance": "Event attended",
-    "review_post": "Review posted",
-    "community_post": "Community post",
-    "support_ticket": "Support contact",
-    "delivery": "Delivery",
-    "reservation": "Reservation",
-    "check_out": "Check-out",
-    "facility_use": "Facility use",
-    "room_service": "Room service",
-    "return": "Return",
-    "survey": "Survey answer",
-    "review": "Review",
-    "sns": "Social post",
-    "ticket": "Ticket",
-    "chat": "Chat",
-    "interview": "Interview",
-    "community": "Community",
-    "employee": "Employee voice",
-}
-PROPERTY_NAMES = {
-    "reason": "Reason",
-    "outcome": "Outcome",
-    "order_no": "Order",
-    "items": "Items",
-    "campaign": "Campaign",
-    "event": "Event",
-    "survey": "Survey",
-    "nights": "Nights",
-}
-GENDER_NAMES = {"female": "Female", "male": "Male", "other": "Other"}
-LIFE_STAGE_NAMES = {
-    "student": "Student",
-    "single": "Single",
-    "couple": "Couple",
-    "family_with_kids": "Family with children",
-    "empty_nester": "Children grown up",
-    "senior": "Senior",
-}
-SORT_NAMES = {
-    "recent": "Newest first",
-    "clv": "Highest CLV first",
-    "churn": "Highest churn risk first",
-    "name": "By name",
-}
-OUTCOME_NAMES = {"resolved": "Resolved", "open": "Open", "escalated": "Escalated"}
-SENTIMENT_NAMES = {"positive": "Positive", "negative": "Negative", "neutral": "Neutral"}
-ACTION_CODES = {
-    "call_detractor_high_value": "Call a valuable detractor",
-    "birthday_surprise": "Birthday surprise",
-    "life_stage_offer": "Life-stage offer",
-    "onboarding_follow_up": "Onboarding follow-up",
-    "win_back": "Win back",
-}
-FACTOR_NAMES = {  # kizuna.customers.scores.CHURN_FEATURES
-    "recency_days": "Days since last purchase",
-    "frequency": "Repeat purchases",
-    "monetary_value": "Average spend",
-    "tenure_days": "Days as a customer",
-    "purchases_90d": "Purchases in 90 days",
-    "nps_last": "Latest NPS",
-    "nps_trend": "NPS trend",
-    "sentiment_trend": "Sentiment trend",
-    "support_tickets_90d": "Support contacts in 90 days",
-    "negative_feedback_90d": "Negative voices in 90 days",
-}
-SEGMENT_FIELD_NAMES = {
-    "age_band": "Age band",
-    "gender": "Gender",
-    "prefecture": "Prefecture",
-    "life_stage": "Life stage",
-    "interests": "Interests",
-    "consent_email": "E-mail consent",
-    "consent_analysis": "Analysis consent",
-    "lifecycle_stage": "Lifecycle stage",
-    "clv_12m": "CLV (12 months)",
-    "clv_percentile": "CLV percentile",
-    "churn_probability": "Churn risk",
-    "p_alive": "P(active)",
-    "expected_purchases_90d": "Expected purchases (90 days)",
-    "nps_last": "Latest NPS",
-    "frequency": "Repeat purchases",
-    "recency_days": "Days since last purchase",
-    "monetary_value": "Average spend",
-}
-OP_NAMES = {
-    "eq": "is",
-    "ne": "is not",
-    "in": "is one of",
-    "gte": "at least",
-    "lte": "at most",
-    "contains": "contains",
+# Timeline properties whose values are codes, named by the vocabulary kind of that name
+# (other shown properties are the business's own words: hotel, store, campaign, ...).
+PROPERTY_VALUE_KINDS = {"reason": "reason", "outcome": "outcome", "survey": "survey"}
+# Segment fields whose condition values are codes.
+SEGMENT_VALUE_KINDS = {
+    "lifecycle_stage": "lifecycle_stage",
+    "gender": "gender",
+    "life_stage": "life_stage",
+    "age_band": "age_band",
 }
 _NUMBER_TYPES = {"number", "float", "int", "integer"}
 _TRUE = {"true", "yes", "1", "はい", "on", "y"}
 
 
-@functools.cache
-def _topic_names() -> dict[str, dict[str, str]]:
-    frame = list_topics()
+def _labels() -> dict[str, Any]:
+    """What the templates need beyond `label()`: which shown values are codes, and of what."""
     return {
-        str(row.topic): {"ja": str(row.name_ja), "en": str(row.name_en)}
-        for row in frame.itertuples()
-    }
-
-
-def _labels(lang: str) -> dict[str, Any]:
-    topics = _topic_names()
-    return {
-        "stage_names": STAGE_NAMES,
-        "kind_names": KIND_NAMES,
-        "property_names": PROPERTY_NAMES,
-        "channel_names": CHANNEL_NAMES,
-        "sentiment_names": SENTIMENT_NAMES,
-        "sort_names": SORT_NAMES,
-        "gender_names": GENDER_NAMES,
-        "life_stage_names": LIFE_STAGE_NAMES,
-        "outcome_names": OUTCOME_NAMES,
-        "action_codes": ACTION_CODES,
-        "factor_names": FACTOR_NAMES,
-        "field_names": SEGMENT_FIELD_NAMES,
-        "op_names": OP_NAMES,
-        "topic_names": {code: names.get(lang, code) for code, names in topics.items()},
+        "property_value_kinds": PROPERTY_VALUE_KINDS,
+        "segment_value_kinds": SEGMENT_VALUE_KINDS,
     }
 
 
 def _page(
     request: Request, name: str, member: Any, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    lang = choose_language(request, request.app.state.kz.settings.language)
-    values = {"member": member, "tz": member.workspace.timezone, **_labels(lang), **context}
+    values = {"member": member, "tz": member.workspace.timezone, **_labels(), **context}
     return render_page(request, name, values, status_code=status_code)
 
 
 @router.get("/w/{slug}/customers")
 def show_customers(
     request: Request,
-    member: PageMember,
+    member: CustomerReaders,
     session: SessionDep,
     q: Annotated[str, Query(max_length=200)] = "",
     sort: Annotated[str, Query()] = "recent",
@@ -247,7 +121,7 @@ def show_customers(
 
 @router.get("/w/{slug}/customers/{customer_id}")
 def show_customer(
-    request: Request, member: PageMember, session: SessionDep, customer_id: int
+    request: Request, member: CustomerReaders, session: SessionDep, customer_id: int
 ) -> Response:
     """One person: the context card on top, next actions, the timeline, identities and records."""
     profile = customer_profile(session, member.workspace, customer_id)
@@ -273,7 +147,7 @@ def show_customer(
 @router.get("/w/{slug}/customers/{customer_id}/timeline")
 def show_timeline_page(
     request: Request,
-    member: PageMember,
+    member: CustomerReaders,
     session: SessionDep,
     customer_id: int,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -289,7 +163,7 @@ def show_timeline_page(
 @router.get("/w/{slug}/actions")
 def show_actions(
     request: Request,
-    member: PageMember,
+    member: ActionReaders,
     session: SessionDep,
     code: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
@@ -346,10 +220,11 @@ def _typed(field: str, kind: str, text: str) -> Any:
         try:
             number = float(text)
         except ValueError:
+            name_en, name_ja = label("segment_field", field, "en"), label("segment_field", field)
             raise InvalidInput(
-                f"'{text}' is not a number; {field} needs one (e.g. 0.5). Fix the value and try "
+                f"'{text}' is not a number; {name_en} needs one (e.g. 0.5). Fix the value and try "
                 "again.",
-                f"「{text}」は数値ではありません。{field} には数値(例: 0.5)を入力してください。",
+                f"「{text}」は数値ではありません。{name_ja}には数値(例: 0.5)を入力してください。",
                 field=field,
                 value=text,
             ) from None
@@ -360,7 +235,7 @@ def _typed(field: str, kind: str, text: str) -> Any:
 
 
 def _segments_context(
-    request: Request, member: PageMember, session: SessionDep, **extra: Any
+    request: Request, member: Caller, session: SessionDep, **extra: Any
 ) -> dict[str, Any]:
     return {
         "nav_section": "segments",
@@ -374,14 +249,14 @@ def _segments_context(
 
 
 @router.get("/w/{slug}/segments")
-def show_segments(request: Request, member: PageMember, session: SessionDep) -> Response:
+def show_segments(request: Request, member: SegmentReaders, session: SessionDep) -> Response:
     """Segments with live counts and the form to build a new one."""
     context = _segments_context(request, member, session)
     return _page(request, "customers/segments.html", member, context)
 
 
 @router.get("/w/{slug}/segments/row")
-def show_condition_row(request: Request, member: PageMember) -> Response:
+def show_condition_row(request: Request, member: SegmentReaders) -> Response:
     """One blank condition row, for the "add condition" button."""
     row = {"field": "", "op": "eq", "value": ""}
     return _page(
@@ -392,7 +267,7 @@ def show_condition_row(request: Request, member: PageMember) -> Response:
 @router.post("/w/{slug}/segments/count")
 def count_draft_segment(
     request: Request,
-    member: PageMember,
+    member: SegmentReaders,
     session: SessionDep,
     _csrf: CsrfChecked,
     field: Annotated[list[str] | None, Form()] = None,
@@ -415,7 +290,7 @@ def count_draft_segment(
 @router.post("/w/{slug}/segments")
 def create_segment_from_form(
     request: Request,
-    member: PageMember,
+    member: SegmentWriters,
     session: SessionDep,
     _csrf: CsrfChecked,
     name: Annotated[str, Form(max_length=200)] = "",
@@ -431,7 +306,7 @@ def create_segment_from_form(
     ]
     try:
         conditions = parse_conditions(field or [], op or [], value or [])
-        create_segment(session, member.workspace, name.strip(), conditions)
+        create_segment(session, member.workspace, name.strip(), conditions, actor=member.actor)
     except (InvalidInput, Conflict) as exc:
         # Nothing was written: the service checks conditions and name before adding the row.
         context = _segments_context(
@@ -448,8 +323,8 @@ def create_segment_from_form(
 
 @router.post("/w/{slug}/segments/{segment_id}/delete")
 def delete_segment_from_form(
-    member: PageMember, session: SessionDep, _csrf: CsrfChecked, segment_id: int
+    member: SegmentWriters, session: SessionDep, _csrf: CsrfChecked, segment_id: int
 ) -> Response:
     """Delete a segment (its customers stay as they are)."""
-    delete_segment(session, member.workspace, segment_id)
+    delete_segment(session, member.workspace, segment_id, actor=member.actor)
     return RedirectResponse(f"/w/{member.workspace.slug}/segments", status_code=303)

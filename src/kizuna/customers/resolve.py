@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
-from kizuna.accounts.service import record_audit
 from kizuna.analytics.unionfind import IntArray, group_roots
 from kizuna.customers.bulk import (
     driver_value,
@@ -39,10 +39,12 @@ from kizuna.customers.bulk import (
     sqlite_bulk_cache,
     stage_rows,
 )
+from kizuna.customers.events import CustomersMerged
 from kizuna.customers.merges import held_apart_roots
 from kizuna.customers.models import Customer
 from kizuna.customers.sync import sync_identity_rows
 from kizuna.db.base import UTCDateTime, utcnow
+from kizuna.jobs.events import raise_event
 
 __all__ = ["ResolveReport", "SharedValue", "resolve_identities"]
 
@@ -151,6 +153,8 @@ def _resolve(
         merges = _merge_reasons(rows, absorbed, new_root[moved][at])
         sizes = Counter(member_roots.tolist())
         _apply_merges(conn, workspace.id, merges, set(sizes), report)
+        pairs = dict(zip(merges["old"].tolist(), merges["new"].tolist(), strict=True))
+        raise_event(session, CustomersMerged(workspace_id=workspace.id, merged=pairs))
         report.records_merged = sum(1 + sizes[old] for old in absorbed.tolist())
     report.seconds["merge"] = time.perf_counter() - started - sum(report.seconds.values())
     report.groups = int(

@@ -24,6 +24,7 @@ __all__ = [
     "IdentityPublic",
     "InteractionBatch",
     "InteractionCreate",
+    "InteractionRecord",
     "SegmentCondition",
     "SegmentCountPublic",
     "SegmentCountRequest",
@@ -117,6 +118,12 @@ class InteractionCreate(BaseModel):
     direct: bool | None = None
     amount: float | None = None
     properties: dict[str, Any] | None = None
+
+
+class InteractionRecord(InteractionCreate):
+    """One interaction sent alone, with the system it comes from (part of its key)."""
+
+    source: str | None = Field(None, examples=["pos"], description="Default: import.")
 
 
 class InteractionBatch(BaseModel):

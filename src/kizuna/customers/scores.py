@@ -32,15 +32,18 @@ import pandas as pd
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.analytics.churn import ChurnModel
 from kizuna.analytics.clv import BetaGeoModel, GammaGammaModel, estimate_clv, rfm_summary
 from kizuna.app import Kizuna
 from kizuna.customers.bulk import column_frame, table_of
+from kizuna.customers.events import ScoresChanged
 from kizuna.customers.lifecycle import PURCHASE_KINDS, today_in, update_lifecycle
 from kizuna.customers.models import Customer, CustomerScore, Interaction
 from kizuna.db.base import utcnow
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.jobs.events import raise_event
 
 __all__ = [
     "CHURN_FEATURES",
@@ -112,8 +115,11 @@ def score_customers(
     *,
     as_of: dt.date | None = None,
     progress: ProgressFn | None = None,
+    actor: str = "system",
 ) -> ScoreReport:
-    """Fit CLV and churn models on the workspace's data and store every customer's scores."""
+    """Fit CLV and churn models on the workspace's data and store every customer's scores.
+
+    Audited, and raises `ScoresChanged` in the transaction that stores the scores."""
     started = time.perf_counter()
 
     def step(name: str, done: int) -> None:
@@ -139,6 +145,9 @@ def score_customers(
         update_lifecycle(
             session, ws, as_of, p_alive=dict(zip(alive.index, alive["p_alive"], strict=True))
         )
+        customers = len(activity.customers)
+        raise_event(session, ScoresChanged(workspace_id=ws.id, as_of=as_of, customers=customers))
+        record_audit(session, ws, actor, "customers.score", as_of=as_of.isoformat())
     step("store", 4)
     return ScoreReport(
         customers=len(activity.customers),

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.customers.models import Customer, CustomerScore, Segment
 from kizuna.db.base import utcnow
@@ -213,9 +214,14 @@ def _check_name(session: Session, workspace: Workspace, name: Any, own_id: int |
 
 
 def create_segment(
-    session: Session, workspace: Workspace, name: str, conditions: list[dict[str, Any]]
+    session: Session,
+    workspace: Workspace,
+    name: str,
+    conditions: list[dict[str, Any]],
+    *,
+    actor: str = "system",
 ) -> Segment:
-    """Save a segment (conditions validated; InvalidInput in Japanese and English)."""
+    """Save a segment (conditions validated; InvalidInput in Japanese and English); audited."""
     checked = validate_conditions(conditions)
     segment = Segment(
         workspace_id=workspace.id,
@@ -224,6 +230,7 @@ def create_segment(
     )
     session.add(segment)
     session.flush()
+    record_audit(session, workspace, actor, "segment.create", f"segment:{segment.id}")
     return segment
 
 
@@ -247,8 +254,9 @@ def update_segment(
     *,
     name: str | None = None,
     conditions: list[dict[str, Any]] | None = None,
+    actor: str = "system",
 ) -> Segment:
-    """Rename a segment or replace its conditions."""
+    """Rename a segment or replace its conditions; audited."""
     segment = _get(session, workspace, segment_id)
     if name is not None:
         segment.name = _check_name(session, workspace, name, segment.id)
@@ -256,12 +264,17 @@ def update_segment(
         segment.conditions = validate_conditions(conditions)
     segment.updated_at = utcnow()
     session.flush()
+    record_audit(session, workspace, actor, "segment.update", f"segment:{segment.id}")
     return segment
 
 
-def delete_segment(session: Session, workspace: Workspace, segment_id: int) -> None:
+def delete_segment(
+    session: Session, workspace: Workspace, segment_id: int, *, actor: str = "system"
+) -> None:
+    """Delete a segment (customers are not touched); audited."""
     session.delete(_get(session, workspace, segment_id))
     session.flush()
+    record_audit(session, workspace, actor, "segment.delete", f"segment:{segment_id}")
 
 
 def get_segment(session: Session, workspace: Workspace, segment_id: int) -> Segment:

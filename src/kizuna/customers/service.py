@@ -1,22 +1,29 @@
-"""Use cases of the customers room that the API and pages read: list, search and get customers.
+"""Use cases of the customers room: write one customer or interaction; list, search, get.
 
-Writes go through the ingest room (`kizuna.ingest.service.ingest_records`) so that the API and
-file imports validate the same way. Every query here is scoped to one workspace.
+`upsert_customer` and `record_interaction` are the one way to write a single record outside
+the bulk importer: both apply the import rules (`kizuna.ingest.single`), key the record by
+(source, external_id), store it in the caller's transaction and raise its event. Every
+query here is scoped to one workspace.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.customers.models import Customer, CustomerScore
 from kizuna.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from kizuna.ingest.single import Written
 
 __all__ = [
     "CUSTOMER_SORTS",
@@ -29,6 +36,8 @@ __all__ = [
     "list_customer_rows",
     "list_customer_rows_by_ids",
     "list_customers",
+    "record_interaction",
+    "upsert_customer",
 ]
 
 MAX_PAGE = 500
@@ -192,3 +201,43 @@ def get_customer(session: Session, workspace: Workspace, customer_id: int) -> Cu
             customer_id=customer_id,
         )
     return found
+
+
+def upsert_customer(
+    session: Session,
+    workspace: Workspace,
+    record: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    actor: str = "system",
+) -> Written:
+    """Create or update one customer (keyed by source and external_id); audited.
+
+    Checked by the import rules (e-mail, phone, dates, consent); raises `customer.recorded`
+    when the row changed. InvalidInput says which field to fix.
+    """
+    from kizuna.ingest.single import write_record
+
+    written = write_record(session, workspace, "customers", record, source=source)
+    if written.status != "unchanged":
+        action = f"customer.{written.status}"
+        record_audit(session, workspace, actor, action, f"customer:{written.id}")
+    return written
+
+
+def record_interaction(
+    session: Session,
+    workspace: Workspace,
+    record: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    actor: str = "system",
+) -> Written:
+    """Store one interaction (a stay, an order, a ticket) and raise `interaction.recorded`."""
+    from kizuna.ingest.single import write_record
+
+    written = write_record(session, workspace, "interactions", record, source=source)
+    if written.status != "unchanged":
+        action = f"interaction.{written.status}"
+        record_audit(session, workspace, actor, action, f"interaction:{written.id}")
+    return written

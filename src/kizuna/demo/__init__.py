@@ -6,15 +6,22 @@
 `voices` (feedback and eNPS), `timeline` (the fixed calendar), `build` (the DB writes).
 """
 
-from kizuna.demo.build import (
-    DEMO_EMAIL,
-    DEMO_NAME,
-    DEMO_PASSWORD,
-    DEMO_SLUG,
-    DemoSummary,
-    ProgressFn,
-    build_demo,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kizuna.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from kizuna.demo.build import (
+        DEMO_EMAIL,
+        DEMO_NAME,
+        DEMO_PASSWORD,
+        DEMO_SLUG,
+        DemoSummary,
+        ProgressFn,
+        build_demo,
+    )
 
 __all__ = [
     "DEMO_EMAIL",
@@ -25,3 +32,4 @@ __all__ = [
     "ProgressFn",
     "build_demo",
 ]
+__getattr__ = lazy_exports(__name__, dict.fromkeys(__all__, "kizuna.demo.build"))

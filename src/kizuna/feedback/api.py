@@ -1,12 +1,15 @@
-"""JSON routes of the feedback room: feedback batches into the API key's workspace."""
+"""JSON routes of the feedback room: one voice, or a batch, into the API key's workspace."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
-from kizuna.feedback.schemas import BatchResultPublic, FeedbackBatch
-from kizuna.web.batch import run_batch
-from kizuna.web.deps import ApiWorkspace, KizunaDep
+from fastapi import APIRouter, Depends, Request, Response
+
+from kizuna.feedback.schemas import BatchResultPublic, FeedbackBatch, RecordedPublic, VoiceCreate
+from kizuna.feedback.service import record_voice
+from kizuna.ingest.batch import run_batch
+from kizuna.web.deps import Caller, KizunaDep, SessionDep, api_caller
 from kizuna.web.i18n import choose_language
 from kizuna.web.routing import SummaryRoute
 
@@ -14,13 +17,35 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["feedback"], route_class=SummaryRoute)
 
+Importer = Annotated[Caller, Depends(api_caller("imports.run"))]
+Writer = Annotated[Caller, Depends(api_caller("feedback.write"))]
+
 
 @router.post("/feedback/batch", response_model=BatchResultPublic)
 def import_feedback(
-    body: FeedbackBatch, request: Request, workspace: ApiWorkspace, kz: KizunaDep
+    body: FeedbackBatch, request: Request, caller: Importer, kz: KizunaDep
 ) -> BatchResultPublic:
     """Import up to 5,000 feedback records; one result per record, as a file import would give."""
     # Every record has every key (None when absent): one header, one plan in the ingest room.
     records = [record.model_dump() for record in body.records]
     language = choose_language(request, kz.settings.language)
-    return run_batch(kz, workspace, "feedback", records, language, body.source)
+    return run_batch(
+        kz, caller.workspace, "feedback", records, language, body.source, caller.actor
+    )
+
+
+@router.post("/feedback", response_model=RecordedPublic, status_code=201)
+def record_one_voice(
+    body: VoiceCreate, response: Response, caller: Writer, session: SessionDep
+) -> RecordedPublic:
+    """Record one voice now (201; 200 when the same key was already stored).
+
+    Validated like an imported row; it is analysed in the background like any other voice.
+    """
+    record = body.model_dump(exclude={"source"})
+    written = record_voice(
+        session, caller.workspace, record, source=body.source, actor=caller.actor
+    )
+    if written.status != "inserted":
+        response.status_code = 200
+    return RecordedPublic(id=written.id, status=written.status, external_id=written.external_id)

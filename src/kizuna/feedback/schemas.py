@@ -15,7 +15,9 @@ __all__ = [
     "FeedbackBatch",
     "FeedbackCreate",
     "ImportSummaryPublic",
+    "RecordedPublic",
     "RowResultPublic",
+    "VoiceCreate",
 ]
 
 
@@ -41,6 +43,25 @@ class FeedbackCreate(BaseModel):
     ces: int | None = Field(None, description="1-7")
     rating: float | None = Field(None, description="1-5")
     properties: dict[str, Any] | None = None
+
+
+class RecordedPublic(BaseModel):
+    """What happened to one record sent alone: its id and whether it was new."""
+
+    id: int
+    status: Literal["inserted", "updated", "unchanged"]
+    external_id: str
+
+
+class VoiceCreate(FeedbackCreate):
+    """One voice sent alone, with where it comes from (part of its key)."""
+
+    source: str | None = Field(
+        None,
+        examples=["review"],
+        description="survey, review, sns, ticket, chat, interview, community, employee or "
+        "import (the default).",
+    )
 
 
 class FeedbackBatch(BaseModel):

@@ -1,20 +1,27 @@
-"""Use cases of the feedback room that pages read: how many voices came in, by channel.
+"""Use cases of the feedback room: recording one voice, and counting voices by channel.
 
-Writes go through the ingest room; metrics through the reports room. Every query here is
-scoped to one workspace.
+`record_voice` is the one way to write a voice outside the bulk importer; both apply the
+same rules (`kizuna.ingest.single`) and raise the same event. Metrics live in the reports
+room. Every query here is scoped to one workspace.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.feedback.models import Feedback
 
-__all__ = ["count_feedback_by_channel"]
+if TYPE_CHECKING:
+    from kizuna.ingest.single import Written
+
+__all__ = ["count_feedback_by_channel", "record_voice"]
 
 
 def count_feedback_by_channel(
@@ -39,3 +46,26 @@ def count_feedback_by_channel(
     if end is not None:
         query = query.where(Feedback.received_on <= end)
     return [(str(channel), int(n)) for channel, n in session.execute(query)]
+
+
+def record_voice(
+    session: Session,
+    workspace: Workspace,
+    record: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    actor: str = "system",
+) -> Written:
+    """Store one voice (a survey answer, a review, a ticket, ...) and raise `voice.recorded`.
+
+    The record has the fields of a feedback import (received_at, text, nps, csat, ces,
+    rating, channel, touchpoint, customer_ref, external_id, properties); it is checked by
+    the import rules, keyed by (source, external_id) so a repeat changes nothing, stored in
+    the caller's transaction with its event, and audited. InvalidInput says what to fix.
+    """
+    from kizuna.ingest.single import write_record
+
+    written = write_record(session, workspace, "feedback", record, source=source)
+    if written.status != "unchanged":
+        record_audit(session, workspace, actor, f"voice.{written.status}", f"feedback:{written.id}")
+    return written

@@ -1,4 +1,7 @@
-"""API batches through the ingest room, so the API validates and de-duplicates like imports."""
+"""API batches through the ingest room, so the API validates and de-duplicates like imports.
+
+A batch over `MAX_BATCH` records is refused whole with `PayloadTooLarge` (413).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,26 @@ from typing import Any, Literal
 
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
+from kizuna.errors import KizunaError
 from kizuna.feedback.schemas import BatchResultPublic, ImportSummaryPublic, RowResultPublic
-from kizuna.web.errors import PayloadTooLarge
 
-__all__ = ["MAX_BATCH", "run_batch"]
+__all__ = ["MAX_BATCH", "PayloadTooLarge", "run_batch"]
+
+
+class PayloadTooLarge(KizunaError):
+    code = "payload_too_large"
+    status = 413
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            f"{count:,} records were sent; one call takes at most {limit:,}. Split the batch "
+            "into smaller calls, or import a file with `kizuna import`.",
+            f"{count:,} 件が送られました。1 回の呼び出しは最大 {limit:,} 件です。"
+            "分割して送るか、`kizuna import` でファイルから取り込んでください。",
+            count=count,
+            limit=limit,
+        )
+
 
 # One call is one request in memory; bigger loads belong to `kizuna import` (streamed).
 MAX_BATCH = 5000
@@ -23,6 +42,7 @@ def run_batch(
     records: Sequence[Mapping[str, Any]],
     language: str,
     source: str | None = None,
+    actor: str = "system",
 ) -> BatchResultPublic:
     """Import the records; one result per record and the summary. 413 over MAX_BATCH."""
     if len(records) > MAX_BATCH:
@@ -38,6 +58,7 @@ def run_batch(
         source=source,
         language=language,
         collect_results=True,
+        actor=actor,
     )
     return BatchResultPublic(
         summary=ImportSummaryPublic(

@@ -6,6 +6,9 @@ streams, one summary line at the end, and the rejected rows written out on reque
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from kizuna.accounts.audit import cli_actor
 from kizuna.command import build_app
 from kizuna.errors import KizunaError
 from kizuna.ingest.readers import open_table
@@ -62,6 +66,22 @@ def _measure(path: Path, encoding: str | None) -> tuple[int, str]:
         return 0, "rows"  # import_file raises the same error with its message
 
 
+# The reader and the writer thread hand the GIL to each other a few times per batch; a
+# 0.5 ms switch interval instead of 5 ms gives about 10% more rows per second. It is
+# process-wide state, so only this command (a process of its own) changes it, and puts it back.
+_IMPORT_SWITCH_INTERVAL = 0.0005
+
+
+@contextmanager
+def quick_switches() -> Iterator[None]:
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(min(saved, _IMPORT_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(saved)
+
+
 def _import(
     target: Target,
     file: Path,
@@ -79,7 +99,7 @@ def _import(
             columns = [TextColumn(f"{target} ← {file.name}"), BarColumn()]
             columns.append(DownloadColumn() if unit == "bytes" else MofNCompleteColumn())
             columns.append(TimeRemainingColumn())
-            with Progress(*columns, console=err, transient=True) as bar:
+            with Progress(*columns, console=err, transient=True) as bar, quick_switches():
                 task = bar.add_task("import", total=total or None)
                 summary = import_file(
                     kz,
@@ -91,6 +111,7 @@ def _import(
                     source=source,
                     language=language,
                     progress=lambda n: bar.advance(task, n),
+                    actor=cli_actor(),
                 )
             typer.echo(summary.line())
             if report is not None:

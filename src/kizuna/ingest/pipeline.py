@@ -9,14 +9,13 @@ often meanwhile (both restored at the end).
 
 The two threads still hand the GIL to each other a few times per batch (the writer's own
 Python: key lookup, tuples, binding). Each hand-over waits for the interpreter's switch
-interval, 5 ms by default, so while any import runs the process switches every 0.5 ms
-instead (measured: about 10% more rows per second; restored when the last import ends).
+interval, 5 ms by default. A shorter interval helps (about 10% more rows per second), but
+it is process-wide state, so library code leaves it alone: only `kizuna import`, a process
+of its own, shortens it (`kizuna.ingest.cli`), never the web server or a worker.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,33 +33,6 @@ __all__ = ["Batch", "BatchWriter"]
 # and a checkpoint every 10,000 WAL pages (not 1,000, about one batch) copies the index
 # pages every batch rewrites into the database file once per ten batches, not every time.
 _IMPORT_PRAGMAS = {"cache_size": -65_536, "wal_autocheckpoint": 10_000}
-_IMPORT_SWITCH_INTERVAL = 0.0005  # seconds; see the module doc
-
-
-class _SwitchInterval:
-    """The process's GIL switch interval while any import runs; the first sets it, the last
-    one out restores it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved = sys.getswitchinterval()
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, _IMPORT_SWITCH_INTERVAL))
-            self._users += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users == 0:
-                sys.setswitchinterval(self._saved)
-
-
-_switch_interval = _SwitchInterval()
 
 
 @dataclass
@@ -103,7 +75,6 @@ class BatchWriter:
         self.failed_lines: tuple[int, int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kizuna-import")
         self._stopped = False
-        _switch_interval.enter()
         self._pending: tuple[Future[Written], Batch, int] | None = None
         self._conn: Connection | None = None  # opened and used on the writer thread only
         self._pragmas: dict[str, int] = {}  # SQLite's settings before the run
@@ -152,7 +123,6 @@ class BatchWriter:
             self._pool.submit(self._release).result()
         finally:
             self._pool.shutdown(wait=True)
-            _switch_interval.leave()
 
     def _connection(self) -> Connection:
         if self._conn is None:

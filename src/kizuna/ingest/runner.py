@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
@@ -101,9 +102,10 @@ def run(
     plan: Plan | None = None,
     mapping: Mapping[str, str | None] | None = None,
     chunks: Iterable[Chunk] | None = None,
+    actor: str = "system",
 ) -> tuple[ImportSummary, list[RowResult]]:
     """Import `rows` (or, with a plan, a text file's `chunks`) in batches; the summary,
-    and each row's result when `collect` is set."""
+    and each row's result when `collect` is set. The finished run is audited."""
     chosen = check_source(target, source)
     ctx = RowContext(target, vocabulary(), DateParser(workspace.timezone))
     with kz.session() as session:
@@ -139,11 +141,11 @@ def run(
         _finish(kz, run_id, "failed")
         where = writer.failed_lines or (seen[0], seen[0])
         raise _explain(exc, where, writer.committed) from exc
-    _finish(kz, run_id, "done")
     done = writer.committed
     summary = ImportSummary(
         run_id, done.read, done.inserted, done.updated, done.unchanged, done.rejected
     )
+    _finish(kz, run_id, "done", summary, actor)
     return summary, results
 
 
@@ -233,13 +235,35 @@ def _results(batch: Batch, written: Written, language: str) -> list[RowResult]:
     return found
 
 
-def _finish(kz: Kizuna, run_id: int, status: str) -> None:
-    with kz.engine.begin() as conn:
-        conn.execute(
+def _finish(
+    kz: Kizuna,
+    run_id: int,
+    status: str,
+    summary: ImportSummary | None = None,
+    actor: str = "system",
+) -> None:
+    with kz.session() as session:
+        session.execute(
             update(ImportRun)
             .where(ImportRun.id == run_id)
             .values(status=status, finished_at=utcnow())
         )
+        if summary is not None:
+            workspace_id = session.scalar(
+                select(ImportRun.workspace_id).where(ImportRun.id == run_id)
+            )
+            assert workspace_id is not None
+            record_audit(
+                session,
+                workspace_id,
+                actor,
+                "import.run",
+                f"import:{run_id}",
+                read=summary.read,
+                inserted=summary.inserted,
+                updated=summary.updated,
+                rejected=summary.rejected,
+            )
 
 
 def _explain(exc: BaseException, lines: tuple[int, int], committed: Counts) -> BaseException:

@@ -65,6 +65,7 @@ def ingest_records(
     language: str = "ja",
     collect_results: bool = False,
     progress: Callable[[int], None] | None = None,
+    actor: str = "system",
 ) -> tuple[ImportSummary, list[RowResult]]:
     """Validate and write records (canonical field names), one transaction per batch."""
     seen = [0]
@@ -88,6 +89,7 @@ def ingest_records(
         collect=collect_results,
         progress=progress,
         position=lambda: seen[0],
+        actor=actor,
     )
 
 
@@ -102,6 +104,7 @@ def import_file(
     source: str | None = None,
     language: str = "ja",
     progress: Callable[[int], None] | None = None,
+    actor: str = "system",
 ) -> ImportSummary:
     """Stream a CSV/TSV/JSONL/Parquet/XLSX file into the workspace; `progress` gets bytes
     (text files) or rows (Parquet, Excel) as they are consumed."""
@@ -129,6 +132,7 @@ def import_file(
             plan=plan,
             mapping=mapping,
             chunks=table.chunks,
+            actor=actor,
         )
     return summary
 

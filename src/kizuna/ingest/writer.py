@@ -2,8 +2,11 @@
 
 Core statements only (no ORM objects per row): one SELECT of the batch's existing keys,
 one SELECT resolving customer references, then `executemany` INSERT and UPDATE of plain
-tuples zipped from the block's columns, the rejections, and the run's counters. The caller
-commits the whole batch or nothing, so an interrupted import never leaves half a batch.
+tuples zipped from the block's columns, the rejections, and the run's counters. The rows
+that changed are announced with the target's "recorded" event (voices, interactions,
+customers) in the same transaction, which is how text analysis and every other subscriber
+hear of them. The caller commits the whole batch or nothing, so an interrupted import never
+leaves half a batch and never an event without its rows.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from kizuna.customers.events import CustomersRecorded, InteractionsRecorded
 from kizuna.customers.models import Customer, Interaction
 from kizuna.db.base import utcnow
+from kizuna.feedback.events import VoicesRecorded
 from kizuna.feedback.models import Feedback
 from kizuna.ingest.block import Block, Rejection, Values
 from kizuna.ingest.bulk import Column, Same, insert_columns, update_columns
 from kizuna.ingest.models import ImportRejection, ImportRun
 from kizuna.ingest.vocabulary import Target
+from kizuna.jobs.events import Event, raise_event
 
 __all__ = ["Counts", "Rejection", "Scope", "Written", "customer_sources", "write_batch"]
 
@@ -59,10 +65,12 @@ class Written:
 
 @dataclass(frozen=True)
 class Scope:
+    """Where a batch goes; `run_id` is None for a record written alone (no import run)."""
+
     target: Target
     workspace_id: int
     source: str
-    run_id: int
+    run_id: int | None
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -148,28 +156,29 @@ def write_batch(
         at = names.index("created_at")  # an update keeps the row's first creation time
         names[at], columns[at] = "id", [existing[key][0] for key in updates]
         update_columns(conn, table, names, columns, len(updates))
-    if scope.target == "feedback" and (inserts or updates):
-        _queue_text_analysis(conn, scope, [*inserts, *updates])
     if rejected:
         conn.execute(insert(ImportRejection), [_rejection(scope, r, now) for r in rejected])
-    total = Counts()
-    total.add(committed)
-    total.add(counts)
-    conn.execute(
-        update(ImportRun)
-        .where(ImportRun.id == scope.run_id)
-        .values(
-            read=total.read,
-            inserted=total.inserted,
-            updated=total.updated,
-            unchanged=total.unchanged,
-            rejected=total.rejected,
+    if scope.run_id is not None:
+        total = Counts()
+        total.add(committed)
+        total.add(counts)
+        conn.execute(
+            update(ImportRun)
+            .where(ImportRun.id == scope.run_id)
+            .values(
+                read=total.read,
+                inserted=total.inserted,
+                updated=total.updated,
+                unchanged=total.unchanged,
+                rejected=total.rejected,
+            )
         )
-    )
     ids = {key: row_id for key, (row_id, _) in existing.items()}
-    if want_ids and inserts:
+    if inserts:
         ids.update({k: v[0] for k, v in _existing(conn, table, scope, list(inserts)).items()})
-    return Written(counts, statuses, ids)
+    if inserts or updates:
+        _raise_recorded(conn, scope, [ids[key] for key in (*inserts, *updates)])
+    return Written(counts, statuses, ids if want_ids else {})
 
 
 def _sort(
@@ -231,12 +240,18 @@ def _columns(
     return names, columns
 
 
-def _queue_text_analysis(conn: Connection, scope: Scope, keys: list[str]) -> None:
-    """New or changed voices are analysed in the background, queued in the batch's transaction."""
-    from kizuna.text.service import enqueue_analysis_of_keys
-
+def _raise_recorded(conn: Connection, scope: Scope, ids: list[int]) -> None:
+    """The batch's "recorded" event, in its transaction: subscribers (text analysis, rules,
+    survey triggers) react to imported rows exactly as to rows written one at a time."""
+    event: Event
+    if scope.target == "feedback":
+        event = VoicesRecorded(workspace_id=scope.workspace_id, feedback_ids=ids)
+    elif scope.target == "interactions":
+        event = InteractionsRecorded(workspace_id=scope.workspace_id, interaction_ids=ids)
+    else:
+        event = CustomersRecorded(workspace_id=scope.workspace_id, customer_ids=ids)
     with Session(bind=conn) as session:
-        enqueue_analysis_of_keys(session, scope.workspace_id, scope.source, keys)
+        raise_event(session, event)
         session.flush()
 
 

@@ -113,7 +113,7 @@ def _claim_locking(
     job = session.scalars(
         select(Job)
         .where(_ready(kinds, now))
-        .order_by(Job.run_after, Job.id)
+        .order_by(Job.priority.desc(), Job.run_after, Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     ).first()
@@ -133,7 +133,7 @@ def _claim_returning(
     next_id = (
         select(Job.id)
         .where(_ready(kinds, now))
-        .order_by(Job.run_after, Job.id)
+        .order_by(Job.priority.desc(), Job.run_after, Job.id)
         .limit(1)
         .scalar_subquery()
     )
@@ -152,7 +152,10 @@ def _claim_compare_and_set(
     # Without RETURNING: read candidates, then take the first whose state is still ready.
     # The guarded UPDATE is atomic, so a rival that got there first makes ours match 0 rows.
     candidates = session.scalars(
-        select(Job.id).where(_ready(kinds, now)).order_by(Job.run_after, Job.id).limit(8)
+        select(Job.id)
+        .where(_ready(kinds, now))
+        .order_by(Job.priority.desc(), Job.run_after, Job.id)
+        .limit(8)
     ).all()
     for job_id in candidates:
         result = session.execute(

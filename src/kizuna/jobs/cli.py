@@ -19,14 +19,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
+from kizuna.app import Kizuna
 from kizuna.command import build_app
 from kizuna.db import require_current
 from kizuna.errors import InvalidInput
 from kizuna.jobs.queue import job_counts, registered_kinds
 from kizuna.jobs.worker import JobOutcome, Worker
 
-__all__ = ["import_handler_modules", "jobs_command", "worker_command"]
+__all__ = ["import_handler_modules", "jobs_app", "jobs_command", "worker_command"]
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -121,16 +123,103 @@ def worker_command(
     console.print(f"worker {worker.name} stopped after {worker.processed} job(s)")
 
 
-def jobs_command(
-    workspace: Annotated[
-        str | None, typer.Option(help="Only this workspace's jobs (slug).")
-    ] = None,
-) -> None:
+jobs_app = typer.Typer(
+    help="The job queue: counts, failures, schedules, retry. / ジョブ", invoke_without_command=True
+)
+WorkspaceOpt = Annotated[
+    str | None, typer.Option("--workspace", "-w", help="Only this workspace's jobs (slug).")
+]
+
+
+def _workspace_id(kz: Kizuna, session: Session, slug: str | None) -> int | None:
+    return kz.workspace(session, slug).id if slug else None
+
+
+@jobs_app.callback()
+def jobs_command(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Count jobs by state. / 状態ごとのジョブ数を表示します。"""
+    if ctx.invoked_subcommand is not None:
+        return
     with build_app() as kz, kz.session() as session:
-        workspace_id = kz.workspace(session, workspace).id if workspace else None
-        counts = job_counts(session, workspace_id)
+        counts = job_counts(session, _workspace_id(kz, session, workspace))
     table = Table("state", "jobs")
     for state, count in counts.items():
         table.add_row(state, str(count))
     console.print(table)
+
+
+@jobs_app.command("failures")
+def failures_command(
+    workspace: WorkspaceOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+) -> None:
+    """Failed and dead jobs with their last error (never their payload)."""
+    from kizuna.jobs.admin import list_jobs
+
+    table = Table("id", "kind", "state", "attempts", "last error")
+    with build_app() as kz, kz.session() as session:
+        for job in list_jobs(session, _workspace_id(kz, session, workspace), limit=limit):
+            table.add_row(
+                str(job.id), job.kind, job.state, str(job.attempts), (job.last_error or "")[:120]
+            )
+    console.print(table)
+
+
+@jobs_app.command("retry")
+def retry_command(
+    job_ids: Annotated[list[int] | None, typer.Argument(help="Job ids to retry.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Retry every dead job.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Queue failed or dead jobs again, with a fresh attempt budget."""
+    from kizuna.accounts.audit import cli_actor
+    from kizuna.jobs.admin import list_jobs, retry_jobs
+
+    with build_app() as kz, kz.session() as session:
+        workspace_id = _workspace_id(kz, session, workspace)
+        ids = list(job_ids or [])
+        if all_dead:
+            ids += [j.id for j in list_jobs(session, workspace_id, ("dead",), limit=200)]
+        if not ids:
+            raise InvalidInput(
+                "Name the jobs to retry (ids from `kizuna jobs failures`) or pass --all-dead.",
+                "再試行するジョブの ID(`kizuna jobs failures`)を指定するか --all-dead を付けてください。",
+            )
+        count = retry_jobs(session, ids, workspace_id=workspace_id, actor=cli_actor())
+    console.print(f"{count} job(s) queued again")
+
+
+@jobs_app.command("schedules")
+def schedules_command(workspace: WorkspaceOpt = None) -> None:
+    """Recurring jobs: their cron line, time zone, next run and switch."""
+    from kizuna.jobs.admin import list_schedules
+
+    table = Table("id", "workspace", "name", "cron", "time zone", "next run (UTC)", "on")
+    with build_app() as kz, kz.session() as session:
+        for s in list_schedules(session, _workspace_id(kz, session, workspace)):
+            table.add_row(
+                str(s.id),
+                str(s.workspace_id or "-"),
+                s.name,
+                s.cron,
+                s.timezone,
+                f"{s.next_run_at:%Y-%m-%d %H:%M}",
+                "yes" if s.enabled else "no",
+            )
+    console.print(table)
+
+
+@jobs_app.command("schedule")
+def schedule_switch_command(
+    schedule_id: Annotated[
+        int, typer.Argument(help="The schedule's id (`kizuna jobs schedules`).")
+    ],
+    on: Annotated[bool, typer.Option("--on/--off", help="Switch it on or off.")] = True,
+) -> None:
+    """Switch a recurring job on or off."""
+    from kizuna.accounts.audit import cli_actor
+    from kizuna.jobs.admin import set_schedule_enabled
+
+    with build_app() as kz, kz.session() as session:
+        set_schedule_enabled(session, schedule_id, on, workspace_id=None, actor=cli_actor())
+    console.print(f"schedule {schedule_id} {'on' if on else 'off'}")

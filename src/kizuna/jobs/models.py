@@ -1,16 +1,24 @@
-"""The job table: durable background work with retries and backoff."""
+"""Tables of the jobs room: durable work, recurring schedules and domain events (the outbox).
+
+- `job`: one unit of background work with retries and backoff; `key` (unique when set)
+  makes enqueueing idempotent, `priority` orders ready work (higher first).
+- `job_schedule`: a recurring job, a cron line read in its time zone; the worker enqueues
+  each due run under the key `schedule:<id>:<due time>`, so two workers never run it twice.
+- `domain_event`: what happened, written in the same transaction as the data it describes;
+  `event_delivery`: which subscriber has handled which event (each once).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kizuna.db.base import Base, BigId, utcnow
+from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
 
-__all__ = ["JOB_STATES", "Job"]
+__all__ = ["JOB_STATES", "DomainEvent", "EventDelivery", "Job", "JobSchedule"]
 
 JOB_STATES = ("queued", "running", "done", "failed", "dead")
 
@@ -19,13 +27,15 @@ class Job(Base):
     """One unit of background work. `workspace_id` is set for work on a workspace's data."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_ready", "state", "run_after"),)
+    __table_args__ = (Index("ix_job_ready", "state", "priority", "run_after"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int | None] = mapped_column(
         ForeignKey("workspace.id", ondelete="CASCADE"), default=None, index=True
     )
     kind: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -36,3 +46,56 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class JobSchedule(Base):
+    """A recurring job: `cron` (minute hour day month weekday) in `timezone`."""
+
+    __tablename__ = "job_schedule"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name"),
+        Index("ix_job_schedule_due", "enabled", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workspace.id", ondelete="CASCADE"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cron: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    next_run_at: Mapped[dt.datetime] = mapped_column()
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DomainEvent(WorkspaceScoped, Base):
+    """One typed event; `key` (unique per workspace and kind when set) makes raising idempotent."""
+
+    __tablename__ = "domain_event"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "kind", "key"),
+        Index("ix_domain_event_workspace_id_occurred_at", "workspace_id", "occurred_at"),
+    )
+    workspace_index = False
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str | None] = mapped_column(String(200), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EventDelivery(WorkspaceScoped, Base):
+    """A subscriber handled an event; written in the subscriber's own transaction."""
+
+    __tablename__ = "event_delivery"
+    __table_args__ = (UniqueConstraint("event_id", "subscriber"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("domain_event.id", ondelete="CASCADE"))
+    subscriber: Mapped[str] = mapped_column(String(100))
+    delivered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

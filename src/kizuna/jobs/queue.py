@@ -1,23 +1,40 @@
 """Putting work on the job table, and the registry of what runs it.
 
+A job's payload is a typed model, a `JobPayload` subclass naming its `kind`:
+
+    class ScoreCustomers(JobPayload):
+        kind: ClassVar[str] = "customers.score"
+        as_of: dt.date | None = None
+
+    @job_handler(ScoreCustomers)
+    def score(kz: Kizuna, job: Job, payload: ScoreCustomers) -> None: ...
+
+    enqueue(session, ScoreCustomers(), workspace_id=ws.id, key=f"score:{ws.id}:{day}")
+
 `enqueue` adds a row in the caller's transaction, so a job exists exactly when the data
-that needs it was committed (the outbox pattern). Handlers are plain functions
-`(kz, job) -> None` registered under a kind with `@job_handler("kind")`; a worker looks
-them up with `get_handler`. This module never runs a job: that is `kizuna.jobs.worker`.
+that needs it was committed (the outbox pattern). A `key` makes it idempotent: the same
+key enqueued twice is one job, run once. Higher `priority` runs first. The worker
+validates the stored payload back into its model before calling the handler.
+
+Handlers are found through the feature registry (`Feature.jobs` names the modules that
+register them) or modules a worker imports (`kizuna worker --import`). This module never
+runs a job: that is `kizuna.jobs.worker`.
 
 Handlers must be idempotent: a worker that dies after the handler committed but before
 it recorded the job as done leaves the job to be run again (at-least-once delivery).
+Subscribers of domain events get exactly-once effects through `kizuna.jobs.events`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
-import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.base import utcnow
@@ -29,7 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "USE_SETTING",
-    "JobHandler",
+    "HandlerSpec",
+    "JobPayload",
+    "PayloadMismatch",
     "UnknownJobKind",
     "effective_max_attempts",
     "enqueue",
@@ -37,17 +56,63 @@ __all__ = [
     "job_counts",
     "job_handler",
     "load_builtin_handlers",
+    "notify_channel",
     "registered_kinds",
 ]
-
-JobHandler: TypeAlias = "Callable[[Kizuna, Job], None]"
 
 # Stored in `job.max_attempts` when the caller gave none: the worker that runs the job
 # applies its own KIZUNA_JOB_MAX_ATTEMPTS (enqueue has a session, not the settings).
 USE_SETTING = 0
-
+KEY_MAX_LENGTH = 200
 _KIND_MAX_LENGTH = 100
-_handlers: dict[str, JobHandler] = {}
+NOTIFY_CHANNEL = "kizuna_jobs"
+
+
+class JobPayload(BaseModel):
+    """A job's typed payload; subclasses set `kind` and their fields (JSON-able values)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str]
+
+
+P = TypeVar("P", bound=JobPayload)
+
+
+@dataclass(frozen=True)
+class HandlerSpec(Generic[P]):
+    """A kind's payload model and the function that runs it."""
+
+    payload: type[P]
+    run: Callable[[Kizuna, Job, P], None]
+
+    @property
+    def qualified_name(self) -> str:
+        module = getattr(self.run, "__module__", "?")
+        return f"{module}.{getattr(self.run, '__qualname__', repr(self.run))}"
+
+    def parse(self, job: Job) -> P:
+        """The stored payload as its model; InvalidInput when it no longer fits."""
+        try:
+            return self.payload.model_validate(job.payload)
+        except ValidationError as exc:
+            raise PayloadMismatch(
+                f"The payload of job #{job.id} ({job.kind}) does not fit "
+                f"{self.payload.__name__} ({exc.error_count()} error(s)); it was probably "
+                "queued by another version of Kizuna. Enqueue the work again.",
+                f"ジョブ #{job.id}({job.kind})のペイロードが {self.payload.__name__} に"
+                "合いません。別バージョンの Kizuna が登録した可能性があります。もう一度登録してください。",
+                kind=job.kind,
+            ) from None
+
+
+_handlers: dict[str, HandlerSpec[Any]] = {}
+
+
+class PayloadMismatch(InvalidInput):
+    """A stored payload no longer fits its kind's model (the job is dead, not retried)."""
+
+    code = "payload_mismatch"
 
 
 class UnknownJobKind(NotFound):
@@ -65,38 +130,40 @@ class UnknownJobKind(NotFound):
         )
 
 
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    """Register the decorated function as the handler of jobs of `kind`."""
+def job_handler(
+    payload: type[P],
+) -> Callable[[Callable[[Kizuna, Job, P], None]], Callable[[Kizuna, Job, P], None]]:
+    """Register the decorated function as the handler of jobs whose payload is `payload`."""
+    kind = getattr(payload, "kind", "")
     _check_kind(kind)
 
-    def register(handler: JobHandler) -> JobHandler:
+    def register(run: Callable[[Kizuna, Job, P], None]) -> Callable[[Kizuna, Job, P], None]:
+        spec = HandlerSpec(payload, run)
         known = _handlers.get(kind)
         # Re-importing a module re-registers the same function; only a rival is a conflict.
-        if known is not None and _qualified_name(known) != _qualified_name(handler):
+        if known is not None and known.qualified_name != spec.qualified_name:
             raise Conflict(
-                f"Job kind '{kind}' already has the handler {_qualified_name(known)}; "
-                "give the new handler another kind.",
-                f"ジョブ種別「{kind}」には既に処理 {_qualified_name(known)} が登録されています。"
-                "新しい処理には別の種別名を付けてください。",
+                f"Job kind '{kind}' already has the handler {known.qualified_name}; "
+                "give the new payload another kind.",
+                f"ジョブ種別「{kind}」には既に処理 {known.qualified_name} が登録されています。"
+                "新しいペイロードには別の種別名を付けてください。",
                 kind=kind,
             )
-        _handlers[kind] = handler
-        return handler
+        _handlers[kind] = spec
+        return run
 
     return register
 
 
-# Rooms whose handlers every worker can run without `--import`; loaded on first need,
-# so importing the queue never drags in the text engine.
-BUILTIN_HANDLER_MODULES = ("kizuna.text.service",)
-
-
 def load_builtin_handlers() -> None:
-    for module in BUILTIN_HANDLER_MODULES:
+    """Import every feature's job modules (the registry's `Feature.jobs`)."""
+    from kizuna.features import job_modules
+
+    for module in job_modules():
         importlib.import_module(module)
 
 
-def get_handler(kind: str) -> JobHandler:
+def get_handler(kind: str) -> HandlerSpec[Any]:
     """The handler registered for `kind`; raises `UnknownJobKind` when there is none."""
     if kind not in _handlers:
         load_builtin_handlers()
@@ -107,37 +174,34 @@ def get_handler(kind: str) -> JobHandler:
 
 
 def registered_kinds() -> list[str]:
-    """Every kind this process can run (built-in rooms' included), sorted."""
+    """Every kind this process can run (the features' included), sorted."""
     load_builtin_handlers()
     return sorted(_handlers)
 
 
 def enqueue(
     session: Session,
-    kind: str,
-    payload: dict[str, Any],
+    payload: JobPayload,
     *,
     workspace_id: int | None = None,
+    key: str | None = None,
+    priority: int = 0,
     run_after: dt.datetime | None = None,
     max_attempts: int | None = None,
 ) -> Job:
     """Add a job in the caller's transaction; it becomes visible to workers on commit.
 
-    `payload` must be JSON (ids rather than personal data where possible). `run_after`
-    (aware) delays the first run; `max_attempts` defaults to the worker's
-    KIZUNA_JOB_MAX_ATTEMPTS.
+    With a `key`, a job already stored under it is returned instead and nothing is added.
+    `run_after` (aware) delays the first run; `max_attempts` defaults to the worker's
+    KIZUNA_JOB_MAX_ATTEMPTS. Payloads hold ids rather than personal data where possible.
     """
+    kind = getattr(payload, "kind", "")
     _check_kind(kind)
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError) as exc:
+    if not isinstance(payload, JobPayload):
         raise InvalidInput(
-            f"The payload of a '{kind}' job is not JSON ({type(exc).__name__}); pass ids, "
-            "strings and numbers (dates as ISO strings).",
-            f"ジョブ「{kind}」のペイロードが JSON にできません({type(exc).__name__})。"
-            "ID・文字列・数値を渡してください(日付は ISO 形式の文字列)。",
-            kind=kind,
-        ) from None
+            f"A job's payload must be a JobPayload model (got {type(payload).__name__}).",
+            f"ジョブのペイロードは JobPayload のモデルにしてください({type(payload).__name__})。",
+        )
     if run_after is not None and run_after.tzinfo is None:
         raise InvalidInput(
             "run_after has no time zone; pass an aware datetime (e.g. datetime.now(UTC)).",
@@ -148,18 +212,61 @@ def enqueue(
             f"max_attempts must be 1 or more (got {max_attempts}).",
             f"max_attempts は 1 以上にしてください(指定値 {max_attempts})。",
         )
-    job = Job(
-        kind=kind,
-        payload=payload,
-        workspace_id=workspace_id,
-        state="queued",
-        attempts=0,
-        max_attempts=USE_SETTING if max_attempts is None else max_attempts,
-        run_after=run_after if run_after is not None else utcnow(),
-    )
-    session.add(job)
-    session.flush()
+    if key is not None and not 0 < len(key) <= KEY_MAX_LENGTH:
+        raise InvalidInput(
+            f"A job key is 1 to {KEY_MAX_LENGTH} characters (got {len(key)}).",
+            f"ジョブのキーは 1〜{KEY_MAX_LENGTH} 文字にしてください(指定 {len(key)} 文字)。",
+        )
+    values = {
+        "kind": kind,
+        "key": key,
+        "priority": priority,
+        "payload": payload.model_dump(mode="json"),
+        "workspace_id": workspace_id,
+        "state": "queued",
+        "attempts": 0,
+        "max_attempts": USE_SETTING if max_attempts is None else max_attempts,
+        "run_after": run_after if run_after is not None else utcnow(),
+        "created_at": utcnow(),
+    }
+    if key is None:
+        job = Job(**values)
+        session.add(job)
+        session.flush()
+    else:
+        job = _insert_keyed(session, key, values)
+    _notify(session)
     return job
+
+
+def _insert_keyed(session: Session, key: str, values: dict[str, Any]) -> Job:
+    """Insert unless a job holds the key (INSERT ... ON CONFLICT DO NOTHING); the stored job."""
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = (
+            sqlite_insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        )
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        statement = insert(Job).values(**values)
+    session.execute(statement)
+    return session.scalars(select(Job).where(Job.key == key)).one()
+
+
+def _notify(session: Session) -> None:
+    """On PostgreSQL, wake listening workers when the transaction commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+def notify_channel() -> str:
+    return NOTIFY_CHANNEL
 
 
 def effective_max_attempts(job: Job, default: int) -> int:
@@ -181,11 +288,8 @@ def job_counts(session: Session, workspace_id: int | None = None) -> dict[str, i
 def _check_kind(kind: str) -> None:
     if not kind or len(kind) > _KIND_MAX_LENGTH:
         raise InvalidInput(
-            f"A job kind is 1 to {_KIND_MAX_LENGTH} characters (got {len(kind)}).",
-            f"ジョブ種別は 1〜{_KIND_MAX_LENGTH} 文字にしてください(指定 {len(kind)} 文字)。",
+            f"A job kind is 1 to {_KIND_MAX_LENGTH} characters (got {len(kind)}); set the "
+            "payload class's `kind`.",
+            f"ジョブ種別は 1〜{_KIND_MAX_LENGTH} 文字にしてください(指定 {len(kind)} 文字)。"
+            "ペイロードクラスの kind を設定してください。",
         )
-
-
-def _qualified_name(handler: JobHandler) -> str:
-    module = getattr(handler, "__module__", "?")
-    return f"{module}.{getattr(handler, '__qualname__', repr(handler))}"

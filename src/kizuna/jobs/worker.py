@@ -6,6 +6,10 @@ the outcome (one transaction, guarded by the worker's name so a worker whose lea
 out cannot overwrite a job another worker has since taken). `kizuna worker` runs
 `Worker.run` in a process; `EmbeddedWorker` runs it in a daemon thread of the web app.
 Errors are stored as exception type and message only: no traceback, no payload.
+
+While running, a worker also enqueues due recurring jobs (`kizuna.jobs.schedule`), and on
+PostgreSQL it sleeps on LISTEN/NOTIFY instead of polling: `enqueue` notifies at commit,
+so new work starts at once; the poll interval stays as a safety net.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import update
 
@@ -28,7 +32,14 @@ from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
 from kizuna.jobs.claim import claim_job, release_job, requeue_stale
 from kizuna.jobs.models import Job
-from kizuna.jobs.queue import UnknownJobKind, effective_max_attempts, get_handler
+from kizuna.jobs.queue import (
+    PayloadMismatch,
+    UnknownJobKind,
+    effective_max_attempts,
+    get_handler,
+    notify_channel,
+)
+from kizuna.jobs.schedule import run_due_schedules, sync_feature_schedules
 
 __all__ = ["EmbeddedWorker", "JobOutcome", "Worker", "retry_delay"]
 
@@ -37,6 +48,7 @@ log = logging.getLogger(__name__)
 _ERROR_MAX_LENGTH = 2000
 _NAME_MAX_LENGTH = 100
 _STALE_CHECK_SECONDS = 60.0
+_SCHEDULE_CHECK_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -121,8 +133,9 @@ class Worker:
             return False
         started = time.perf_counter()
         try:
-            get_handler(job.kind)(self.kz, job)
-        except UnknownJobKind as exc:
+            spec = get_handler(job.kind)
+            spec.run(self.kz, job, spec.parse(job))
+        except (UnknownJobKind, PayloadMismatch) as exc:
             outcome = self._record_failure(job, exc, started, permanent=True)
         except Exception as exc:
             outcome = self._record_failure(job, exc, started, permanent=False)
@@ -138,9 +151,17 @@ class Worker:
             self.on_outcome(outcome)
         return True
 
+    def run_schedules(self) -> int:
+        """Enqueue the recurring jobs that are due; returns how many were enqueued."""
+        if not self.kz.settings.run_schedules:
+            return 0
+        with self.kz.session() as session:
+            return len(run_due_schedules(session))
+
     def run_burst(self, stop: threading.Event | None = None) -> int:
         """Run jobs until none is ready (or `stop` is set); returns how many ran."""
         self.requeue_stale()
+        self.run_schedules()
         ran = 0
         while (stop is None or not stop.is_set()) and self.run_once():
             ran += 1
@@ -153,17 +174,28 @@ class Worker:
         a poll interval, so an embedded worker never dies with its web process alive.
         """
         poll = self.kz.settings.worker_poll_seconds
-        next_stale_check = 0.0
-        while not stop.is_set():
-            try:
-                if time.monotonic() >= next_stale_check:
-                    self.requeue_stale()
-                    next_stale_check = time.monotonic() + _STALE_CHECK_SECONDS
-                if self.run_once():
-                    continue
-            except Exception as exc:
-                log.error("worker %s: %s; retrying in %.1f s", self.name, type(exc).__name__, poll)
-            stop.wait(poll)
+        next_stale_check = next_schedule_check = 0.0
+        try:
+            if self.kz.settings.run_schedules:
+                sync_feature_schedules(self.kz)
+        except Exception as exc:
+            log.error("worker %s: schedules not synced: %s", self.name, type(exc).__name__)
+        with _Wakeup(self.kz, stop) as wakeup:
+            while not stop.is_set():
+                try:
+                    if time.monotonic() >= next_stale_check:
+                        self.requeue_stale()
+                        next_stale_check = time.monotonic() + _STALE_CHECK_SECONDS
+                    if time.monotonic() >= next_schedule_check:
+                        self.run_schedules()
+                        next_schedule_check = time.monotonic() + _SCHEDULE_CHECK_SECONDS
+                    if self.run_once():
+                        continue
+                except Exception as exc:
+                    log.error(
+                        "worker %s: %s; retrying in %.1f s", self.name, type(exc).__name__, poll
+                    )
+                wakeup.wait(poll)
 
     def _record_done(self, job: Job, started: float) -> JobOutcome:
         now = utcnow()
@@ -219,6 +251,60 @@ class Worker:
 
     def _max_attempts(self, job: Job) -> int:
         return effective_max_attempts(job, self.kz.settings.job_max_attempts)
+
+
+class _Wakeup:
+    """Waits between polls: on PostgreSQL until a NOTIFY from `enqueue`, else a plain sleep.
+
+    The listening connection is the engine's own (autocommit while held); if LISTEN fails
+    the worker simply polls.
+    """
+
+    def __init__(self, kz: Kizuna, stop: threading.Event) -> None:
+        self.kz = kz
+        self.stop = stop
+        self._raw: Any = None
+        self._conn: Any = None
+
+    def __enter__(self) -> _Wakeup:
+        if self.kz.engine.dialect.name == "postgresql":
+            try:
+                self._raw = self.kz.engine.raw_connection()
+                self._conn = self._raw.driver_connection
+                self._conn.autocommit = True
+                self._conn.execute(f"LISTEN {notify_channel()}")
+            except Exception as exc:
+                log.warning("LISTEN failed (%s); polling instead", type(exc).__name__)
+                self._close()
+        return self
+
+    def wait(self, seconds: float) -> None:
+        if self._conn is None:
+            self.stop.wait(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        try:
+            # Short slices, so a stop request is seen within a second.
+            while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                if any(True for _ in self._conn.notifies(timeout=min(left, 1.0), stop_after=1)):
+                    return
+        except Exception as exc:
+            log.warning("LISTEN connection lost (%s); polling instead", type(exc).__name__)
+            self._close()
+
+    def _close(self) -> None:
+        raw, self._raw, self._conn = self._raw, None, None
+        if raw is None:
+            return
+        try:
+            raw.driver_connection.execute("UNLISTEN *")
+            raw.driver_connection.autocommit = False
+            raw.close()
+        except Exception:
+            raw.invalidate()
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
 
 
 class EmbeddedWorker:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from kizuna.web.deps import ApiWorkspace, KizunaDep
+from kizuna.web.deps import Caller, KizunaDep, api_caller
 from kizuna.web.routing import SummaryRoute
 
 __all__ = ["MetricPublic", "router"]
 
 router = APIRouter(tags=["metrics"], route_class=SummaryRoute)
+
+Readers = Annotated[Caller, Depends(api_caller("metrics.read"))]
 
 Metric = Literal["nps", "csat", "ces", "enps"]
 Period = Literal["day", "week", "month"]
@@ -38,7 +40,7 @@ class MetricPublic(BaseModel):
 @router.get("/metrics/{metric}", response_model=MetricPublic)
 def get_metric(
     metric: Metric,
-    workspace: ApiWorkspace,
+    caller: Readers,
     kz: KizunaDep,
     by: Annotated[list[str], Query(description="Dimensions, e.g. channel, age_band.")] = [],  # noqa: B006
     period: Period | None = None,
@@ -50,7 +52,9 @@ def get_metric(
     """Compute a metric for the workspace, optionally by period and dimensions."""
     from kizuna.reports.service import compute_metric
 
-    report = compute_metric(kz, workspace, metric, by=by, period=period, start=start, end=end)
+    report = compute_metric(
+        kz, caller.workspace, metric, by=by, period=period, start=start, end=end
+    )
     return MetricPublic(
         metric=metric, by=by, period=period, start=start, end=end, records=report.to_records()
     )

@@ -2,7 +2,7 @@
 
 Numbers come from the reports room (`compute_metric`) and the feedback room's channel count;
 this module only picks the window (whole months in the workspace's time zone) and shapes
-the figures for the template and the charts.
+the figures for the template and the charts (channel names from kizuna.i18n.vocabulary).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.feedback.service import count_feedback_by_channel
+from kizuna.i18n.vocabulary import label
 from kizuna.web.templating import format_month
 
 __all__ = [
-    "CHANNEL_NAMES",
     "METRIC_SPECS",
     "WINDOWS",
     "HomeView",
@@ -31,19 +31,6 @@ __all__ = [
 ]
 
 WINDOWS = (3, 6, 12, 24)
-CHANNEL_NAMES = {
-    "web": "Web",
-    "app": "App",
-    "store": "Store",
-    "call_center": "Call center",
-    "email": "Email",
-    "sns": "Social media",
-    "review_site": "Review sites",
-    "event": "Events",
-    "community": "Community",
-    "chat": "Chat",
-    "other": "Other",
-}
 
 # How each headline is shown; the scales are the reports room's (ARCHITECTURE.md metrics).
 METRIC_SPECS: dict[str, dict[str, Any]] = {
@@ -187,7 +174,7 @@ def build_chart_data(
             },
         },
         "channels": {
-            "labels": [translate(CHANNEL_NAMES.get(code, code)) for code, _ in view.channels],
+            "labels": [label("channel", code, lang) for code, _ in view.channels],
             "values": [n for _, n in view.channels],
             "names": {
                 "value": translate("Feedback"),

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from sklearn.metrics import f1_score
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.analytics.text.analyzer import Analyzer
 from kizuna.analytics.text.classifier import (
@@ -28,24 +29,36 @@ from kizuna.analytics.text.classifier import (
 from kizuna.analytics.text.engine import ENGINE_VERSION
 from kizuna.app import Kizuna
 from kizuna.errors import InvalidInput
+from kizuna.feedback.events import VoicesAnalyzed, VoicesRecorded
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.jobs.events import raise_event
 from kizuna.jobs.models import Job
-from kizuna.jobs.queue import enqueue, job_handler
+from kizuna.jobs.queue import JobPayload, enqueue, job_handler
 from kizuna.text.models import TextModel
 
 __all__ = [
-    "ANALYZE_JOB",
+    "AnalyzeFeedback",
     "TrainingReport",
     "active_engine",
     "analyze_feedback",
+    "analyze_feedback_in",
+    "analyze_recorded_voices",
     "enqueue_analysis",
-    "enqueue_analysis_of_keys",
     "reanalyze_workspace",
     "train_workspace_model",
 ]
 
-ANALYZE_JOB = "text.analyze"
 JOB_CHUNK = 2000
+
+
+class AnalyzeFeedback(JobPayload):
+    """Analyse these voices of the job's workspace with its current engine."""
+
+    kind: ClassVar[str] = "text.analyze"
+    feedback_ids: list[int]
+    reanalysis: bool = False
+
+
 MIN_TRAINING_TEXTS = 40
 _ANALYSIS_COLUMNS = (
     "language",
@@ -81,69 +94,88 @@ def active_engine(session: Session, workspace_id: int) -> tuple[Analyzer, str]:
     return _trained(model.id, model.blob), f"{ENGINE_VERSION}+{model.version}"
 
 
-def enqueue_analysis(session: Session, workspace_id: int, feedback_ids: Sequence[int]) -> list[Job]:
+def enqueue_analysis(
+    session: Session, workspace_id: int, feedback_ids: Sequence[int], *, reanalysis: bool = False
+) -> list[Job]:
     """Queue background analysis of these feedback rows, in the caller's transaction."""
     ids = list(feedback_ids)
     return [
         enqueue(
             session,
-            ANALYZE_JOB,
-            {"feedback_ids": ids[i : i + JOB_CHUNK]},
+            AnalyzeFeedback(feedback_ids=ids[i : i + JOB_CHUNK], reanalysis=reanalysis),
             workspace_id=workspace_id,
         )
         for i in range(0, len(ids), JOB_CHUNK)
     ]
 
 
-def analyze_feedback(kz: Kizuna, workspace_id: int, feedback_ids: Iterable[int]) -> int:
+def analyze_feedback(
+    kz: Kizuna, workspace_id: int, feedback_ids: Iterable[int], *, reanalysis: bool = False
+) -> int:
     """Analyse the given feedback of one workspace and store the results; returns rows stored."""
+    with kz.session() as session:
+        return analyze_feedback_in(session, workspace_id, feedback_ids, reanalysis=reanalysis)
+
+
+def analyze_feedback_in(
+    session: Session,
+    workspace_id: int,
+    feedback_ids: Iterable[int],
+    *,
+    reanalysis: bool = False,
+) -> int:
+    """`analyze_feedback` in the caller's transaction; raises `VoicesAnalyzed` with the rows."""
     ids = list(feedback_ids)
     if not ids:
         return 0
-    with kz.session() as session:
-        analyzer, version = active_engine(session, workspace_id)
-        rows = session.execute(
-            select(Feedback.id, Feedback.text).where(
-                Feedback.workspace_id == workspace_id, Feedback.id.in_(ids)
-            )
-        ).all()
-        if not rows:
-            return 0
-        frame = analyzer.analyze([text or "" for _, text in rows])
-        found = [fid for fid, _ in rows]
+    analyzer, version = active_engine(session, workspace_id)
+    rows = session.execute(
+        select(Feedback.id, Feedback.text).where(
+            Feedback.workspace_id == workspace_id, Feedback.id.in_(ids)
+        )
+    ).all()
+    if not rows:
+        return 0
+    frame = analyzer.analyze([text or "" for _, text in rows])
+    found = [fid for fid, _ in rows]
+    session.execute(
+        delete(FeedbackAnalysis).where(
+            FeedbackAnalysis.workspace_id == workspace_id,
+            FeedbackAnalysis.feedback_id.in_(found),
+            FeedbackAnalysis.engine_version == version,
+        )
+    )
+    records = cast(list[dict[str, Any]], frame.loc[:, list(_ANALYSIS_COLUMNS)].to_dict("records"))
+    session.execute(
+        insert(FeedbackAnalysis),
+        [
+            {
+                **_clean(record),
+                "workspace_id": workspace_id,
+                "feedback_id": fid,
+                "engine_version": version,
+            }
+            for fid, record in zip(found, records, strict=True)
+        ],
+    )
+    languages = {fid: r["language"] for fid, r in zip(found, records, strict=True)}
+    for language in set(languages.values()):
         session.execute(
-            delete(FeedbackAnalysis).where(
-                FeedbackAnalysis.workspace_id == workspace_id,
-                FeedbackAnalysis.feedback_id.in_(found),
-                FeedbackAnalysis.engine_version == version,
+            update(Feedback)
+            .where(
+                Feedback.workspace_id == workspace_id,
+                Feedback.id.in_([f for f, lang in languages.items() if lang == language]),
+                Feedback.language.is_(None),
             )
+            .values(language=language)
         )
-        records = cast(
-            list[dict[str, Any]], frame.loc[:, list(_ANALYSIS_COLUMNS)].to_dict("records")
-        )
-        session.execute(
-            insert(FeedbackAnalysis),
-            [
-                {
-                    **_clean(record),
-                    "workspace_id": workspace_id,
-                    "feedback_id": fid,
-                    "engine_version": version,
-                }
-                for fid, record in zip(found, records, strict=True)
-            ],
-        )
-        languages = {fid: r["language"] for fid, r in zip(found, records, strict=True)}
-        for language in set(languages.values()):
-            session.execute(
-                update(Feedback)
-                .where(
-                    Feedback.workspace_id == workspace_id,
-                    Feedback.id.in_([f for f, lang in languages.items() if lang == language]),
-                    Feedback.language.is_(None),
-                )
-                .values(language=language)
-            )
+    event = VoicesAnalyzed(
+        workspace_id=workspace_id,
+        feedback_ids=found,
+        engine_version=version,
+        reanalysis=reanalysis,
+    )
+    raise_event(session, event)
     return len(found)
 
 
@@ -158,36 +190,17 @@ def _clean(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def enqueue_analysis_of_keys(
-    session: Session, workspace_id: int, source: str, external_ids: Sequence[str]
-) -> list[Job]:
-    """Queue analysis of feedback named by (source, external id): what an import knows."""
-    keys = list(external_ids)
-    return [
-        enqueue(
-            session,
-            ANALYZE_JOB,
-            {"source": source, "external_ids": keys[i : i + JOB_CHUNK]},
-            workspace_id=workspace_id,
-        )
-        for i in range(0, len(keys), JOB_CHUNK)
-    ]
-
-
-@job_handler(ANALYZE_JOB)
-def run_analysis_job(kz: Kizuna, job: Job) -> None:
+@job_handler(AnalyzeFeedback)
+def run_analysis_job(kz: Kizuna, job: Job, payload: AnalyzeFeedback) -> None:
     assert job.workspace_id is not None
-    ids = list(job.payload.get("feedback_ids", []))
-    if "external_ids" in job.payload:
-        with kz.session() as session:
-            ids += session.scalars(
-                select(Feedback.id).where(
-                    Feedback.workspace_id == job.workspace_id,
-                    Feedback.source == job.payload["source"],
-                    Feedback.external_id.in_(job.payload["external_ids"]),
-                )
-            )
-    analyze_feedback(kz, job.workspace_id, ids)
+    analyze_feedback(kz, job.workspace_id, payload.feedback_ids, reanalysis=payload.reanalysis)
+
+
+def analyze_recorded_voices(kz: Kizuna, session: Session, event: VoicesRecorded) -> None:
+    """Subscriber of `voice.recorded`: analyse the new voices in the delivery's transaction."""
+    for start in range(0, len(event.feedback_ids), JOB_CHUNK):
+        chunk = event.feedback_ids[start : start + JOB_CHUNK]
+        analyze_feedback_in(session, event.workspace_id, chunk)
 
 
 def reanalyze_workspace(
@@ -195,8 +208,9 @@ def reanalyze_workspace(
     workspace: Workspace,
     batch: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    actor: str = "system",
 ) -> int:
-    """Analyse every feedback of the workspace again with its current engine."""
+    """Analyse every feedback of the workspace again with its current engine; audited."""
     with kz.session() as session:
         ids = list(
             session.scalars(
@@ -207,9 +221,11 @@ def reanalyze_workspace(
         )
     done = 0
     for start in range(0, len(ids), batch):
-        done += analyze_feedback(kz, workspace.id, ids[start : start + batch])
+        done += analyze_feedback(kz, workspace.id, ids[start : start + batch], reanalysis=True)
         if progress is not None:
             progress(done, len(ids))
+    with kz.session() as session:
+        record_audit(session, workspace.id, actor, "text.reanalyze", analysed=done)
     return done
 
 
@@ -227,7 +243,7 @@ class TrainingReport:
 
 
 def train_workspace_model(
-    kz: Kizuna, workspace: Workspace, folds: int = 5, seed: int = 0
+    kz: Kizuna, workspace: Workspace, folds: int = 5, seed: int = 0, actor: str = "system"
 ) -> TrainingReport:
     """Train a polarity model on the workspace's scored feedback (NPS/CSAT/rating as weak labels)."""
     with kz.session() as session:
@@ -275,6 +291,9 @@ def train_workspace_model(
                 active=adopted,
                 blob=model.to_bytes(),
             )
+        )
+        record_audit(
+            session, workspace.id, actor, "text.train", f"text_model:{version}", adopted=adopted
         )
     return TrainingReport(len(y), counts, baseline, cv.mean, cv.std, version, adopted)
 

@@ -1,59 +1,27 @@
-"""The REST API under /api/v1: every room's router, the workspace route and the docs page.
+"""The REST API's address and its docs page.
 
-Every route is authenticated by the X-API-Key header and scoped to that key's workspace.
-The Swagger page loads its assets from /static (vendored), never from a CDN.
+Features' JSON routers are mounted under `API_PREFIX` by the app factory (from the
+registry); every route is authenticated by the X-API-Key header and scoped to that key's
+workspace. The Swagger page loads its assets from /static (vendored), never from a CDN.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import re
 
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict
 
-from kizuna.customers.api import router as customers_router
-from kizuna.feedback.api import router as feedback_router
-from kizuna.reports.api import router as reports_router
-from kizuna.web.deps import ApiWorkspace
-from kizuna.web.routing import SummaryRoute
 from kizuna.web.security import CONTENT_SECURITY_POLICY
 
-__all__ = ["API_PREFIX", "OPENAPI_URL", "WorkspacePublic", "api_router", "docs_router"]
+__all__ = ["API_PREFIX", "OPENAPI_URL", "docs_router"]
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 
-
-class WorkspacePublic(BaseModel):
-    """The workspace an API key belongs to."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    slug: str
-    name: str
-    timezone: str
-    language: str
-    created_at: dt.datetime
-
-
-api_router = APIRouter(prefix=API_PREFIX, route_class=SummaryRoute)
-
-
-@api_router.get("/workspace", response_model=WorkspacePublic, tags=["workspace"])
-def get_workspace(workspace: ApiWorkspace) -> WorkspacePublic:
-    """Get the workspace of the API key."""
-    return WorkspacePublic.model_validate(workspace)
-
-
-api_router.include_router(customers_router)
-api_router.include_router(feedback_router)
-api_router.include_router(reports_router)
 
 docs_router = APIRouter(include_in_schema=False)
 

@@ -1,8 +1,11 @@
-"""The app factory: one FastAPI app serving pages, the REST API, static assets and /healthz.
+"""The app factory: one FastAPI app assembled from the feature registry.
 
-`create_app(kz)` builds everything from the application object and reads nothing else: the
-server, the tests and `kizuna demo` build it the same way. The lifespan runs the embedded
-job worker when `settings.embedded_worker` is on.
+`create_app(kz)` mounts every feature's JSON routers under /api/v1 and its page routers,
+the shell's own routes (root, language switch, API docs, /healthz), static assets and the
+error handlers. It holds no feature logic and imports no feature at module level: the
+registry names the routers and they are imported here, when the app is built. The
+server, the tests and `kizuna demo` build it the same way. The lifespan runs the
+embedded job worker when `settings.embedded_worker` is on.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -21,10 +24,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from kizuna import __version__
 from kizuna.app import Kizuna
-from kizuna.web.api import OPENAPI_URL, api_router, docs_router
+from kizuna.features import features
+from kizuna.registry import load_object
+from kizuna.web.api import API_PREFIX, OPENAPI_URL, docs_router
 from kizuna.web.errors import install_error_handlers
 from kizuna.web.i18n import load_catalogs
-from kizuna.web.pages import router as pages_router
+from kizuna.web.pages import router as shell_router
+from kizuna.web.routing import SummaryRoute
 from kizuna.web.security import SecurityHeaders
 from kizuna.web.templating import build_templates
 from kizuna.web.throttle import LoginThrottle
@@ -33,7 +39,6 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("kizuna.web")
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_DAYS = 14
 
 
 @asynccontextmanager
@@ -54,44 +59,55 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.worker = None
 
 
+def _feature_routers() -> tuple[APIRouter, list[APIRouter]]:
+    """The features' JSON routes under one /api/v1 router, and their page routers."""
+    api = APIRouter(prefix=API_PREFIX, route_class=SummaryRoute)
+    pages: list[APIRouter] = []
+    for feature in features():
+        for target in feature.api:
+            api.include_router(load_object(target))
+        pages.extend(load_object(target) for target in feature.pages)
+    return api, pages
+
+
 def create_app(kz: Kizuna) -> FastAPI:
     """Kizuna's web app over an application object."""
     app = FastAPI(
         title="Kizuna API",
         version=__version__,
         summary="Customer experience management: customers, feedback and metrics.",
-        description="Every route needs an `X-API-Key` header and works in that key's workspace. "
-        'Errors have one shape: `{"error": {"code", "message", "details"}}`, in the '
-        "language of `Accept-Language` (ja or en; ja by default).",
+        description="Every route needs an `X-API-Key` header and works in that key's workspace, "
+        "with that key's role and scopes. Errors have one shape: "
+        '`{"error": {"code", "message", "details"}}`, in the language of `Accept-Language` '
+        "(ja or en; ja by default).",
         openapi_url=OPENAPI_URL,
         docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
     )
+    settings = kz.settings
     app.state.kz = kz
     app.state.worker = None
     app.state.catalogs = load_catalogs()
     app.state.templates = build_templates(app.state.catalogs)
-    app.state.login_throttle = LoginThrottle(kz.settings.secret_key)
+    app.state.login_throttle = LoginThrottle(settings.signing_key("throttle"))
     app.add_middleware(
         SessionMiddleware,
-        secret_key=kz.settings.secret_key,
+        secret_key=settings.signing_key("session").hex(),
         session_cookie="kizuna_session",
-        max_age=SESSION_DAYS * 24 * 3600,
+        max_age=settings.session_days * 24 * 3600,
         same_site="lax",
-        https_only=kz.settings.env == "production",
+        https_only=settings.env == "production",
     )
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_router, page_routers = _feature_routers()
     app.include_router(api_router)
     app.include_router(docs_router)
-    app.include_router(pages_router)
-    # Imported here: the room's pages import kizuna.web.deps, so a module-level import
-    # would make `import kizuna.customers.pages` circular when it comes first.
-    from kizuna.customers.pages import router as customers_pages_router
-
-    app.include_router(customers_pages_router)
+    app.include_router(shell_router)
+    for router in page_routers:
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def check_health(request: Request) -> JSONResponse:

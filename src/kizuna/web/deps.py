@@ -1,7 +1,14 @@
-"""Dependencies shared by routes: the app object, DB sessions, API keys, page logins, CSRF.
+"""Dependencies shared by routes: the app object, DB sessions, callers with permissions, CSRF.
 
-`Annotated` aliases (SessionDep, ApiWorkspace, PageMember, CsrfChecked) keep route signatures
-short. The API is scoped to the key's workspace; pages to a workspace the user belongs to.
+Every workspace route names the permission it needs:
+
+    Readers = Annotated[Caller, Depends(api_caller("customers.read"))]     # JSON, X-API-Key
+    Members = Annotated[Caller, Depends(page_member("customers.read"))]   # pages, login
+
+The dependency authenticates (API key or session), finds the workspace, and raises 403
+unless the caller's role (and, for keys, scopes) hold the permission, so a route body
+only runs for callers allowed to. The permission is kept on the dependency (`.permission`)
+so a test can walk every route and every role against the one table.
 """
 
 from __future__ import annotations
@@ -16,26 +23,29 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import User, Workspace
+from kizuna.accounts.permissions import check_permission, permissions_of
 from kizuna.accounts.service import authenticate_api_key, role_of
 from kizuna.app import Kizuna
 from kizuna.errors import PermissionDenied
 from kizuna.web.errors import CsrfFailed, LoginRequired
 
 __all__ = [
-    "ApiWorkspace",
+    "Caller",
     "CsrfChecked",
     "KizunaDep",
     "Member",
-    "PageMember",
     "PageUser",
     "SessionDep",
+    "api_caller",
+    "api_workspace",
     "get_session",
+    "page_member",
 ]
 
 api_key_header = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
-    description="A workspace API key (`kizuna apikey create --workspace SLUG`).",
+    description="A workspace API key (`kizuna apikey create --workspace SLUG --role ROLE`).",
 )
 
 
@@ -56,18 +66,65 @@ def get_session(kz: KizunaDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_api_workspace(
-    kz: KizunaDep, key: Annotated[str | None, Security(api_key_header)]
-) -> Workspace:
-    """The workspace of the X-API-Key; 401 when it is missing, wrong or revoked."""
-    # Its own short transaction: the key's last_used_at write must not hold SQLite's write
-    # lock while a batch import writes through other connections.
-    with kz.session() as session:
-        workspace, _ = authenticate_api_key(session, key or "")
-    return workspace
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, in which workspace, with which role.
+
+    `actor` names them in the audit log: `user:<id>` for a person, `apikey:<id>` for a key.
+    `permissions` is everything they may do here (pages build the navigation from it).
+    """
+
+    workspace: Workspace
+    role: str
+    actor: str
+    permissions: frozenset[str]
+    user: User | None = None
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions
 
 
-ApiWorkspace = Annotated[Workspace, Depends(get_api_workspace)]
+# Pages used to call it Member; the same thing.
+Member = Caller
+
+
+class api_caller:
+    """Dependency: the X-API-Key's workspace and role, if they hold `permission`; else 401/403."""
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+
+    def __repr__(self) -> str:
+        return f"api_caller({self.permission!r})"
+
+    def __call__(
+        self, kz: KizunaDep, key: Annotated[str | None, Security(api_key_header)]
+    ) -> Caller:
+        # Its own short transaction: the key's last_used_at write must not hold SQLite's write
+        # lock while a batch import writes through other connections.
+        with kz.session() as session:
+            workspace, api_key = authenticate_api_key(session, key or "")
+            scopes = tuple(api_key.scopes or ())
+            role, key_id = api_key.role, api_key.id
+        check_permission(role, self.permission, scopes)
+        return Caller(
+            workspace=workspace,
+            role=role,
+            actor=f"apikey:{key_id}",
+            permissions=permissions_of(role, scopes),
+        )
+
+
+class api_workspace(api_caller):
+    """Dependency: like `api_caller`, giving just the workspace (for routes that only read)."""
+
+    def __repr__(self) -> str:
+        return f"api_workspace({self.permission!r})"
+
+    def __call__(  # type: ignore[override]
+        self, kz: KizunaDep, key: Annotated[str | None, Security(api_key_header)]
+    ) -> Workspace:
+        return super().__call__(kz, key).workspace
 
 
 def get_page_user(request: Request, session: SessionDep) -> User:
@@ -82,27 +139,31 @@ def get_page_user(request: Request, session: SessionDep) -> User:
 PageUser = Annotated[User, Depends(get_page_user)]
 
 
-@dataclass(frozen=True)
-class Member:
-    """A logged-in user looking at one of their workspaces."""
+class page_member:
+    """Dependency: the logged-in user in workspace `slug`, if their role holds `permission`."""
 
-    user: User
-    workspace: Workspace
-    role: str
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
 
+    def __repr__(self) -> str:
+        return f"page_member({self.permission!r})"
 
-def get_page_member(slug: str, user: PageUser, session: SessionDep, kz: KizunaDep) -> Member:
-    workspace = kz.workspace(session, slug)
-    role = role_of(session, workspace, user)
-    if role is None:
-        raise PermissionDenied(
-            f"You are not a member of workspace '{slug}'. Ask its owner to add you.",
-            f"ワークスペース「{slug}」のメンバーではありません。オーナーに追加を依頼してください。",
+    def __call__(self, slug: str, user: PageUser, session: SessionDep, kz: KizunaDep) -> Caller:
+        workspace = kz.workspace(session, slug)
+        role = role_of(session, workspace, user)
+        if role is None:
+            raise PermissionDenied(
+                f"You are not a member of workspace '{slug}'. Ask its owner to add you.",
+                f"ワークスペース「{slug}」のメンバーではありません。オーナーに追加を依頼してください。",
+            )
+        check_permission(role, self.permission)
+        return Caller(
+            workspace=workspace,
+            role=role,
+            actor=f"user:{user.id}",
+            permissions=permissions_of(role),
+            user=user,
         )
-    return Member(user=user, workspace=workspace, role=role)
-
-
-PageMember = Annotated[Member, Depends(get_page_member)]
 
 
 async def check_csrf(request: Request) -> None:

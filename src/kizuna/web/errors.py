@@ -3,8 +3,7 @@
     KizunaError (kizuna.errors)       the services' errors, shown as they are
     ├── LoginRequired    401          a page needs a login: pages redirect to /login
     ├── CsrfFailed       403          a form without the session's token: reload the page
-    ├── TooManyAttempts  429          login rate limit
-    └── PayloadTooLarge  413          an API batch over the per-call limit
+    └── TooManyAttempts  429          login rate limit
 
 FastAPI's validation errors, unknown routes and unexpected exceptions become the same shape,
 `{"error": {"code", "message", "details"}}`, in the user's language; a traceback is logged,
@@ -30,7 +29,6 @@ from kizuna.web.templating import TEMPLATE_DIR, render_page
 __all__ = [
     "CsrfFailed",
     "LoginRequired",
-    "PayloadTooLarge",
     "TooManyAttempts",
     "install_error_handlers",
     "wants_json",
@@ -69,21 +67,6 @@ class TooManyAttempts(KizunaError):
             f"Too many failed logins. Wait {minutes} minute(s) and try again.",
             f"ログインの失敗が続いています。{minutes} 分ほど待ってからもう一度お試しください。",
             retry_after=wait_seconds,
-        )
-
-
-class PayloadTooLarge(KizunaError):
-    code = "payload_too_large"
-    status = 413
-
-    def __init__(self, count: int, limit: int) -> None:
-        super().__init__(
-            f"{count:,} records were sent; one call takes at most {limit:,}. Split the batch "
-            "into smaller calls, or import a file with `kizuna import`.",
-            f"{count:,} 件が送られました。1 回の呼び出しは最大 {limit:,} 件です。"
-            "分割して送るか、`kizuna import` でファイルから取り込んでください。",
-            count=count,
-            limit=limit,
         )
 
 

@@ -2,7 +2,7 @@
 
 Failures are rows of `login_failure` in the operational database, so every web process
 (and a restarted one) counts the same window. A row holds an HMAC of the address and the
-e-mail typed, keyed by the application's secret, never either of them; rows older than
+e-mail typed, keyed by the throttle's own key (derived from the secret), never either of them; rows older than
 the window are deleted whenever a failure is recorded. Two guesses racing each other may
 both get through at the limit; the window still holds the rest.
 """
@@ -25,8 +25,10 @@ __all__ = ["LoginThrottle"]
 class LoginThrottle:
     """At most `max_failures` failed logins per key within `window_seconds`."""
 
-    def __init__(self, secret: str, max_failures: int = 10, window_seconds: float = 300.0) -> None:
-        self._secret = secret.encode()
+    def __init__(
+        self, secret: bytes | str, max_failures: int = 10, window_seconds: float = 300.0
+    ) -> None:
+        self._secret = secret if isinstance(secret, bytes) else secret.encode()
         self.max_failures = max_failures
         self.window = dt.timedelta(seconds=window_seconds)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import kizuna.models  # noqa: F401  (registers every table on Base.metadata)
 from kizuna.db.base import Base
+from kizuna.features import load_models
 
+load_models()  # every feature's tables on Base.metadata
 engine: Engine = context.config.attributes["engine"]
 with engine.begin() as connection:
     context.configure(

@@ -1,0 +1,17 @@
+"""The feedback feature: every voice and its analysis, recorded one at a time or in batches."""
+
+from kizuna.registry import Feature, Permission
+
+ALL = ("owner", "admin", "analyst", "agent", "viewer")
+STAFF = ("owner", "admin", "analyst", "agent")
+
+FEATURE = Feature(
+    name="feedback",
+    package="kizuna.feedback",
+    api=("kizuna.feedback.api:router",),
+    permissions=(
+        Permission("feedback.read", ALL, "Read voices and their analysis"),
+        Permission("feedback.write", STAFF, "Record voices"),
+    ),
+    models="kizuna.feedback.models",
+)

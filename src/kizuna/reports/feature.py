@@ -1,0 +1,30 @@
+"""The reports feature: the workspace home, metrics with intervals, exports."""
+
+from kizuna.registry import Command, Feature, NavEntry, Permission
+
+ALL = ("owner", "admin", "analyst", "agent", "viewer")
+ANALYSTS = ("owner", "admin", "analyst")
+
+FEATURE = Feature(
+    name="reports",
+    package="kizuna.reports",
+    api=("kizuna.reports.api:router",),
+    pages=("kizuna.reports.pages:router",),
+    nav=(NavEntry("home", "Home", "", "dashboard.read", 10),),
+    commands=(
+        Command(
+            "metrics",
+            "kizuna.reports.cli:metrics_app",
+            "NPS, CSAT, CES and eNPS with 95% intervals.",
+        ),
+        Command(
+            "export", "kizuna.reports.cli:export_command", "Export a workspace to Parquet files."
+        ),
+    ),
+    permissions=(
+        Permission("dashboard.read", ALL, "See the workspace home and its charts"),
+        Permission("metrics.read", ALL, "Read metrics"),
+        Permission("exports.run", ANALYSTS, "Export the workspace's data"),
+    ),
+    templates=True,
+)
