@@ -25,6 +25,8 @@ only once, so the short clauses (which repeat) are timed with and without repeat
 
     .venv/bin/python -m bench.text            # full sets
     .venv/bin/python -m bench.text --quick    # 300 texts per set
+    .venv/bin/python -m bench.text --no-peers --results /tmp/text.md   # a trial run that
+                                              # leaves bench/results/text.md alone
 """
 
 from __future__ import annotations
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 texts per set")
     parser.add_argument("--no-peers", action="store_true", help="skip oseti and ML-Ask")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"where to write the table ({RESULTS})"
+    )
     args = parser.parse_args(argv)
     limit = 300 if args.quick else None
 
@@ -307,8 +312,8 @@ def main(argv: list[str] | None = None) -> None:
             (name, len(texts), mean_chars, full, sudachi if "(en)" not in name else float("nan"))
         )
 
-    write_results(rows, speed_rows, peer_speed, args.quick)
-    print(RESULTS.read_text(encoding="utf-8"))
+    write_results(rows, speed_rows, peer_speed, args.quick, args.results)
+    print(args.results.read_text(encoding="utf-8"))
 
 
 def write_results(
@@ -316,6 +321,7 @@ def write_results(
     speed_rows: list[tuple[str, int, float, float, float]],
     peer_speed: dict[str, float],
     quick: bool,
+    results: Path = RESULTS,
 ) -> None:
     lines = [
         "# Text engine benchmark",
@@ -352,8 +358,8 @@ def write_results(
             lines.append(
                 f"- {label}: {value:,.0f} texts/s (Kizuna full analysis is {kizuna / value:.1f}x)"
             )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@
     ├── NotFound                     not_found       404
     │   └── WorkspaceNotFound        workspace_not_found
     ├── InvalidInput                 invalid_input   422
-    │   └── UnsupportedFile          unsupported_file
+    │   ├── UnsupportedFile          unsupported_file
+    │   └── InsufficientData         insufficient_data  (too little data to fit or test)
     ├── Conflict                     conflict        409
     ├── NotFittedError               not_fitted      409  (a model used before fit)
     ├── AuthenticationFailed         unauthenticated 401
     ├── PermissionDenied             forbidden       403
     ├── DependencyMissing            dependency_missing 500
     ├── SchemaOutdated               schema_outdated 503  (database behind the code's migrations)
+    ├── EngineUnavailable            engine_unavailable 503  (Spark could not start)
     └── ImportInterrupted            import_interrupted 500  (kizuna.ingest.service)
 
 Every error carries a message in Japanese and English and says what to do next. The web
@@ -26,6 +28,8 @@ __all__ = [
     "AuthenticationFailed",
     "Conflict",
     "DependencyMissing",
+    "EngineUnavailable",
+    "InsufficientData",
     "InvalidInput",
     "KizunaError",
     "NotFittedError",
@@ -85,6 +89,12 @@ class UnsupportedFile(InvalidInput):
     code = "unsupported_file"
 
 
+class InsufficientData(InvalidInput):
+    """The data are valid but too few (or too alike) to fit, test or split a model on."""
+
+    code = "insufficient_data"
+
+
 class Conflict(KizunaError):
     code = "conflict"
     status = 409
@@ -131,4 +141,11 @@ class SchemaOutdated(KizunaError):
     """The database's schema is not the one this version of Kizuna was built for."""
 
     code = "schema_outdated"
+    status = 503
+
+
+class EngineUnavailable(KizunaError):
+    """An analytics engine (Spark) is installed but could not start or be reached."""
+
+    code = "engine_unavailable"
     status = 503

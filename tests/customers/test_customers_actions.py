@@ -13,7 +13,7 @@ from kizuna.accounts.models import Workspace
 from kizuna.analytics.actions import fill_text, load_action_rules, parse_action_rules
 from kizuna.customers.actions import action_worklist, days_to_birthday, next_best_actions
 from kizuna.customers.models import Customer, CustomerScore, Interaction
-from kizuna.errors import NotFound
+from kizuna.errors import InvalidInput, NotFound
 
 AS_OF = dt.date(2026, 11, 1)
 UTC = dt.UTC
@@ -164,7 +164,7 @@ def test_a_workspace_can_bring_its_own_rules(kz: Kizuna, ws, tmp_path: Path) -> 
     assert found[0].reason_en == "Loyal since 0 buys"
     texts = {k: "t" for k in ("title_ja", "title_en", "reason_ja", "reason_en")}
     bad = {"code": "x", "when": {"field": "a", "op": "like"}, **texts}
-    with pytest.raises(ValueError, match="op"):
+    with pytest.raises(InvalidInput, match="op"):
         parse_action_rules({"rules": [bad]})
 
 

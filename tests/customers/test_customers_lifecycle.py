@@ -13,6 +13,7 @@ from kizuna.analytics.lifecycle import LifecycleRules, assign_stages, load_rules
 from kizuna.customers.lifecycle import lifecycle_flows, stage_counts, update_lifecycle
 from kizuna.customers.models import Customer, Interaction
 from kizuna.customers.resolve import resolve_identities
+from kizuna.errors import InvalidInput
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -61,9 +62,10 @@ def test_thresholds_are_configurable_from_yaml(tmp_path) -> None:  # type: ignor
     path.write_text("new_days: 150\n", encoding="utf-8")
     assert assign_stages(frame, AS_OF, load_rules(path)).tolist() == ["new"]
     path.write_text("new_dayz: 150\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="new_dayz"):
+    with pytest.raises(InvalidInput, match="new_dayz") as unknown:
         load_rules(path)
-    with pytest.raises(ValueError):
+    assert "閾値" in unknown.value.message("ja")
+    with pytest.raises(InvalidInput):
         LifecycleRules(at_risk_days=400, lapsed_days=365)
 
 

@@ -17,24 +17,22 @@ the score. Comparing against a population mix rather than one reference value me
 customer whose value is the most common one still sees its effect.
 
 Pure: takes and returns pandas/NumPy data; knows nothing of the database or the web.
+scikit-learn is imported by the methods that fit and test (a second of start-up otherwise).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from kizuna.analytics.clv.base import NotFittedError
-from kizuna.errors import InvalidInput
+from kizuna.errors import InsufficientData, InvalidInput, NotFittedError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["ChurnEvaluation", "ChurnModel", "split_train_test"]
 
@@ -72,25 +70,70 @@ def split_train_test(
     on `target`."""
     if not 0 < test_fraction < 1 or target not in frame.columns:
         raise InvalidInput(
-            f"Need a target column ('{target}' given) and 0 < test_fraction < 1 ({test_fraction}).",
-            f"目的変数の列（指定: '{target}'）と 0 < test_fraction < 1（指定: {test_fraction}）が必要です。",
+            f"Need a target column ('{target}' given) and 0 < test_fraction < 1 ({test_fraction}). "
+            f"Pass one of the frame's columns {list(map(str, frame.columns))[:20]} as target and "
+            "a test_fraction such as 0.25.",
+            f"目的変数の列（指定: '{target}'）と 0 < test_fraction < 1（指定: {test_fraction}）が必要です。"
+            f"target には列 {list(map(str, frame.columns))[:20]} のいずれかを、test_fraction には "
+            "0.25 などを指定してください。",
+        )
+    if time_col is not None and time_col not in frame.columns:
+        raise InvalidInput(
+            f"The frame has no column '{time_col}' to split by time. Pass the name of a date "
+            "column, or time_col=None for a random split.",
+            f"時刻で分ける列「{time_col}」がありません。日付の列名を指定するか、"
+            "無作為に分けるなら time_col=None にしてください。",
+            column=time_col,
         )
     if time_col is None:
+        from sklearn.model_selection import train_test_split
+
+        counts = frame[target].value_counts()
+        smallest = int(counts.min()) if len(counts) else 0
+        n_test = int(np.ceil(len(frame) * test_fraction))
+        # What a stratified split needs: two rows of each class, and room for every class
+        # on both sides.
+        if smallest < 2 or min(n_test, len(frame) - n_test) < len(counts):
+            raise InsufficientData(
+                f"Too few rows to split {len(frame)} customers into train and test with every "
+                f"class of '{target}' on both sides (the rarest class has {smallest}). Add "
+                "customers, or evaluate on a separate file.",
+                f"{len(frame)}件の顧客を、学習用と検証用の両方に「{target}」の全クラスが入るように"
+                f"分けられません(最も少ないクラスは{smallest}件)。顧客を増やすか、"
+                "別のデータで評価してください。",
+                rows=len(frame),
+            )
         train, test = train_test_split(
             frame, test_size=test_fraction, stratify=frame[target], random_state=random_state
         )
         return train, test
-    times = (
-        pd.to_datetime(frame[time_col])
-        if not pd.api.types.is_numeric_dtype(frame[time_col])
-        else frame[time_col]
-    )
-    cut = times.sort_values(kind="stable").iloc[int(len(frame) * (1 - test_fraction))]
-    is_test = (times >= cut).to_numpy()
-    if is_test.all() or not is_test.any():
+    try:
+        times = (
+            pd.to_datetime(frame[time_col])
+            if not pd.api.types.is_numeric_dtype(frame[time_col])
+            else frame[time_col]
+        )
+    except (ValueError, TypeError):
         raise InvalidInput(
-            f"Column '{time_col}' has too few distinct times to split train from test.",
-            f"列「{time_col}」の時刻の種類が少なすぎて、学習用と検証用に分けられません。",
+            f"Column '{time_col}' holds values that are not dates or times. Use ISO dates "
+            "such as 2024-04-01, or a numeric time column.",
+            f"列「{time_col}」に日付・時刻として読めない値があります。2024-04-01 のような形式か、"
+            "数値の時刻の列を指定してください。",
+            column=time_col,
+        ) from None
+    if len(frame) < 2:
+        is_test = np.ones(len(frame), dtype=bool)
+    else:
+        cut = times.sort_values(kind="stable").iloc[int(len(frame) * (1 - test_fraction))]
+        is_test = (times >= cut).to_numpy()
+    if is_test.all() or not is_test.any():
+        raise InsufficientData(
+            f"Column '{time_col}' has too few distinct times ({len(frame)} rows) to split "
+            "train from test. Use a column with more distinct dates, or time_col=None for a "
+            "random split.",
+            f"列「{time_col}」の時刻の種類が少なすぎて({len(frame)}行)、学習用と検証用に分けられません。"
+            "日付の種類が多い列を使うか、time_col=None で無作為に分けてください。",
+            column=time_col,
         )
     return frame[~is_test], frame[is_test]
 
@@ -130,7 +173,11 @@ class ChurnModel:
 
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         """Learn from profile features `X` (one row per customer) and `y` (1/True = churned)."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
         target = _as_binary(y, len(X))
+        _check_classes(target, self.cv)
         self.feature_names_ = [str(c) for c in X.columns]
         self.categories_ = {
             str(c): _top_categories(X[c]) for c in X.columns if _is_categorical(X[c])
@@ -163,9 +210,11 @@ class ChurnModel:
 
     def evaluate(self, X: pd.DataFrame, y: ArrayLike) -> ChurnEvaluation:
         """ROC-AUC, PR-AUC (average precision) and Brier score on held-out rows."""
+        from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
         target = _as_binary(y, len(X))
         if target.min() == target.max():
-            raise InvalidInput(
+            raise InsufficientData(
                 "The evaluation rows hold only one class. Use a test set with both churned and "
                 "retained customers (see split_train_test).",
                 "評価データに片方のクラスしかありません。解約した顧客と継続した顧客の両方を含めてください"
@@ -328,6 +377,23 @@ def _population_values(
             probs = (np.arange(_REPLACEMENTS) + 0.5) / _REPLACEMENTS
             out.append((np.quantile(column, probs), np.full(_REPLACEMENTS, 1 / _REPLACEMENTS)))
     return out
+
+
+def _check_classes(target: NDArray[np.int64], folds: int) -> None:
+    """Calibration fits on `folds` splits, each needing churned and retained customers."""
+    churned = int(target.sum())
+    smallest = min(churned, len(target) - churned)
+    if smallest < folds:
+        raise InsufficientData(
+            f"Fitting needs at least {folds} churned and {folds} retained customers (one per "
+            f"calibration fold, cv={folds}); the data has {churned} churned and "
+            f"{len(target) - churned} retained. Add customers, or lower cv.",
+            f"学習には解約した顧客と継続した顧客がそれぞれ{folds}件以上必要です(校正の分割数 "
+            f"cv={folds})。このデータは解約{churned}件、継続{len(target) - churned}件です。"
+            "顧客を増やすか cv を下げてください。",
+            churned=churned,
+            retained=len(target) - churned,
+        )
 
 
 def _as_binary(y: ArrayLike, n: int) -> NDArray[np.int64]:

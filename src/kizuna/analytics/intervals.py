@@ -3,15 +3,21 @@
 Pure NumPy/SciPy on arrays of per-group counts: `kizuna.analytics.metrics` counts on the
 engine and calls these on the small aggregated frame. Nothing here knows ibis, a database
 or the web. Every formula cites its source; all work at any confidence level (95% default).
+
+Normal and Student t quantiles come from `scipy.special` (ndtri, ndtr, stdtrit, stdtr), the
+very functions `scipy.stats.norm` and `scipy.stats.t` evaluate; importing scipy.stats
+would cost about half a second more. SciPy is imported on first use, not with this module.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "confidence_of",
@@ -29,12 +35,16 @@ Z95 = 1.959963984540054  # standard normal 97.5% quantile
 @functools.lru_cache(maxsize=64)
 def z_critical(confidence: float = 0.95) -> float:
     """Two-sided critical value of the standard normal (1.959964 at 95%)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    from scipy.special import ndtri  # the standard normal's quantile function
+
+    return float(ndtri(0.5 + confidence / 2))
 
 
 def confidence_of(z: float) -> float:
     """The two-sided confidence level whose normal critical value is `z`."""
-    return float(2 * stats.norm.cdf(z) - 1)
+    from scipy.special import ndtr  # the standard normal's distribution function
+
+    return float(2 * ndtr(z) - 1)
 
 
 def nps_adjusted(
@@ -77,10 +87,12 @@ def t_interval(
     mean: ArrayLike, sd: ArrayLike, n: ArrayLike, confidence: float = 0.95
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Student t interval of a mean: mean -/+ t(1-a/2, n-1) * sd / sqrt(n); NaN when n < 2."""
+    from scipy.special import stdtrit  # Student t quantile: stdtrit(df, p)
+
     m, s, total = (np.asarray(v, dtype=float) for v in (mean, sd, n))
     with np.errstate(divide="ignore", invalid="ignore"):
         df = np.where(total > 1, total - 1, np.nan)
-        half = stats.t.ppf(0.5 + confidence / 2, df) * s / np.sqrt(total)
+        half = stdtrit(df, 0.5 + confidence / 2) * s / np.sqrt(total)
     return m - half, m + half
 
 
@@ -94,12 +106,14 @@ def welch_significant(
     alpha: float = 0.05,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Welch's t-test of two means (Welch 1947, Biometrika 34): (significant, testable)."""
+    from scipy.special import stdtr  # Student t distribution function: stdtr(df, x)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         v1, v0 = sd1**2 / n1, sd0**2 / n0
         se = np.sqrt(v1 + v0)
         statistic = (mean1 - mean0) / se
         # Welch-Satterthwaite degrees of freedom.
         df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
-        p_value = 2 * stats.t.sf(np.abs(statistic), df)
+        p_value = 2 * stdtr(df, -np.abs(statistic))  # two-sided: 2 * P(T > |t|)
     testable = (n1 > 1) & (n0 > 1) & np.isfinite(p_value)
     return np.where(testable, p_value < alpha, False), testable

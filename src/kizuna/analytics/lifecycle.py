@@ -16,20 +16,25 @@ Stages (first rule that holds wins, in this order):
 
 Thresholds live in `LifecycleRules` (defaults above; `load_rules` reads them from YAML).
 No database, no web: a frame in, a Series out. RFM staging after Fader, Hardie & Lee,
-"RFM and CLV" (Journal of Marketing Research 42(4), 2005).
+"RFM and CLV" (Journal of Marketing Research 42(4), 2005). NumPy and pandas are imported
+by `assign_stages`, so reading the rules (`kizuna customers lifecycle --rules`) stays light.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import yaml
+from kizuna.analytics.yaml_file import read_yaml_file
+from kizuna.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["STAGES", "LifecycleRules", "assign_stages", "load_rules"]
 
@@ -49,21 +54,54 @@ class LifecycleRules:
     p_alive_at_risk: float = 0.3
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InvalidInput(
+                    f"Lifecycle threshold {field.name} must be a number, not {value!r}. Fix it "
+                    "in the rules and try again.",
+                    f"ライフサイクルの閾値 {field.name} は数値で指定してください"
+                    f"(指定値: {value!r})。ルールを直してからもう一度実行してください。",
+                    threshold=field.name,
+                )
         if not (self.new_days > 0 and 0 < self.at_risk_days < self.lapsed_days):
-            raise ValueError("need 0 < new_days and 0 < at_risk_days < lapsed_days")
+            raise InvalidInput(
+                "Lifecycle thresholds need 0 < new_days and 0 < at_risk_days < lapsed_days "
+                f"(got new_days={self.new_days}, at_risk_days={self.at_risk_days}, "
+                f"lapsed_days={self.lapsed_days}). Fix the rules and try again.",
+                "ライフサイクルの閾値は 0 < new_days かつ 0 < at_risk_days < lapsed_days にしてください"
+                f"(指定値: new_days={self.new_days}, at_risk_days={self.at_risk_days}, "
+                f"lapsed_days={self.lapsed_days})。ルールを直してからもう一度実行してください。",
+            )
         if not 0 <= self.p_alive_at_risk <= 1:
-            raise ValueError("p_alive_at_risk is a probability between 0 and 1")
+            raise InvalidInput(
+                f"p_alive_at_risk is a probability between 0 and 1 (got {self.p_alive_at_risk}). "
+                "Fix the rules and try again.",
+                f"p_alive_at_risk は 0 から 1 の確率で指定してください(指定値: {self.p_alive_at_risk})。"
+                "ルールを直してからもう一度実行してください。",
+            )
 
 
 def load_rules(path: str | Path) -> LifecycleRules:
     """Rules from a YAML mapping of threshold names to values; missing ones keep defaults."""
-    data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data: Any = read_yaml_file(path, "lifecycle thresholds", "ライフサイクルの閾値") or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of lifecycle thresholds")
+        raise InvalidInput(
+            f"{path}: expected a mapping of lifecycle thresholds, such as `new_days: 90`.",
+            f"{path}: ライフサイクルの閾値を `new_days: 90` のような「名前: 値」の形で書いてください。",
+            path=str(path),
+        )
     known = {f.name for f in dataclasses.fields(LifecycleRules)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(map(str, set(data) - known))
     if unknown:
-        raise ValueError(f"{path}: unknown thresholds {unknown}; known: {sorted(known)}")
+        raise InvalidInput(
+            f"{path}: unknown thresholds {unknown}; known: {sorted(known)}. Fix the names "
+            "and try again.",
+            f"{path}: 不明な閾値 {unknown} があります(使える名前: {sorted(known)})。"
+            "名前を直してからもう一度実行してください。",
+            path=str(path),
+            unknown=unknown,
+        )
     return LifecycleRules(**data)
 
 
@@ -76,6 +114,9 @@ def assign_stages(
     purchases_total, previous_stage (or None); optional p_alive (0..1, NaN = unknown) and
     gap_before_last_days (days between the last two purchases).
     """
+    import numpy as np
+    import pandas as pd
+
     rules = rules or LifecycleRules()
     day = np.datetime64(as_of, "D")
     first = pd.to_datetime(frame["first_purchase"]).to_numpy("datetime64[D]")
@@ -108,6 +149,9 @@ def assign_stages(
 
 
 def _optional(frame: pd.DataFrame, column: str) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     if column not in frame:
         return np.full(len(frame), np.nan)
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64, na_value=np.nan)

@@ -19,7 +19,9 @@ Welch's t-test on the means. With a `start` date the period before it is read to
 first period shown still has its change.
 
 Pure: takes ibis tables and frames, knows nothing of the database, workspaces or the web.
-Callers scope the tables to one workspace before handing them over.
+Callers scope the tables to one workspace before handing them over. Importing this module
+loads neither ibis (the tables arrive built) nor pandas nor SciPy (imported where used),
+so a command that only needs `METRICS` starts fast.
 """
 
 from __future__ import annotations
@@ -28,12 +30,9 @@ import datetime as dt
 import math
 from collections.abc import Callable, Hashable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-import ibis.expr.types as ir
 import numpy as np
-import pandas as pd
-from numpy.typing import NDArray
 
 from kizuna.analytics.intervals import (
     confidence_of,
@@ -44,6 +43,12 @@ from kizuna.analytics.intervals import (
     wilson_interval,
     z_critical,
 )
+from kizuna.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+    from numpy.typing import NDArray
 
 __all__ = [
     "CUSTOMER_DIMENSIONS",
@@ -106,13 +111,39 @@ def shift_period(start: dt.date, period: Period, steps: int) -> dt.date:
 
 def _check_arguments(metric: str, by: Sequence[str], period: str | None) -> None:
     if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+        raise InvalidInput(
+            f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.",
+            f"指標 {metric!r} はありません。{'、'.join(METRICS)} のいずれかを指定してください。",
+            metric=str(metric),
+        )
     if period is not None and period not in PERIODS:
-        raise ValueError(f"unknown period {period!r}; choose one of {', '.join(PERIODS)}")
+        raise InvalidInput(
+            f"Unknown period {period!r}; choose one of {', '.join(PERIODS)}, or none for the "
+            "whole range.",
+            f"期間 {period!r} はありません。{'、'.join(PERIODS)} のいずれかを指定するか、"
+            "全期間なら指定しないでください。",
+            period=str(period),
+        )
     valid = FEEDBACK_DIMENSIONS + CUSTOMER_DIMENSIONS
     unknown = [name for name in by if name not in valid]
     if unknown or len(set(by)) != len(by):
-        raise ValueError(f"dimensions must be distinct names among {', '.join(valid)}")
+        raise InvalidInput(
+            f"Break down by distinct dimensions among {', '.join(valid)}"
+            + (f"; {unknown} are not dimensions." if unknown else "; each at most once."),
+            f"内訳の軸は {'、'.join(valid)} から重複なく選んでください"
+            + (f"({unknown} は軸ではありません)。" if unknown else "(同じ軸は1回まで)。"),
+            by=list(by),
+        )
+
+
+def _check_confidence(confidence: float) -> None:
+    number = isinstance(confidence, int | float) and not isinstance(confidence, bool)
+    if not number or not 0 < confidence < 1:
+        raise InvalidInput(
+            f"confidence must be a level between 0 and 1, such as 0.95 (got {confidence!r}).",
+            f"confidence は 0.95 のように 0 と 1 の間の値で指定してください(指定値: {confidence!r})。",
+            confidence=repr(confidence),
+        )
 
 
 def _date_filter(
@@ -158,7 +189,13 @@ def count_metric(
     wanted = [name for name in by if name in CUSTOMER_DIMENSIONS]
     if wanted:
         if customers is None:
-            raise ValueError("customer dimensions need the customers table")
+            raise InvalidInput(
+                f"Breaking down by {wanted} needs the customers table; pass customers=... "
+                "or break down by feedback dimensions only.",
+                f"{wanted} で内訳を出すには顧客テーブルが必要です。customers=... を渡すか、"
+                "フィードバックの軸だけで内訳を出してください。",
+                by=wanted,
+            )
         people = customers.select(customer_pk=customers.id, **{n: customers[n] for n in wanted})
         table = table.left_join(people, table.customer_id == people.customer_pk)
     aggregates = _count_aggregates(table[score_name], metric)
@@ -222,7 +259,7 @@ def _count_by_day(
 # The finishing half works on plain NumPy columns (name -> array, one entry per group) and
 # builds the report frame once at the end: a few hundred groups cost microseconds this way,
 # where column-by-column pandas assignment cost milliseconds per call.
-Columns = dict[str, NDArray[Any]]
+Columns: TypeAlias = "dict[str, NDArray[Any]]"
 
 
 def _counts(values: pd.Series) -> NDArray[np.int64]:
@@ -237,6 +274,8 @@ def _counts(values: pd.Series) -> NDArray[np.int64]:
 
 def _days(values: pd.Series) -> NDArray[np.datetime64]:
     """Period starts as datetime64[D], whatever type the engine gave the dates."""
+    import pandas as pd
+
     array = values.to_numpy()
     if array.dtype.kind == "M":
         return array.astype("datetime64[D]")
@@ -251,6 +290,8 @@ def _normalise_counts(raw: pd.DataFrame, metric: Metric, by: Sequence[str]) -> C
 
     Groups without answers (n = 0, which an outer join can produce) are dropped.
     """
+    import pandas as pd
+
     n = _counts(raw["n"])
     keep = n > 0
     columns: Columns = {}
@@ -400,7 +441,10 @@ def finish_metric(
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Values, intervals and change from the aggregated counts of `count_metric`."""
+    import pandas as pd
+
     _check_arguments(metric, by, period)
+    _check_confidence(confidence)
     columns = _normalise_counts(counts, metric, by)
     labels = _label_codes(columns, by)
     if (period or by) and len(labels):
@@ -431,6 +475,8 @@ def _label_codes(columns: Columns, by: Sequence[str]) -> NDArray[np.int64]:
     Numbers follow the values' order dimension by dimension, a missing value after every
     present one (None never meets `<` with a str); rows without dimensions all get 0.
     """
+    import pandas as pd
+
     size = len(columns["n"])
     if not by:
         return np.zeros(size, dtype=np.int64)
@@ -446,12 +492,14 @@ def _label_codes(columns: Columns, by: Sequence[str]) -> NDArray[np.int64]:
 
 # Runs a counting query: `run(key, build)` returns the rows of the expression `build()`
 # makes; `key` names that query exactly, so a runner may reuse work done for an equal key.
-QueryRunner = Callable[[Hashable, Callable[[], ir.Table]], pd.DataFrame]
+QueryRunner: TypeAlias = "Callable[[Hashable, Callable[[], ir.Table]], pd.DataFrame]"
 
 
 def _execute(key: Hashable, build: Callable[[], ir.Table]) -> pd.DataFrame:
+    import pandas as pd
+
     result = build().execute()
-    assert isinstance(result, pd.DataFrame)
+    assert isinstance(result, pd.DataFrame)  # ibis's contract for a table expression
     return result
 
 
@@ -473,6 +521,7 @@ def compute_metric_frame(
     """
     by = tuple(by)
     _check_arguments(metric, by, period)
+    _check_confidence(confidence)
     key = (
         "count_metric",
         feedback.op(),

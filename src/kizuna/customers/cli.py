@@ -58,13 +58,7 @@ def _read_rules(load: Callable[[Path], T], path: Path | None) -> T | None:
     """A `--rules` file read with `load`; a bad file is a clear error, not a traceback."""
     if path is None:
         return None
-    try:
-        return load(path)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(
-            f"The rules file is not valid: {exc}. Fix the file or leave --rules out.",
-            f"ルールファイルが正しくありません: {exc}。ファイルを直すか --rules を省いてください。",
-        ) from None
+    return load(path)  # the loaders raise InvalidInput naming the file and what to fix
 
 
 @app.command("resolve")

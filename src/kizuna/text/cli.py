@@ -6,6 +6,10 @@
 
 Training on a workspace's feedback and background re-analysis are wired by the lead on
 top of `kizuna.analytics.text` (PolarityClassifier, weak_labels).
+
+Only Typer is imported with this module (the root command imports it to list `text`); each
+command imports what it uses, so `kizuna text analyze` costs the text engine's own start-up
+(SudachiPy, the lexicons) and never pandas, scikit-learn or the database.
 """
 
 from __future__ import annotations
@@ -14,15 +18,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from kizuna.analytics.text import ENGINE_VERSION, Analyzer, list_topics
 from kizuna.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = ["app"]
 
@@ -51,6 +55,8 @@ def _read_texts(texts: list[str]) -> list[str]:
 
 def _highlight(text: str, cues: list[dict[str, Any]]) -> Text:
     """The original text with sentiment cues coloured, using the cues' offsets."""
+    from rich.text import Text
+
     rich_text = Text(text)
     for cue in cues:
         if cue["kind"] == "sentiment":
@@ -61,6 +67,9 @@ def _highlight(text: str, cues: list[dict[str, Any]]) -> Text:
 
 
 def _print_table(texts: list[str], rows: list[dict[str, Any]], console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     for text, row in zip(texts, rows, strict=True):
         table = Table(show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold cyan", no_wrap=True)
@@ -107,17 +116,13 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Analyse texts: sentiment, emotions, delight, topics, cues. / テキストを分析します。"""
+    from kizuna.analytics.text.analyzer import Analyzer
+    from kizuna.analytics.text.engine import ENGINE_VERSION
+
     items = _read_texts(texts)
-    analyzer = Analyzer(extra_topics=topics_file)
-    frame = analyzer.analyze(items)
-    rows: list[dict[str, Any]] = [
-        {str(key): value for key, value in record.items()}
-        for record in frame.to_dict(orient="records")
-    ]
-    for row in rows:
-        for key in ("sentiment_score", "delight"):
-            if row[key] != row[key]:  # NaN from the float column: not analysed
-                row[key] = None
+    # Rows straight from the engine: the same values as `Analyzer.analyze`'s frame, with
+    # None where the frame has NaN, and no pandas to import for one line of text.
+    rows = Analyzer(extra_topics=topics_file).analyze_rows(items)
     if output is OutputFormat.json:
         payload = [{"text": text, **row} for text, row in zip(items, rows, strict=True)]
         typer.echo(
@@ -126,6 +131,8 @@ def analyze_command(
             )
         )
         return
+    from rich.console import Console
+
     _print_table(items, rows, Console())
 
 
@@ -136,6 +143,11 @@ def topics_command(
     ] = None,
 ) -> None:
     """List the topic taxonomy. / トピック分類を表示します。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kizuna.analytics.text.topics import list_topics
+
     frame = list_topics(topics_file)
     table = Table("topic", "日本語", "English", "domains", "terms ja/en")
     for row in frame.itertuples(index=False):
@@ -154,8 +166,10 @@ def reanalyze_command(
     workspace: Annotated[str, typer.Option(help="Workspace slug.")],
 ) -> None:
     """Analyse every feedback of a workspace again. / 全フィードバックを再分析します。"""
+    from rich.console import Console
     from rich.progress import Progress
 
+    from kizuna.accounts.audit import cli_actor
     from kizuna.command import build_app
     from kizuna.text.service import active_engine, reanalyze_workspace
 
@@ -169,7 +183,7 @@ def reanalyze_command(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            count = reanalyze_workspace(kz, ws, progress=advance)
+            count = reanalyze_workspace(kz, ws, progress=advance, actor=cli_actor())
         Console().print(f"analysed {count} feedback with {version}")
 
 
@@ -179,13 +193,16 @@ def train_command(
     folds: Annotated[int, typer.Option(min=2, max=10, help="Cross-validation folds.")] = 5,
 ) -> None:
     """Train a polarity model on the workspace's scored feedback. / 自社データで学習します。"""
+    from rich.console import Console
+
+    from kizuna.accounts.audit import cli_actor
     from kizuna.command import build_app
     from kizuna.text.service import train_workspace_model
 
     with build_app() as kz:
         with kz.session() as session:
             ws = kz.workspace(session, workspace)
-        report = train_workspace_model(kz, ws, folds=folds)
+        report = train_workspace_model(kz, ws, folds=folds, actor=cli_actor())
         console = Console()
         console.print(f"labelled texts: {report.n_texts} {report.labels}")
         console.print(f"built-in engine macro-F1: {report.baseline_macro_f1:.3f}")

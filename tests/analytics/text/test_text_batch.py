@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
-from kizuna.analytics.text import Analyzer
+from kizuna.analytics.text import COLUMNS, Analyzer
 from kizuna.analytics.text.delight import score_delight
 from kizuna.analytics.text.normalize import clean_text
 from kizuna.analytics.text.sentiment import label_of, score_text
@@ -117,3 +118,35 @@ def test_offsets_with_full_width_and_expanding_characters(analyze: Any) -> None:
     for cue in row["cues"]:
         assert text[cue["start"] : cue["end"]] == cue["text"]
     assert any(c["text"] == "残念" for c in row["cues"])
+
+
+def test_analyze_leaves_the_garbage_collector_alone(analyzer: Analyzer) -> None:
+    # Library code never changes process-wide state: the collector stays enabled (it runs
+    # during a large batch), with the same thresholds and nothing frozen.
+    texts = [f"{SENTENCES[i % len(SENTENCES)]}{i}" for i in range(3000)]
+    before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
+    collections: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        analyzer.analyze(texts)
+    finally:
+        gc.callbacks.remove(count)
+    assert collections, "the cyclic collector never ran during the batch"
+    assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_rows_without_a_frame_equal_the_frame_rows(analyzer: Analyzer) -> None:
+    texts: list[object] = [*SENTENCES, SENTENCES[0], None, "", "这个酒店很好"]
+    rows = analyzer.analyze_rows(texts)
+    frame = analyzer.analyze(texts)
+    assert len(rows) == len(frame)
+    for i, row in enumerate(rows):
+        assert list(row) == list(COLUMNS)
+        assert same_row(row, frame.iloc[i].to_dict()), i
+    assert rows[0]["cues"] is not rows[len(SENTENCES)]["cues"]  # a repeat owns its lists
+    assert rows[-1]["sentiment_score"] is None  # None here, NaN in the frame

@@ -3,7 +3,7 @@
 Models maximise the log-likelihood over log-parameters (so every parameter stays
 positive without bounds) with BFGS and an analytic gradient; standard errors come from
 a finite-difference Hessian of that analytic gradient (delta method back to the natural
-scale). Pure: NumPy/SciPy/pandas only.
+scale). Pure: NumPy/SciPy/pandas only; scipy.optimize is imported when a model is fitted.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Self
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize
 
 from kizuna.errors import InvalidInput, NotFittedError
 
@@ -155,6 +154,7 @@ def fit_mle(
     loglik: LoglikFn, start: FloatArray, total_weight: float, penalizer: float
 ) -> MleResult:
     """Maximise `loglik` over log-parameters; the penalty is penalizer * sum(params**2) per customer."""
+    from scipy import optimize
 
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
         params = np.exp(log_params)

@@ -24,7 +24,7 @@ from kizuna.analytics.clv.base import (
     fit_mle,
     w_sum_dot,
 )
-from kizuna.errors import InvalidInput
+from kizuna.errors import InsufficientData, InvalidInput
 
 __all__ = ["GammaGammaModel", "gammagamma_loglik"]
 
@@ -83,9 +83,14 @@ class GammaGammaModel(MleModel):
                 "返品や 0 円の購入を除くか、その顧客を外してからもう一度学習してください。",
             )
         if repeat.sum() < 3:
-            raise InvalidInput(
-                "Gamma-Gamma needs at least 3 customers with repeat purchases (frequency > 0).",
-                "Gamma-Gamma にはリピート購入のある顧客が 3 人以上必要です（frequency > 0）。",
+            raise InsufficientData(
+                "Gamma-Gamma needs at least 3 customers with repeat purchases (frequency > 0); "
+                f"the data has {int(repeat.sum())}. Use a longer observation period or more "
+                "customers, and fit again.",
+                "Gamma-Gamma にはリピート購入のある顧客が 3 人以上必要です（frequency > 0）。"
+                f"このデータには {int(repeat.sum())} 人しかいません。観測期間を長くするか顧客を増やして、"
+                "もう一度学習してください。",
+                repeat_buyers=int(repeat.sum()),
             )
         # Mean spends are continuous: merging identical rows would rarely pay for its sort.
         rows = compress_rows([x_all[repeat], m_all[repeat]], w_all[repeat], merge=False)

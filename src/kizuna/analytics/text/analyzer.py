@@ -13,41 +13,36 @@ was longer than `max_chars` and only its start was analysed). `ENGINE_VERSION` i
 
 With a fitted `PolarityClassifier` the learned model decides sentiment and its score
 (P(positive) - P(negative)); the rules still give cues, topics, emotions and delight.
-Pure: no database, no web. The job worker and the DB layer wrap it.
+Pure: no database, no web. The job worker and the DB layer wrap it. pandas is imported
+only when a frame is built: `analyze_rows` (what `kizuna text analyze` prints) needs
+neither pandas nor NumPy.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from kizuna.analytics.text.classifier import PolarityClassifier
-from kizuna.analytics.text.engine import ENGINE_VERSION, TextAnalysis, TextEngine
+from kizuna.analytics.text.engine import COLUMNS, ENGINE_VERSION, TextAnalysis, TextEngine
 from kizuna.analytics.text.normalize import MAX_CHARS
 from kizuna.errors import InvalidInput
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kizuna.analytics.text.classifier import PolarityClassifier
+
 __all__ = ["COLUMNS", "Analyzer"]
 
-COLUMNS = (
-    "language",
-    "sentiment",
-    "sentiment_score",
-    "emotions",
-    "delight",
-    "expectation",
-    "topics",
-    "experience_values",
-    "cues",
-    "truncated",
-)
 _SENTIMENTS = frozenset({"positive", "neutral", "negative", "mixed"})
 _FLOAT_COLUMNS = frozenset({"sentiment_score", "delight"})
 _FLOAT = "float64"
+# Positions in `COLUMNS` of what a classifier overrides, and of the values a repeated
+# text must not share with its first occurrence.
+_SENTIMENT, _SCORE = COLUMNS.index("sentiment"), COLUMNS.index("sentiment_score")
+_EMOTIONS, _TOPICS = COLUMNS.index("emotions"), COLUMNS.index("topics")
+_EXPERIENCE, _CUES = COLUMNS.index("experience_values"), COLUMNS.index("cues")
 
 
 class Analyzer:
@@ -65,9 +60,10 @@ class Analyzer:
 
     @property
     def engine(self) -> TextEngine:
-        """The compiled engine, built on first use (about half a second)."""
+        """The compiled engine, built on first use (about 0.1 s: Sudachi and the lexicons)."""
         engine: TextEngine | None = self.__dict__.get("_engine")
         if engine is None:
+            _check_max_chars(self.max_chars)
             engine = TextEngine(self.max_chars, self.extra_topics)
             self.__dict__["_engine"] = engine
         return engine
@@ -76,34 +72,39 @@ class Analyzer:
         """The analysis of one text as an object (see `TextAnalysis.row`)."""
         analysis = self.engine.analyze(text)
         if self.classifier is not None and analysis.sentiment is not None:
-            self._apply_classifier([analysis], [text])
+            ((analysis.sentiment, analysis.sentiment_score),) = self._classify([text])
         return analysis
+
+    def analyze_rows(self, texts: Iterable[object] | str) -> list[dict[str, Any]]:
+        """One row per text as a dict with the keys in `COLUMNS`, without building a frame.
+
+        The same values as the rows of `analyze`, except that a missing score is None
+        here where the frame has NaN.
+        """
+        columns = self._columns(_as_list(texts))
+        return [dict(zip(COLUMNS, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def analyze(self, texts: Iterable[object] | str) -> pd.DataFrame:
         """One row per text, in input order, with the columns in `COLUMNS`."""
-        if isinstance(texts, str):
-            texts = [texts]
-        items = list(texts)
-        # A batch of a million small objects makes the cyclic collector rescan all of
-        # them again and again (a tenth of the time); nothing here creates cycles.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            analyses = self._analyze_all(items)
-            if self.classifier is not None:
-                self._apply_classifier(analyses, items)
-            frame = _frame_of(analyses)
-        finally:
-            if collecting:
-                gc.enable()
+        import pandas as pd
+
+        columns = self._columns(_as_list(texts))
+        # Object columns keep None as None (pandas would turn it into NaN), which is what
+        # the database layer stores for "not analysed"; the two scores are floats (NaN).
+        data = {
+            name: pd.Series(values, dtype=_FLOAT if name in _FLOAT_COLUMNS else "object")
+            for name, values in zip(COLUMNS, columns, strict=True)
+        }
+        frame = pd.DataFrame(data, columns=list(COLUMNS))
         frame.attrs["engine_version"] = ENGINE_VERSION
         return frame
 
-    def _analyze_all(self, items: list[object]) -> list[TextAnalysis]:
-        """Analyses in input order; a text repeated in the batch is analysed once.
+    def _columns(self, items: list[object]) -> tuple[list[Any], ...]:
+        """The row values of every text, column by column, in input order.
 
-        Feedback exports repeat texts ("特になし", "good", "N/A"): a repeat gets a copy
-        of the first analysis, with its own dicts and lists so rows never share them.
+        A text repeated in the batch is analysed (and classified) once. Feedback exports
+        repeat texts ("特になし", "good", "N/A"): a repeat gets a copy of the first
+        occurrence's dicts and lists, so rows never share them.
         """
         unique: list[object] = []
         slots: list[int] = []
@@ -118,22 +119,24 @@ class Analyzer:
                 slot = len(unique)
                 unique.append(text)
             slots.append(slot)
-        done = self.engine.analyze_many(unique)
-        if len(done) == len(items):
-            return done
-        given = bytearray(len(done))
-        analyses: list[TextAnalysis] = []
-        for slot in slots:
-            if given[slot]:
-                analyses.append(done[slot].copy())
-            else:
-                given[slot] = 1
-                analyses.append(done[slot])
-        return analyses
+        columns = self.engine.analyze_columns(unique)
+        if self.classifier is not None:
+            sentiments, scores = columns[_SENTIMENT], columns[_SCORE]
+            rows = [i for i, sentiment in enumerate(sentiments) if sentiment is not None]
+            for i, (label, score) in zip(
+                rows, self._classify([unique[i] for i in rows]), strict=True
+            ):
+                sentiments[i], scores[i] = label, score
+        if len(unique) == len(items):
+            return columns
+        return _repeat_rows(columns, slots, len(unique))
 
-    def _apply_classifier(self, analyses: list[TextAnalysis], texts: list[object]) -> None:
+    def _classify(self, texts: Sequence[object]) -> list[tuple[str, float]]:
+        """The classifier's sentiment and score (P(positive) - P(negative)) of each text."""
+        import numpy as np
+
         classifier = self.classifier
-        assert classifier is not None
+        assert classifier is not None  # callers check; not reachable from input
         classes = [str(c) for c in classifier.classes_]
         if not set(classes) <= _SENTIMENTS or "positive" not in classes:
             raise InvalidInput(
@@ -142,49 +145,52 @@ class Analyzer:
                 f"分類器のラベル {classes} は感情極性ではありません。positive/negative(/neutral) "
                 "のラベルで学習してください(weak_labels() が使えます)。",
             )
-        rows = [i for i, a in enumerate(analyses) if a.sentiment is not None]
-        if not rows:
-            return
-        proba = classifier.predict_proba([texts[i] for i in rows])
+        if not texts:
+            return []
+        proba = classifier.predict_proba(texts)
         positive = proba[:, classes.index("positive")]
         negative = proba[:, classes.index("negative")] if "negative" in classes else 0.0
         scores = np.round(positive - negative, 3)
         best = proba.argmax(axis=1)
-        for n, i in enumerate(rows):
-            analyses[i].sentiment = classes[int(best[n])]
-            analyses[i].sentiment_score = float(scores[n])
+        return [(classes[int(best[n])], float(scores[n])) for n in range(len(texts))]
 
 
-def _frame_of(analyses: list[TextAnalysis]) -> pd.DataFrame:
-    """The result frame: one pass over the analyses, one list per column."""
-    columns: list[list[Any]] = [[] for _ in COLUMNS]
-    (
-        language,
-        sentiment,
-        score,
-        emotions,
-        delight,
-        expectation,
-        topics,
-        experience_values,
-        cues,
-        truncated,
-    ) = (column.append for column in columns)
-    for a in analyses:
-        language(a.language)
-        sentiment(a.sentiment)
-        score(a.sentiment_score)
-        emotions(a.emotions)
-        delight(a.delight)
-        expectation(a.expectation)
-        topics(a.topics)
-        experience_values(a.experience_values)
-        cues(a.cues)
-        truncated(a.truncated)
-    # Object columns keep None as None (pandas would turn it into NaN), which is what
-    # the database layer stores for "not analysed"; the two scores are floats (NaN).
-    data = {
-        name: pd.Series(values, dtype=_FLOAT if name in _FLOAT_COLUMNS else "object")
-        for name, values in zip(COLUMNS, columns, strict=True)
-    }
-    return pd.DataFrame(data, columns=list(COLUMNS))
+def _check_max_chars(max_chars: object) -> None:
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+        raise InvalidInput(
+            f"max_chars must be a whole number of characters, at least 1 (got {max_chars!r}); "
+            f"the default is {MAX_CHARS}.",
+            f"max_chars は1以上の整数(文字数)で指定してください(指定値: {max_chars!r}、"
+            f"既定値は {MAX_CHARS})。",
+            max_chars=repr(max_chars),
+        )
+
+
+def _as_list(texts: Iterable[object] | str) -> list[object]:
+    if isinstance(texts, str):
+        return [texts]
+    if not isinstance(texts, Iterable):
+        raise InvalidInput(
+            f"Give the texts as a list (or one text as a str), not {type(texts).__name__}.",
+            f"テキストはリスト(1件なら文字列)で渡してください(渡された型: {type(texts).__name__})。",
+        )
+    return list(texts)
+
+
+def _repeat_rows(
+    columns: tuple[list[Any], ...], slots: list[int], unique: int
+) -> tuple[list[Any], ...]:
+    """Columns in input order from those of the distinct texts (row i shows distinct
+    text `slots[i]`); a repeat gets copies of the dicts and lists (the cues' dicts too)."""
+    out = tuple([values[slot] for slot in slots] for values in columns)
+    emotions, topics, experience, cues = out[_EMOTIONS], out[_TOPICS], out[_EXPERIENCE], out[_CUES]
+    given = bytearray(unique)
+    for row, slot in enumerate(slots):
+        if not given[slot]:
+            given[slot] = 1
+            continue
+        emotions[row] = dict(emotions[row])
+        topics[row] = [dict(topic) for topic in topics[row]]
+        experience[row] = list(experience[row])
+        cues[row] = [dict(cue) for cue in cues[row]]
+    return out

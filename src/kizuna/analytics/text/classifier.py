@@ -10,48 +10,40 @@ scores (overall, positive side, negative side); the model is a logistic regressi
 `to_bytes()` stores only numbers and words (NumPy arrays and a JSON header in an .npz
 archive, loaded with `allow_pickle=False`), so a stored model can never run code.
 `weak_labels` turns survey scores into training labels when no one labelled the texts.
+scikit-learn, SciPy and pandas are imported by the functions that use them, so importing
+this module (or `kizuna.analytics.text`) does not cost their 1.5 s of start-up.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
 
-from kizuna.analytics.text.engine import TextEngine
-from kizuna.errors import InvalidInput, NotFittedError
+from kizuna.analytics.text.engine import shared_engine
+from kizuna.errors import InsufficientData, InvalidInput, NotFittedError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = [
     "CrossValidation",
     "NotFittedError",
     "PolarityClassifier",
     "cross_validate_macro_f1",
+    "shared_engine",
     "weak_labels",
 ]
 
 _FORMAT = "kizuna-polarity-classifier/1"
-_local = threading.local()
-
-
-def shared_engine() -> TextEngine:
-    """One rule engine per thread (Sudachi tokenizers must not be shared across threads)."""
-    engine: TextEngine | None = getattr(_local, "engine", None)
-    if engine is None:
-        engine = TextEngine()
-        _local.engine = engine
-    return engine
 
 
 def _word_grams(keys: list[str]) -> list[str]:
@@ -89,6 +81,9 @@ class PolarityClassifier:
         return keys, cleaned, np.asarray(scores, dtype=np.float64).reshape(-1, 3)
 
     def _features(self, texts: Iterable[object], fit: bool) -> sparse.csr_matrix:
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         keys, cleaned, scores = self._prepare(texts)
         if fit:
             self.word_vectorizer_ = TfidfVectorizer(
@@ -104,8 +99,19 @@ class PolarityClassifier:
                 max_features=self.max_features,
                 sublinear_tf=True,
             )
-            words = self.word_vectorizer_.fit_transform(keys)
-            chars = self.char_vectorizer_.fit_transform(cleaned)
+            try:
+                words = self.word_vectorizer_.fit_transform(keys)
+                chars = self.char_vectorizer_.fit_transform(cleaned)
+            except ValueError:  # scikit-learn: "empty vocabulary", "no terms remain"
+                raise InsufficientData(
+                    f"The {len(keys)} texts share too few words to learn from (each word must "
+                    f"occur in at least min_df={self.min_df} texts). Label more texts, or lower "
+                    "min_df, and fit again.",
+                    f"{len(keys)}件のテキストに共通する語が少なすぎて学習できません(各語が "
+                    f"min_df={self.min_df} 件以上のテキストに必要です)。ラベル付きテキストを"
+                    "増やすか min_df を下げて、もう一度学習してください。",
+                    texts=len(keys),
+                ) from None
         else:
             words = self.word_vectorizer_.transform(keys)
             chars = self.char_vectorizer_.transform(cleaned)
@@ -116,6 +122,8 @@ class PolarityClassifier:
 
     def fit(self, texts: Sequence[object], labels: Sequence[Any]) -> PolarityClassifier:
         """Learn from texts and their labels (e.g. positive/negative, or 0/1)."""
+        from sklearn.linear_model import LogisticRegression
+
         label_list = list(labels)
         if len(label_list) != len(texts):
             raise InvalidInput(
@@ -123,9 +131,12 @@ class PolarityClassifier:
                 f"テキスト{len(texts)}件に対してラベルが{len(label_list)}件です。1件に1ラベルを指定してください。",
             )
         if len(set(label_list)) < 2:
-            raise InvalidInput(
-                "Training needs at least two different labels (e.g. positive and negative).",
-                "学習には2種類以上のラベル(例: positive と negative)が必要です。",
+            raise InsufficientData(
+                "Training needs at least two different labels (e.g. positive and negative). "
+                "Add texts of the missing kind and fit again.",
+                "学習には2種類以上のラベル(例: positive と negative)が必要です。"
+                "足りない種類のテキストを加えてから、もう一度学習してください。",
+                labels=sorted(map(str, set(label_list))),
             )
         features = self._features(texts, fit=True)
         # liblinear is about three times faster than lbfgs on two classes; lbfgs gives a
@@ -203,16 +214,30 @@ class PolarityClassifier:
         try:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
             header = json.loads(archive["header"].tobytes().decode())
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
             raise InvalidInput(
                 "These bytes are not a stored Kizuna polarity classifier; train one again.",
                 "保存されたKizunaの極性分類器ではありません。もう一度学習してください。",
             ) from exc
-        if header.get("format") != _FORMAT:
+        found = header.get("format") if isinstance(header, dict) else None
+        if found != _FORMAT:
             raise InvalidInput(
-                f"Stored classifier format {header.get('format')!r} is not {_FORMAT}; train it again.",
-                f"保存された分類器の形式 {header.get('format')!r} は {_FORMAT} ではありません。再学習してください。",
+                f"Stored classifier format {found!r} is not {_FORMAT}; train it again.",
+                f"保存された分類器の形式 {found!r} は {_FORMAT} ではありません。再学習してください。",
             )
+        try:
+            return cls._restore(header, archive)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InvalidInput(
+                "This stored polarity classifier is damaged or incomplete; train it again.",
+                "保存された極性分類器が壊れているか不完全です。もう一度学習してください。",
+            ) from exc
+
+    @classmethod
+    def _restore(cls, header: dict[str, Any], archive: Any) -> PolarityClassifier:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         params = dict(header["params"])
         params["char_ngrams"] = tuple(params["char_ngrams"])
         model = cls(**params)
@@ -265,6 +290,8 @@ def weak_labels(
     1-2 are negative; passives (NPS 7-8, CSAT or rating 3) and missing scores give None.
     The first score present wins, in the order nps, csat, rating.
     """
+    import pandas as pd
+
     columns = [
         (pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce"), pos, neg)
         for values, pos, neg in ((nps, 9, 6), (csat, 4, 2), (rating, 4, 2))
@@ -275,7 +302,15 @@ def weak_labels(
             "Give at least one of nps, csat or rating to derive labels from.",
             "ラベルの元になる nps、csat、rating のいずれかを指定してください。",
         )
-    size = len(columns[0][0])
+    sizes = [len(series) for series, _, _ in columns]
+    if len(set(sizes)) > 1:
+        raise InvalidInput(
+            f"nps, csat and rating must have one value per text; got lengths {sizes}. "
+            "Pass None for a missing score, not a shorter list.",
+            f"nps・csat・rating はテキストごとに1つずつ値が必要です(長さ: {sizes})。"
+            "欠けている点数は短いリストではなく None で渡してください。",
+        )
+    size = sizes[0]
     labels: list[str | None] = [None] * size
     decided = [False] * size
     for series, pos, neg in columns:
@@ -307,8 +342,33 @@ def cross_validate_macro_f1(
     **params: Any,
 ) -> CrossValidation:
     """Stratified k-fold macro-F1 of a `PolarityClassifier(**params)` on labelled texts."""
-    text_array = np.asarray(list(texts), dtype=object)
-    label_array = np.asarray(list(labels))
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    text_list, label_list = list(texts), list(labels)
+    if len(text_list) != len(label_list):
+        raise InvalidInput(
+            f"Got {len(text_list)} texts but {len(label_list)} labels; give one label per text.",
+            f"テキスト{len(text_list)}件に対してラベルが{len(label_list)}件です。"
+            "1件に1ラベルを指定してください。",
+        )
+    if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 2:
+        raise InvalidInput(
+            f"n_splits must be a whole number of at least 2 (got {n_splits!r}); 5 is usual.",
+            f"n_splits は2以上の整数で指定してください(指定値: {n_splits!r}、通常は5)。",
+        )
+    counts = Counter(label_list)
+    rarest, smallest = min(counts.items(), key=lambda item: item[1], default=(None, 0))
+    if len(counts) < 2 or smallest < n_splits:
+        raise InsufficientData(
+            f"{n_splits}-fold cross-validation needs at least two labels with {n_splits} texts "
+            f"each; label {rarest!r} has {smallest}. Label more texts, or use fewer folds.",
+            f"{n_splits}分割の交差検証には、2種類以上のラベルがそれぞれ{n_splits}件以上必要です"
+            f"(ラベル {rarest!r} は{smallest}件)。ラベル付きテキストを増やすか、分割数を減らしてください。",
+            counts={str(label): count for label, count in counts.items()},
+        )
+    text_array = np.asarray(text_list, dtype=object)
+    label_array = np.asarray(label_list)
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     scores: list[float] = []
     for train, test in folds.split(text_array, label_array):

@@ -15,12 +15,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from kizuna.analytics.text.classifier import shared_engine
+from kizuna.analytics.text.engine import shared_engine
 from kizuna.analytics.text.tokenize import CONTENT, english_stop_words
+from kizuna.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["discover_topics"]
 
@@ -60,6 +62,37 @@ def _english_phrases(text: str) -> set[str]:
     return phrases
 
 
+def _check_arguments(
+    texts: Sequence[object], analyzed: pd.DataFrame, n_topics: int, min_count: int, samples: int
+) -> None:
+    missing = [name for name in ("topics", "language") if name not in analyzed.columns]
+    if missing:
+        raise InvalidInput(
+            f"analyzed lacks the column(s) {missing}; pass the frame Analyzer().analyze(texts) "
+            "returns.",
+            f"analyzed に列 {missing} がありません。Analyzer().analyze(texts) の結果を渡してください。",
+            missing=missing,
+        )
+    if len(texts) != len(analyzed):
+        raise InvalidInput(
+            f"Got {len(texts)} texts but {len(analyzed)} analysed rows; pass "
+            "Analyzer().analyze(texts) of these same texts (one row per text).",
+            f"テキスト{len(texts)}件に対して分析結果が{len(analyzed)}行です。同じテキストの "
+            "Analyzer().analyze(texts) を渡してください(1件に1行)。",
+        )
+    for name, value, least in (
+        ("n_topics", n_topics, 1),
+        ("min_count", min_count, 1),
+        ("samples", samples, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise InvalidInput(
+                f"{name} must be a whole number of at least {least} (got {value!r}).",
+                f"{name} は{least}以上の整数で指定してください(指定値: {value!r})。",
+                **{name: repr(value)},
+            )
+
+
 def discover_topics(
     texts: Sequence[object],
     analyzed: pd.DataFrame,
@@ -73,9 +106,10 @@ def discover_topics(
     least `min_count` of those texts. Returns an empty frame with the same columns when
     nothing qualifies.
     """
+    import pandas as pd
+
     columns = ["phrase", "language", "count", "share", "score", "samples"]
-    if len(texts) != len(analyzed):
-        raise ValueError("texts and analyzed must have the same length (one row per text)")
+    _check_arguments(texts, analyzed, n_topics, min_count, samples)
     unmatched = [
         i
         for i, (topics, language) in enumerate(

@@ -5,14 +5,16 @@ clean (normalize.py) -> language -> tokens (tokenize.py) -> lexicon matches (lex
 experience values -> cues with offsets into the ORIGINAL text.
 
 A `TextEngine` owns one Sudachi tokenizer and one compiled lexicon; build it once per
-thread and reuse it (compiling costs about half a second, a text costs microseconds).
+thread and reuse it (building costs about 0.1 s: Sudachi's dictionary and the lexicons;
+a text costs tens of microseconds).
 Texts in an unsupported language, and empty texts, get `sentiment=None` rather than a
 guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +28,14 @@ from kizuna.analytics.text.sentiment import TextScore, contrast_spans, label_of,
 from kizuna.analytics.text.tokenize import Tokenizer, Tokens, detect_language
 from kizuna.analytics.text.topics import summarize_topics
 
-__all__ = ["ENGINE_VERSION", "TextAnalysis", "TextEngine"]
+__all__ = ["COLUMNS", "ENGINE_VERSION", "Result", "TextAnalysis", "TextEngine", "shared_engine"]
 
 #: Stored with every analysis so results of different engine versions are never mixed.
 ENGINE_VERSION = "kizuna-text-1.1"
 
 _EMPTY_EMOTIONS = dict.fromkeys(EMOTIONS, 0.0)
-# Texts per stage in `analyze_many`: the stage's data stays in cache, and a chunk's
-# tokens (Sudachi morphemes) are little memory.
+# Texts per stage in `results`: the stage's data stays in cache, and a chunk's Sudachi
+# morphemes are little memory.
 _CHUNK = 512
 # What the label functions say of a text without a single cue (checked in a test).
 _NO_CUE_SENTIMENT = "neutral"
@@ -92,6 +94,41 @@ class TextAnalysis:
         }
 
 
+# One text's result as `_finish` builds it: the ten row values in `COLUMNS` order, then
+# the cleaned text, the token keys and the lexicon score (the fields of `TextAnalysis`, in
+# order). A plain tuple: `Analyzer.analyze` spreads it into its columns at once, so no
+# per-text object outlives the text (see `analyze_columns`).
+Result = tuple[
+    str,
+    str | None,
+    float | None,
+    dict[str, float],
+    float | None,
+    str,
+    list[dict[str, Any]],
+    list[str],
+    list[dict[str, Any]],
+    bool,
+    str,
+    list[str],
+    tuple[float, float, float],
+]
+#: The row columns `analyze_columns` fills, in `Result` order.
+COLUMNS = (
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "emotions",
+    "delight",
+    "expectation",
+    "topics",
+    "experience_values",
+    "cues",
+    "truncated",
+)
+_NO_SCORE = (0.0, 0.0, 0.0)
+
+
 class TextEngine:
     """Tokenizer + compiled lexicon; `analyze(raw)` runs the whole pipeline."""
 
@@ -106,66 +143,108 @@ class TextEngine:
 
     def prepare(self, raw: object) -> tuple[CleanText, str, Tokens | None]:
         """Cleaned text, language and tokens (empty for unsupported languages)."""
-        clean, language = self._clean(raw)
+        clean = clean_text(raw, self.max_chars)
+        language = _language_of(clean.text)
         if language == "other":
             return clean, language, None
         return clean, language, self.tokenizer.tokenize(clean.text, language)
-
-    def _clean(self, raw: object) -> tuple[CleanText, str]:
-        clean = clean_text(raw, self.max_chars)
-        text = clean.text
-        if not text.strip():
-            return clean, "other"
-        return clean, detect_language(text)
 
     def analyze(self, raw: object) -> TextAnalysis:
         """The analysis of one text."""
         return self.analyze_many([raw])[0]
 
     def analyze_many(self, raws: Sequence[object]) -> list[TextAnalysis]:
-        """The analyses of many texts, in order; the same as `analyze` on each, faster.
+        """The analyses of many texts, in order; the same as `analyze` on each, faster."""
+        return [TextAnalysis(*result) for result in self.results(raws)]
 
-        Each stage runs over a chunk of texts before the next stage starts. Sudachi's
-        tokenizer pushes the interpreter's working set out of the CPU caches, and the
-        Python stages ran about half as fast when it ran between every two of them.
+    def analyze_columns(self, raws: Sequence[object]) -> tuple[list[Any], ...]:
+        """The rows of many texts as ten lists, one per name in `COLUMNS`.
+
+        What `Analyzer.analyze` builds its frame from. Each text's values go straight
+        into the columns, so the only objects a text leaves behind are its own topics,
+        experience-values and cues lists: no `TextAnalysis`, no token keys. That keeps
+        the cyclic garbage collector's work on a large batch small without touching
+        the collector itself (library code never changes process-wide state).
+        """
+        columns: tuple[list[Any], ...] = tuple([] for _ in COLUMNS)
+        (
+            language,
+            sentiment,
+            score,
+            emotions,
+            delight,
+            expectation,
+            topics,
+            experience_values,
+            cues,
+            truncated,
+        ) = (column.append for column in columns)
+        for row in self.results(raws):
+            language(row[0])
+            sentiment(row[1])
+            score(row[2])
+            emotions(row[3])
+            delight(row[4])
+            expectation(row[5])
+            topics(row[6])
+            experience_values(row[7])
+            cues(row[8])
+            truncated(row[9])
+        return columns
+
+    def results(self, raws: Sequence[object]) -> Iterator[Result]:
+        """Each text's `Result`, in order.
+
+        Cleaning and Sudachi's tokenizer each run over a chunk of texts before the rest
+        starts: Sudachi pushes the interpreter's working set out of the CPU caches, and
+        the Python stages ran about half as fast when it ran between every two of them.
+        The rest (tokens, cues, labels) then runs text by text.
         """
         tokenizer = self.tokenizer
-        results: list[TextAnalysis] = []
+        tokens_ja, tokenize_en = tokenizer.tokens_ja, tokenizer.tokenize_en
+        max_chars = self.max_chars
+        finish = self._finish
         for start in range(0, len(raws), _CHUNK):
             chunk = raws[start : start + _CHUNK]
-            cleaned = [self._clean(raw) for raw in chunk]
-            japanese = [clean.text for clean, language in cleaned if language == "ja"]
-            morphemes = iter(tokenizer.split_ja(japanese))
-            tokens = [
-                tokenizer.tokens_ja(clean.text, next(morphemes))
+            cleans = [clean_text(raw, max_chars) for raw in chunk]
+            languages = [_language_of(clean.text) for clean in cleans]
+            japanese = [
+                clean.text
+                for clean, language in zip(cleans, languages, strict=True)
                 if language == "ja"
-                else (tokenizer.tokenize_en(clean.text) if language == "en" else None)
-                for clean, language in cleaned
             ]
-            finish = self._finish
-            results.extend(
-                finish(raw, clean, language, found)
-                for raw, (clean, language), found in zip(chunk, cleaned, tokens, strict=True)
-            )
-        return results
+            morphemes = iter(tokenizer.split_ja(japanese))
+            # Tokens are built just before their text is finished, so they (and their key
+            # lists) are gone before the next text's: fewer live objects for the cyclic
+            # collector to scan than when a whole chunk's tokens waited for the next stage.
+            for raw, clean, language in zip(chunk, cleans, languages, strict=True):
+                if language == "ja":
+                    tokens = tokens_ja(clean.text, next(morphemes))
+                elif language == "en":
+                    tokens = tokenize_en(clean.text)
+                else:
+                    tokens = None
+                yield finish(raw, clean, language, tokens)
 
     def _finish(
         self, raw: object, clean: CleanText, language: str, tokens: Tokens | None
-    ) -> TextAnalysis:
+    ) -> Result:
         """Everything after tokenisation: cues, scores and labels of one text."""
         if tokens is None or not tokens.keys:
-            return TextAnalysis(
-                language=language,
-                sentiment=None,
-                sentiment_score=None,
-                emotions=dict(_EMPTY_EMOTIONS),
-                delight=None,
-                expectation="unknown",
-                topics=[],
-                experience_values=[],
-                cues=[],
-                truncated=clean.truncated,
-                clean=clean.text,
+            return (
+                language,
+                None,
+                None,
+                dict(_EMPTY_EMOTIONS),
+                None,
+                "unknown",
+                [],
+                [],
+                [],
+                clean.truncated,
+                clean.text,
+                [],
+                _NO_SCORE,
             )
         lexicon = self.lexicon
         matches = lexicon.match(tokens, language)
@@ -175,25 +254,25 @@ class TextEngine:
         scored = score_text(tokens, matches, emoji, language, lexicon)
         sentiment = label_of(scored.score, scored.positive, scored.negative)
         gap = score_delight(scored, sentiment)
-        return TextAnalysis(
-            language=language,
-            sentiment=sentiment,
-            sentiment_score=round(scored.score, 3),
-            emotions=score_emotions(scored),
-            delight=gap.delight,
-            expectation=gap.expectation,
-            topics=summarize_topics(scored.topics),
-            experience_values=find_experience_values(scored),
-            cues=_collect_cues(raw, clean, scored, gap.delight_cues, gap.expectation_cues),
-            truncated=clean.truncated,
-            clean=clean.text,
-            keys=tokens.keys,
-            lexicon_score=(scored.score, scored.positive, scored.negative),
+        return (
+            language,
+            sentiment,
+            round(scored.score, 3),
+            score_emotions(scored),
+            gap.delight,
+            gap.expectation,
+            summarize_topics(scored.topics),
+            find_experience_values(scored),
+            _collect_cues(raw, clean, scored, gap.delight_cues, gap.expectation_cues),
+            clean.truncated,
+            clean.text,
+            tokens.keys,
+            (scored.score, scored.positive, scored.negative),
         )
 
     def _analyze_plain(
         self, raw: object, clean: CleanText, language: str, tokens: Tokens
-    ) -> TextAnalysis:
+    ) -> Result:
         """A text with no lexicon cue: neutral, and only contrast markers to show.
 
         The same result `score_text` and the label functions give for no cues, without
@@ -204,21 +283,40 @@ class TextEngine:
         if not contrast.isdisjoint(tokens.keys):
             for begin, end in contrast_spans(tokens, language, contrast):
                 cues.append(_cue(raw, clean, "contrast", "contrast", begin, end))
-        return TextAnalysis(
-            language=language,
-            sentiment=_NO_CUE_SENTIMENT,
-            sentiment_score=0.0,
-            emotions=dict(_EMPTY_EMOTIONS),
-            delight=0.0,
-            expectation=_NO_CUE_EXPECTATION,
-            topics=[],
-            experience_values=[],
-            cues=cues,
-            truncated=clean.truncated,
-            clean=clean.text,
-            keys=tokens.keys,
-            lexicon_score=(0.0, 0.0, 0.0),
+        return (
+            language,
+            _NO_CUE_SENTIMENT,
+            0.0,
+            dict(_EMPTY_EMOTIONS),
+            0.0,
+            _NO_CUE_EXPECTATION,
+            [],
+            [],
+            cues,
+            clean.truncated,
+            clean.text,
+            tokens.keys,
+            _NO_SCORE,
         )
+
+
+_local = threading.local()
+
+
+def shared_engine() -> TextEngine:
+    """One engine per thread (Sudachi tokenizers must not be shared across threads)."""
+    engine: TextEngine | None = getattr(_local, "engine", None)
+    if engine is None:
+        engine = TextEngine()
+        _local.engine = engine
+    return engine
+
+
+def _language_of(text: str) -> str:
+    """The language of a cleaned text; blank text is 'other' (nothing to analyse)."""
+    if not text.strip():
+        return "other"
+    return detect_language(text)
 
 
 def _cue(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import compress
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,7 +27,7 @@ from kizuna.analytics.text.normalize import clean_text
 from kizuna.analytics.text.tokenize import PUNCT, Tokenizer, Tokens
 from kizuna.errors import InvalidInput
 
-__all__ = ["EMOTIONS", "EXPERIENCE_VALUES", "Entry", "Lexicon", "Match", "load_yaml"]
+__all__ = ["EMOTIONS", "EXPERIENCE_VALUES", "Entry", "Lexicon", "Match", "load_yaml", "read_topics"]
 
 EMOTIONS = ("joy", "trust", "surprise", "anticipation", "anger", "sadness", "fear", "disgust")
 EXPERIENCE_VALUES = ("sense", "feel", "think", "act", "relate")
@@ -78,30 +78,83 @@ class _Language:
 
 def load_yaml(name_or_path: str | Path) -> dict[str, Any]:
     """A bundled data file by name (`"topics.yaml"`) or any YAML file by path."""
-    if isinstance(name_or_path, Path) or "/" in str(name_or_path):
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise InvalidInput(
-                f"Lexicon file {path} does not exist. Give the path of a YAML file.",
-                f"辞書ファイル {path} が見つかりません。YAMLファイルのパスを指定してください。",
-                path=str(path),
+    try:
+        if isinstance(name_or_path, Path) or "/" in str(name_or_path):
+            text = Path(name_or_path).read_text(encoding="utf-8")
+        else:
+            text = (
+                resources.files("kizuna.analytics.text")
+                .joinpath("data", name_or_path)
+                .read_text(encoding="utf-8")
             )
-        text = path.read_text(encoding="utf-8")
-    else:
-        text = (
-            resources.files("kizuna.analytics.text")
-            .joinpath("data", name_or_path)
-            .read_text(encoding="utf-8")
-        )
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise InvalidInput(
+            f"Lexicon file {name_or_path} does not exist. Give the path of a YAML file "
+            "(a name without a folder means a file bundled with Kizuna).",
+            f"辞書ファイル {name_or_path} が見つかりません。YAMLファイルのパスを指定してください"
+            "(フォルダを含まない名前は Kizuna 同梱のファイルを指します)。",
+            path=str(name_or_path),
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"Lexicon file {name_or_path} is not UTF-8 text. Save it as UTF-8 and try again.",
+            f"辞書ファイル {name_or_path} がUTF-8のテキストではありません。UTF-8で保存し直してください。",
+            path=str(name_or_path),
+        ) from None
     # libyaml's loader is ten times faster than the pure-Python one when it is built in.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader)  # a safe loader either way
+    try:
+        data = yaml.load(text, Loader=loader)  # a safe loader either way
+    except yaml.YAMLError as exc:
+        raise InvalidInput(
+            f"Lexicon {name_or_path} is not valid YAML ({exc}). Fix the file and try again.",
+            f"辞書 {name_or_path} のYAMLの書き方に誤りがあります({exc})。ファイルを直してください。",
+            path=str(name_or_path),
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput(
             f"Lexicon {name_or_path} is not a YAML mapping; see data/topics.yaml for the shape.",
             f"辞書 {name_or_path} がYAMLのマッピングではありません。data/topics.yaml の形式に合わせてください。",
         )
     return data
+
+
+def read_topics(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The topics of a taxonomy (`{topics: {id: spec}}` or `{id: spec}`), checked.
+
+    A spec is a mapping with optional name_ja, name_en, domains and the term lists ja and
+    en; a workspace's own file is user input, so a wrong shape is a clear error.
+    """
+    topics = data.get("topics", data)
+    if not isinstance(topics, Mapping):
+        raise InvalidInput(
+            "Topics must be a mapping of topic id to {name_ja, name_en, ja: [...], en: [...]}.",
+            "トピックは「トピックID: {name_ja, name_en, ja: [...], en: [...]}」の形で指定してください。",
+        )
+    checked: dict[str, dict[str, Any]] = {}
+    for topic, spec in topics.items():
+        if not isinstance(spec, Mapping):
+            raise InvalidInput(
+                f"Topic '{topic}' must be a mapping such as {{name_ja: ..., name_en: ..., "
+                "ja: [...], en: [...]}; see data/topics.yaml for the shape.",
+                f"トピック「{topic}」は {{name_ja: ..., name_en: ..., ja: [...], en: [...]}} の形で"
+                "書いてください(data/topics.yaml を参照)。",
+                topic=str(topic),
+            )
+        for key in ("ja", "en", "domains"):
+            terms = spec.get(key)
+            if terms is not None and (
+                not isinstance(terms, list) or not all(isinstance(t, str | int) for t in terms)
+            ):
+                raise InvalidInput(
+                    f"Topic '{topic}': '{key}' must be a list of words, e.g. {key}: [word, word].",
+                    f"トピック「{topic}」の「{key}」は語のリストで書いてください"
+                    f"(例: {key}: [語, 語])。",
+                    topic=str(topic),
+                    key=key,
+                )
+        checked[str(topic)] = dict(spec)
+    return checked
 
 
 class Lexicon:
@@ -127,7 +180,7 @@ class Lexicon:
         self._load_topics(load_yaml("topics.yaml"))
         if extra_topics is not None:
             extra = extra_topics if isinstance(extra_topics, Mapping) else load_yaml(extra_topics)
-            self._load_topics(dict(extra))
+            self._load_topics(extra)
         for language in self._languages.values():
             for keys, entry in language.entries.items():
                 language.index.setdefault(keys[0], []).append((len(keys), list(keys), entry))
@@ -245,15 +298,8 @@ class Lexicon:
                         if value not in entry.experiences:
                             entry.experiences = (*entry.experiences, value)
 
-    def _load_topics(self, data: dict[str, Any]) -> None:
-        topics = data.get("topics", data)
-        if not isinstance(topics, dict):
-            raise InvalidInput(
-                "Topics must be a mapping of topic id to {name_ja, name_en, ja: [...], en: [...]}.",
-                "トピックは「トピックID: {name_ja, name_en, ja: [...], en: [...]}」の形で指定してください。",
-            )
-        for topic, spec in topics.items():
-            topic = str(topic)
+    def _load_topics(self, data: Mapping[str, Any]) -> None:
+        for topic, spec in read_topics(data).items():
             names = self.topic_names.setdefault(topic, {"ja": topic, "en": topic})
             names["ja"] = str(spec.get("name_ja", names["ja"]))
             names["en"] = str(spec.get("name_en", names["en"]))
@@ -277,10 +323,12 @@ class Lexicon:
         hits = list(compress(range(len(keys)), map(index.__contains__, keys)))
         plurals: dict[int, Entry] = {}
         if language == "en":
-            # A trailing plural "s" is tried for single words ("delays" -> "delay").
+            # A trailing plural "s" is tried for single words ("delays" -> "delay"); the
+            # words ending in "s" are picked in C, the few of them checked here.
             singles = table.singles
-            for i, key in enumerate(keys):
-                if key[-1] == "s" and len(key) > 3 and key not in index and key[:-1] in singles:
+            for i in compress(range(len(keys)), map(str.endswith, keys, repeat("s"))):
+                key = keys[i]
+                if len(key) > 3 and key not in index and key[:-1] in singles:
                     plurals[i] = singles[key[:-1]]
             if plurals:
                 hits = sorted(hits + list(plurals))

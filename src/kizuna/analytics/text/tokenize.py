@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 __all__ = [
@@ -43,58 +44,73 @@ _OTHER_SCRIPT = re.compile(
 )
 _EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 _EN_PUNCT = frozenset(".!?;,\n")
+_SPAN = re.Match.span
 
 
 class Tokens:
-    """Tokens of one text as parallel lists: `keys` (lexicon keys) and `kinds`.
+    """Tokens of one text as parallel sequences: `keys` (lexicon keys) and `kinds`.
 
-    `key` is Sudachi's normalized form (or the lower-cased English word). Character
+    `key` is Sudachi's normalized form (or the lower-cased English word); `kinds` holds
+    the small kind codes in a bytearray, which the cyclic garbage collector never has to
+    track (a list would be one more container per text for it to scan). Character
     offsets into the cleaned text are fetched lazily with `begin(i)` / `end(i)`: the
     analyzer needs them only for the few tokens that become cues, and skipping them for
-    the rest is a large share of the per-text cost.
+    the rest is a large share of the per-text cost. Japanese offsets come from Sudachi's
+    morphemes; English ones from the tokenizer's regex, run again over the lower-cased
+    text (`source`) the first time one is asked for.
     """
 
-    __slots__ = ("_begins", "_ends", "_morphemes", "keys", "kinds")
+    __slots__ = ("_begins", "_morphemes", "_source", "_spans", "keys", "kinds")
 
     def __init__(
         self,
         keys: list[str],
-        kinds: list[int],
+        kinds: bytearray,
         morphemes: Any = None,
-        begins: list[int] | None = None,
-        ends: list[int] | None = None,
+        source: str = "",
     ) -> None:
         self.keys = keys
         self.kinds = kinds
         self._morphemes = morphemes
-        self._begins = begins
-        self._ends = ends
+        self._source = source
+        self._begins: list[int] | None = None
+        self._spans: list[tuple[int, int]] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def begin(self, i: int) -> int:
-        if self._begins is not None:
-            return self._begins[i]
-        return self._morphemes[i].begin()  # type: ignore[no-any-return]
+        if self._morphemes is not None:
+            return self._morphemes[i].begin()  # type: ignore[no-any-return]
+        return self._english_spans()[i][0]
 
     def end(self, i: int) -> int:
-        if self._ends is not None:
-            return self._ends[i]
-        return self._morphemes[i].end()  # type: ignore[no-any-return]
+        if self._morphemes is not None:
+            return self._morphemes[i].end()  # type: ignore[no-any-return]
+        return self._english_spans()[i][1]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span from the start of token `first` to the end of token `last`."""
-        if self._begins is not None and self._ends is not None:
-            return self._begins[first], self._ends[last]
         morphemes = self._morphemes
-        return morphemes[first].begin(), morphemes[last].end()
+        if morphemes is not None:
+            return morphemes[first].begin(), morphemes[last].end()
+        spans = self._english_spans()
+        return spans[first][0], spans[last][1]
 
     def begins(self) -> list[int]:
         """Every token's start (computed once, only when needed: emoji placement)."""
         if self._begins is None:
-            self._begins = [m.begin() for m in self._morphemes]
+            if self._morphemes is not None:
+                self._begins = [m.begin() for m in self._morphemes]
+            else:
+                self._begins = [begin for begin, _ in self._english_spans()]
         return self._begins
+
+    def _english_spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            # The same scan as `Tokenizer.tokenize_en`, so token i has span i.
+            self._spans = list(map(_SPAN, _EN_WORD.finditer(self._source)))
+        return self._spans
 
 
 def detect_language(text: str) -> str:
@@ -120,7 +136,7 @@ def detect_language(text: str) -> str:
     if len(words) < 4:
         return "en"
     hints = _word_lists()[1]
-    hits = sum(1 for word in words if word in hints)
+    hits = sum(map(hints.__contains__, words))
     return "en" if hits / len(words) >= 0.08 else "other"
 
 
@@ -195,7 +211,7 @@ class Tokenizer:
         # One loop with two appends is the fastest shape measured here (each iteration
         # creates the Morpheme object once).
         keys: list[str] = []
-        kind_list: list[int] = []
+        kind_list = bytearray()
         add_key, add_kind = keys.append, kind_list.append
         for morpheme in morphemes:
             add_key(morpheme.normalized_form())
@@ -207,23 +223,18 @@ class Tokenizer:
     @staticmethod
     def tokenize_en(text: str) -> Tokens:
         lowered = text.lower().replace("\u2019", "'")
-        function_words = _word_lists()[0]
-        keys: list[str] = []
-        kinds: list[int] = []
-        begins: list[int] = []
-        ends: list[int] = []
-        for match in _EN_WORD.finditer(lowered):
-            word = match.group(0)
-            keys.append(word)
-            if word in _EN_PUNCT:
-                kinds.append(PUNCT)
-            elif word in function_words:
-                kinds.append(FUNCTION)
-            else:
-                kinds.append(CONTENT)
-            begins.append(match.start())
-            ends.append(match.end())
-        return Tokens(keys, kinds, None, begins, ends)
+        keys: list[str] = _EN_WORD.findall(lowered)
+        # Each word's kind by one dict lookup, in C: punctuation, function word or content.
+        kinds = bytearray(map(_english_kinds().get, keys, repeat(CONTENT, len(keys))))
+        return Tokens(keys, kinds, None, lowered)
+
+
+@cache
+def _english_kinds() -> dict[str, int]:
+    """Kind code of the English words that are not content words."""
+    kinds = dict.fromkeys(_word_lists()[0], FUNCTION)
+    kinds.update(dict.fromkeys(_EN_PUNCT, PUNCT))
+    return kinds
 
 
 def _kind_of(major: str, minor: str) -> int:

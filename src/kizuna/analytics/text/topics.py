@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from kizuna.analytics.text.lexicon import load_yaml
+from kizuna.analytics.text.lexicon import load_yaml, read_topics
 from kizuna.analytics.text.sentiment import NEUTRAL_BAND, squash
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["list_topics", "summarize_topics"]
 
@@ -39,14 +40,16 @@ def summarize_topics(topics: dict[str, float]) -> list[dict[str, Any]]:
 
 def list_topics(extra_topics: Mapping[str, Any] | str | Path | None = None) -> pd.DataFrame:
     """The taxonomy as a frame: topic, name_ja, name_en, domains, term counts."""
-    data = dict(load_yaml("topics.yaml")["topics"])
+    import pandas as pd
+
+    data = read_topics(load_yaml("topics.yaml"))
     if extra_topics is not None:
         extra = extra_topics if isinstance(extra_topics, Mapping) else load_yaml(extra_topics)
-        for topic, spec in dict(extra.get("topics", extra)).items():
+        for topic, spec in read_topics(extra).items():
             merged = dict(data.get(topic, {}))
             for key, value in spec.items():
                 if key in ("ja", "en"):
-                    merged[key] = [*merged.get(key, []), *value]
+                    merged[key] = [*(merged.get(key) or []), *(value or [])]
                 else:
                     merged[key] = value
             data[topic] = merged
@@ -55,7 +58,7 @@ def list_topics(extra_topics: Mapping[str, Any] | str | Path | None = None) -> p
             "topic": topic,
             "name_ja": spec.get("name_ja", topic),
             "name_en": spec.get("name_en", topic),
-            "domains": list(spec.get("domains", [])),
+            "domains": list(spec.get("domains") or []),
             "terms_ja": len(spec.get("ja", []) or []),
             "terms_en": len(spec.get("en", []) or []),
         }
