@@ -7,10 +7,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo test test-pg lint format bench bench-text clean browser-deps
 
+# With Java on the machine the Spark extra comes too, so the Spark parity tests run; without
+# it they skip, saying why.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	if command -v java >/dev/null 2>&1; then $(BIN)/pip install -q -e '.[dev,spark]'; \
+	else $(BIN)/pip install -q -e '.[dev]'; fi
 	touch $(STAMP)
 
 install: $(STAMP)

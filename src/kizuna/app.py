@@ -6,6 +6,7 @@ session factory; it connects lazily and reads no environment beyond `Settings()`
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,6 +52,9 @@ class Kizuna:
 
     def close(self) -> None:
         self.engine.dispose()
+        spark = sys.modules.get("kizuna.engines.spark")  # only if this process used Spark
+        if spark is not None:
+            spark.stop_spark()
 
     def __enter__(self) -> Kizuna:
         return self

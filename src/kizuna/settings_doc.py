@@ -13,6 +13,7 @@ __all__ = ["settings_command", "settings_markdown"]
 _GROUP_TITLES = {
     "general": "General",
     "database": "Database",
+    "engines": "Engines",
     "web": "Web",
     "security": "Security",
     "imports": "Imports",

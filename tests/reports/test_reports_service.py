@@ -135,7 +135,7 @@ def test_records_are_json_safe(kz: Kizuna, filled: tuple[Any, list[dict[str, Any
         ({"metric": "nss"}, "nps, csat, ces, enps"),
         ({"metric": "nps", "by": ["colour"]}, "channel, source"),
         ({"metric": "nps", "period": "year"}, "day, week, month"),
-        ({"metric": "nps", "engine": "spark"}, "operational, parquet"),
+        ({"metric": "nps", "engine": "hadoop"}, "operational, parquet, duckdb, spark"),
     ],
 )
 def test_unknown_choices_are_refused_in_both_languages(

@@ -16,7 +16,8 @@ modification time). A connection is lent to one caller at a time; temporary view
 to that connection alone, so a caller never sees another export's tables.
 
 Every expression starts from `scoped_table`, which filters on `workspace_id`, so an
-export or a shared database never leaks another workspace's rows into a result.
+export or a shared database never leaks another workspace's rows into a result. The
+`Engine` classes of `kizuna.engines.local` wrap these openers behind one interface.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANALYTIC_TABLES",
     "IDLE_CONNECTIONS",
+    "export_tables",
     "open_operational",
     "open_parquet",
     "scoped_table",
@@ -209,6 +211,14 @@ def _export_signature(folder: Path) -> Signature:
             folder=str(folder),
         )
     return tuple(found)
+
+
+def export_tables(folder: Path) -> list[str]:
+    """Names of the ANALYTIC_TABLES whose Parquet file is in the export folder.
+
+    Raises InvalidInput, saying how to make an export, when the folder holds none.
+    """
+    return [name for name, *_ in _export_signature(folder)]
 
 
 def _connect_export(folder: Path, signature: Signature) -> _Lent:

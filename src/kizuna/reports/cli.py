@@ -120,9 +120,16 @@ def _register(metric: Metric) -> None:
         start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
         end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
         output: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
-        engine: Annotated[str, typer.Option(help="operational or parquet.")] = "operational",
+        engine: Annotated[
+            str,
+            typer.Option(
+                help="operational, parquet (DuckDB; also: duckdb) or spark "
+                "(pip install 'kizuna[spark]'; KIZUNA_SPARK_MASTER, default local[*])."
+            ),
+        ] = "operational",
         parquet: Annotated[
-            Path | None, typer.Option(help="Folder of a `kizuna export` (parquet engine).")
+            Path | None,
+            typer.Option(help="Folder of a `kizuna export` (parquet and spark engines)."),
         ] = None,
     ) -> None:
         _run_metric(metric, workspace, by, period, start, end, output, engine, parquet)

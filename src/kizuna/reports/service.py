@@ -1,8 +1,9 @@
 """Metric reports for one workspace: the call the API, the home page and the CLI share.
 
-`compute_metric` checks the request, opens the engine (the operational database or DuckDB
-over a Parquet export), scopes every table to the workspace and lets
-`kizuna.analytics.metrics` count there and finish in Python.
+`compute_metric` checks the request, opens the engine it names (the operational database,
+DuckDB over a Parquet export, or Spark over the same export: `kizuna.engines`), scopes
+every table to the workspace and lets `kizuna.analytics.metrics` count there and finish
+in Python.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,14 +29,22 @@ from kizuna.analytics.metrics import (
     compute_metric_frame,
 )
 from kizuna.app import Kizuna
-from kizuna.engines import execute_keyed, open_operational, open_parquet, scoped_table
+from kizuna.engines import (
+    ENGINE_NAMES,
+    EXPORT_ENGINES,
+    EngineKind,
+    EngineName,
+    engine_kind,
+    pick_engine,
+)
 from kizuna.errors import InvalidInput
 from kizuna.reports.export import read_manifest
 
 __all__ = ["DIMENSIONS", "ENGINES", "Engine", "MetricReport", "compute_metric"]
 
-Engine = Literal["operational", "parquet"]
-ENGINES: tuple[Engine, ...] = ("operational", "parquet")
+# The names `--engine` takes; duckdb is another name for parquet.
+Engine = EngineName
+ENGINES: tuple[Engine, ...] = ENGINE_NAMES
 DIMENSIONS = FEEDBACK_DIMENSIONS + CUSTOMER_DIMENSIONS
 
 
@@ -48,7 +56,7 @@ class MetricReport:
     frame: pd.DataFrame
     by: tuple[str, ...] = ()
     period: Period | None = None
-    engine: Engine = "operational"
+    engine: EngineKind = "operational"
     start: dt.date | None = None
     end: dt.date | None = None
     columns: list[str] = field(default_factory=list)
@@ -112,12 +120,12 @@ def _check_request(
         )
 
 
-def _check_export(workspace: Workspace, parquet_dir: Path | None) -> Path:
+def _check_export(workspace: Workspace, engine: str, parquet_dir: Path | None) -> Path:
     if parquet_dir is None:
         raise InvalidInput(
-            "The parquet engine needs the export's folder: pass --parquet DIR "
+            f"The {engine} engine needs the export's folder: pass --parquet DIR "
             "(made by `kizuna export`).",
-            "parquet エンジンにはエクスポート先フォルダが必要です。--parquet DIR を指定してください"
+            f"{engine} エンジンにはエクスポート先フォルダが必要です。--parquet DIR を指定してください"
             "（`kizuna export` で作成）。",
         )
     manifest = read_manifest(parquet_dir)
@@ -146,20 +154,21 @@ def compute_metric(
 ) -> MetricReport:
     """NPS, CSAT, CES or eNPS of one workspace, by period and dimensions, with intervals.
 
-    Raises InvalidInput (English and Japanese, listing the valid choices) for an unknown
-    metric, dimension, period or engine, and when the parquet engine lacks a matching export.
+    `engine` is operational, parquet (or duckdb) or spark; the last two read the export in
+    `parquet_dir`. Raises InvalidInput (English and Japanese, listing the valid choices) for
+    an unknown metric, dimension, period or engine, and when an export engine lacks a
+    matching export; DependencyMissing when spark is asked for without pyspark.
     """
     by = tuple(by)
     _check_request(metric, by, period, engine, start, end)
-    if engine == "parquet":
-        opened = open_parquet(_check_export(workspace, parquet_dir))
-    else:
-        opened = open_operational(kz)
-    with opened as backend:
-        feedback = scoped_table(backend, "feedback", workspace.id)
+    if engine in EXPORT_ENGINES:
+        parquet_dir = _check_export(workspace, engine, parquet_dir)
+    chosen = pick_engine(engine, kz=kz, parquet_dir=parquet_dir)
+    with chosen.open() as connection:
+        feedback = connection.table("feedback", workspace.id)
         customers = None
         if any(name in CUSTOMER_DIMENSIONS for name in by):
-            customers = scoped_table(backend, "customer", workspace.id)
+            customers = connection.table("customer", workspace.id)
         frame = compute_metric_frame(
             feedback,
             metric,
@@ -168,14 +177,14 @@ def compute_metric(
             customers=customers,
             start=start,
             end=end,
-            run=partial(execute_keyed, backend),
+            run=connection.run,
         )
     return MetricReport(
         metric=metric,
         frame=frame,
         by=by,
         period=period,
-        engine=engine,
+        engine=engine_kind(engine),
         start=start,
         end=end,
         columns=list(frame.columns),
