@@ -53,6 +53,7 @@ def test_settings_come_in_groups_and_links_use_the_public_address() -> None:
         "embedded_worker",
         "worker_poll_seconds",
         "job_max_attempts",
+        "job_lease_seconds",
         "run_schedules",
     }
 

@@ -1,14 +1,15 @@
 """Settings, declared once.
 
-Every field has a default, a description and a group (general, database, web, security,
-imports, jobs, mail); the README's settings table is generated from this class
+Every field has a default, a description and a group (general, database, engines, web,
+security, imports, jobs, mail); the README's settings table is generated from this class
 (`kizuna settings --markdown`, one section per group) and a test fails when the two differ.
 Environment variables stay flat (`KIZUNA_<NAME>`); `settings.group("mail")` gives a group's
 values together. Nothing here reads the environment at import time: `Settings()` does.
 
-One secret, many keys: `signing_key(purpose)` derives a separate key for each use (session
-cookies, CSRF, signed links, the login throttle, unsubscribe links, invitations) with
-HMAC-SHA256, so a key leaked or rotated for one purpose says nothing about the others.
+One secret, many keys: `signing_key(purpose)` derives a separate key for each use (signed
+links, the login throttle, unsubscribe links, ...) with HMAC-SHA256, so a key leaked for one
+purpose says nothing about the others. (Sessions need none: the server keeps them and the
+cookie holds a random token.)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["GROUPS", "PLACEHOLDER_SECRET", "SIGNING_PURPOSES", "Settings"]
 
 PLACEHOLDER_SECRET = "dev-insecure-secret-change-me"
-GROUPS = ("general", "database", "web", "security", "imports", "jobs", "mail")
+GROUPS = ("general", "database", "engines", "web", "security", "imports", "jobs", "mail")
 SigningPurpose = Literal["session", "csrf", "links", "throttle", "unsubscribe", "invitations"]
 SIGNING_PURPOSES: tuple[SigningPurpose, ...] = (
     "session",
@@ -71,6 +72,14 @@ class Settings(BaseSettings):
         "or postgresql+psycopg://user@host/db.",
         json_schema_extra=_in("database"),
     )
+    # engines
+    spark_master: str = Field(
+        "local[*]",
+        description="Where `--engine spark` runs: local[*] (every core of this machine) or a "
+        "cluster's master, e.g. spark://spark-master:7077 (the export must sit on storage the "
+        "cluster reads). Needs `pip install 'kizuna[spark]'` and Java 17.",
+        json_schema_extra=_in("engines"),
+    )
     # web
     host: str = Field(
         "127.0.0.1",
@@ -86,6 +95,13 @@ class Settings(BaseSettings):
         "unsubscribe), e.g. https://cx.example.co.jp. Empty: http://HOST:PORT.",
         json_schema_extra=_in("web"),
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses of reverse proxies whose X-Forwarded-For header is believed "
+        "(comma-separated, e.g. 127.0.0.1 behind nginx on the same host). Empty: none; the "
+        "address a request comes from is the client's, for login throttling and logs.",
+        json_schema_extra=_in("web"),
+    )
     session_days: int = Field(
         14,
         ge=1,
@@ -95,8 +111,8 @@ class Settings(BaseSettings):
     # security
     secret_key: str = Field(
         PLACEHOLDER_SECRET,
-        description="The one secret: keys for session cookies, CSRF tokens, signed links, the "
-        "login throttle and invitations are derived from it. Set a long random value outside "
+        description="The one secret: keys for signed links, unsubscribe links and the login "
+        "throttle are derived from it, one per purpose. Set a long random value outside "
         "development.",
         json_schema_extra=_in("security"),
     )
@@ -145,6 +161,14 @@ class Settings(BaseSettings):
         5,
         ge=1,
         description="Attempts before a failing job is marked dead.",
+        json_schema_extra=_in("jobs"),
+    )
+    job_lease_seconds: float = Field(
+        45.0,
+        ge=3,
+        description="How long a running job's worker may go silent. A worker renews the lease "
+        "of the job it runs every third of this; a job whose lease lapses (its worker died) "
+        "is queued again, so work recovers within about this long.",
         json_schema_extra=_in("jobs"),
     )
     run_schedules: bool = Field(

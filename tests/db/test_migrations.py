@@ -61,8 +61,15 @@ def test_each_feature_owns_one_linear_branch_named_after_it() -> None:
 
 def test_every_customer_data_table_is_scoped_to_a_workspace(kz: Kizuna) -> None:
     # A login (login_failure) comes before any workspace; a job may concern none (its
-    # workspace_id is optional).
-    unscoped_by_design = {"workspace", "user_account", "alembic_version", "job", "login_failure"}
+    # workspace_id is optional); a browser session is a person's, across their workspaces.
+    unscoped_by_design = {
+        "workspace",
+        "user_account",
+        "alembic_version",
+        "job",
+        "login_failure",
+        "web_session",
+    }
     for table in inspect(kz.engine).get_table_names():
         if table in unscoped_by_design:
             continue

@@ -140,13 +140,30 @@ def test_home_of_an_empty_workspace_says_how_to_bring_data_in(app, ws) -> None:
     assert f"--workspace {ws.slug}" in page
 
 
-def test_a_member_of_one_workspace_cannot_open_another(app, ws, make_workspace) -> None:
+def test_a_member_of_one_workspace_cannot_open_another_nor_tell_it_exists(
+    app, ws, make_workspace
+) -> None:
     other = make_workspace("o")
     client = TestClient(app)
     log_in(client, ws.admin_email, ws.password)
     answer = client.get(f"/w/{other.slug}/")
-    assert answer.status_code == 403
+    missing = client.get("/w/no-such-workspace-here/")
+    assert answer.status_code == missing.status_code == 404
     assert "メンバーではありません" in answer.text
+    # The same page for a workspace that exists and one that does not: no slug probing.
+    assert answer.text.replace(other.slug, "X") == missing.text.replace("no-such-workspace-here", "X")
+
+
+def test_https_answers_carry_hsts_in_production_only(kz) -> None:  # type: ignore[no-untyped-def]
+    from web_support import build_web_app
+
+    production = build_web_app(kz, env="production")
+    secure = TestClient(production, base_url="https://cx.example.jp").get("/login")
+    plain = TestClient(production).get("/login")
+    development = TestClient(build_web_app(kz), base_url="https://cx.example.jp").get("/login")
+    assert secure.headers["strict-transport-security"].startswith("max-age=31536000")
+    assert "strict-transport-security" not in plain.headers
+    assert "strict-transport-security" not in development.headers
 
 
 def test_language_switch_and_accept_language_choose_english(app, ws) -> None:

@@ -2,8 +2,9 @@
 
 An invitation is a single-use link that expires (`invitation_days`): only the SHA-256 of
 its token is stored, accepting it marks it used, and a revoked, used or expired link
-says so. Only an owner may make or unmake owners; a workspace always keeps one owner.
-Every change is audited (actor, action, `member:<user id>`).
+says so. Only an owner may make or unmake owners; a workspace always keeps one owner. A role change
+or a removal ends the person's sessions at once. Every change is audited (actor, action,
+`member:<user id>`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import ROLES, Invitation, Membership, User, Workspace
 from kizuna.accounts.security import hash_api_key, hash_password
+from kizuna.accounts.sessions import end_sessions
 from kizuna.db.base import utcnow
 from kizuna.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -263,6 +265,7 @@ def change_role(
     if role != "owner":
         _keep_an_owner(session, workspace, membership)
     before, membership.role = membership.role, role
+    end_sessions(session, user_id)  # they log in again, with the new role's pages
     record_audit(
         session, workspace, actor, "member.role", f"member:{user_id}", before=before, after=role
     )
@@ -276,4 +279,5 @@ def remove_member(
     _only_owner_grants_owner(actor_role, membership.role)
     _keep_an_owner(session, workspace, membership)
     session.delete(membership)
+    end_sessions(session, user_id)  # a copied cookie stops working now, not in 14 days
     record_audit(session, workspace, actor, "member.remove", f"member:{user_id}")

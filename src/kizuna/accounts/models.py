@@ -18,6 +18,7 @@ __all__ = [
     "LoginFailure",
     "Membership",
     "User",
+    "WebSession",
     "Workspace",
 ]
 
@@ -136,3 +137,23 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key_digest: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A browser's session, kept on the server: the cookie holds only a random token, whose
+    SHA-256 is `token_hash`. Deleting the row ends the session at once (logout, a role change,
+    removal from a workspace, a new password). `data` holds the user id, language and CSRF
+    token; no workspace: a session is a person's, across their workspaces."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), default=None, index=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()

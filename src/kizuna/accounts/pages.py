@@ -56,19 +56,22 @@ def log_in(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the e-mail and password, start a session and go to the page asked for."""
-    throttle = request.app.state.login_throttle
-    key = _client_key(request, email)
-    wait = throttle.wait_seconds(session, key)
+    throttles = [
+        (request.app.state.login_throttle, _client_key(request, email)),
+        (request.app.state.address_throttle, "address|" + _client_key(request, "")),
+    ]
+    wait = max(throttle.wait_seconds(session, key) for throttle, key in throttles)
     if wait:
         raise TooManyAttempts(wait)
     try:
         user = authenticate_user(session, email, password)
     except AuthenticationFailed as exc:
-        throttle.record_failure(session, key)
+        for throttle, key in throttles:
+            throttle.record_failure(session, key)
         lang = choose_language(request, request.app.state.kz.settings.language)
         context = {"next": safe_next(next), "email": email, "error": exc.message(lang)}
         return render_page(request, "accounts/login.html", context, status_code=401)
-    throttle.reset(session, key)
+    request.app.state.login_throttle.reset(session, throttles[0][1])
     start_session(request, user)
     for workspace in workspaces_of(session, user):
         record_audit(session, workspace, actor=f"user:{user.id}", action="user.login")

@@ -7,6 +7,8 @@ the audit log `kizuna.accounts.audit`; the names callers used before stay import
 from __future__ import annotations
 
 import re
+import secrets
+from functools import cache
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -126,15 +128,25 @@ def init_workspace(
 
 
 def authenticate_user(session: Session, email: str, password: str) -> User:
+    """The user of this e-mail and password; AuthenticationFailed otherwise.
+
+    An unknown e-mail costs the same Argon2 work as a wrong password, so the answer's timing
+    does not tell which addresses have accounts."""
     user = session.scalar(
         select(User).where(User.email == email.strip().lower(), User.is_active.is_(True))
     )
-    if user is None or not verify_password(user.password_hash, password):
+    stored = user.password_hash if user is not None else _unknown_user_hash()
+    if not verify_password(stored, password) or user is None:
         raise AuthenticationFailed(
             "E-mail or password is wrong. Check both and try again.",
             "メールアドレスまたはパスワードが違います。確認してもう一度お試しください。",
         )
     return user
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def role_of(session: Session, workspace: Workspace, user: User) -> str | None:

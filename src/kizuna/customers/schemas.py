@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kizuna.feedback.schemas import Amount
+
 __all__ = [
     "ActionPublic",
     "ChurnFactorPublic",
@@ -116,7 +118,7 @@ class InteractionCreate(BaseModel):
     touchpoint: str | None = None
     kind: str | None = Field(None, examples=["purchase"])
     direct: bool | None = None
-    amount: float | None = None
+    amount: Amount = None
     properties: dict[str, Any] | None = None
 
 

@@ -6,11 +6,12 @@ rejects that row with a reason, not the whole call.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 __all__ = [
+    "Amount",
     "BatchResultPublic",
     "FeedbackBatch",
     "FeedbackCreate",
@@ -19,6 +20,20 @@ __all__ = [
     "RowResultPublic",
     "VoiceCreate",
 ]
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+# Fields documented with their type but passed on exactly as sent: the ingest rules check
+# them row by row, so a score of `true` or `NaN` rejects that record with its reason; it is
+# never coerced to 1 or stored as empty, and never fails the other records of a batch.
+Nps = Annotated[Any, WithJsonSchema(_nullable({"type": "integer", "minimum": 0, "maximum": 10}))]
+Csat = Annotated[Any, WithJsonSchema(_nullable({"type": "integer", "minimum": 1, "maximum": 5}))]
+Ces = Annotated[Any, WithJsonSchema(_nullable({"type": "integer", "minimum": 1, "maximum": 7}))]
+Rating = Annotated[Any, WithJsonSchema(_nullable({"type": "number", "minimum": 1, "maximum": 5}))]
+Amount = Annotated[Any, WithJsonSchema(_nullable({"type": "number"}))]
 
 
 class FeedbackCreate(BaseModel):
@@ -38,10 +53,10 @@ class FeedbackCreate(BaseModel):
     )
     text: str | None = Field(None, examples=["店員さんの対応がとても丁寧でした。"])
     language: str | None = None
-    nps: int | None = Field(None, description="0-10")
-    csat: int | None = Field(None, description="1-5")
-    ces: int | None = Field(None, description="1-7")
-    rating: float | None = Field(None, description="1-5")
+    nps: Nps = Field(None, description="0-10")
+    csat: Csat = Field(None, description="1-5")
+    ces: Ces = Field(None, description="1-7")
+    rating: Rating = Field(None, description="1-5")
     properties: dict[str, Any] | None = None
 
 

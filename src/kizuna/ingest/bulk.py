@@ -4,8 +4,8 @@ At import volume SQLAlchemy's per-value bind processing costs more than SQLite's
 work, so on SQLite the values are converted once, column by column, into exactly the
 storage formats the SQLAlchemy SQLite dialect writes (a test compares both paths byte for
 byte). Inserts go to the driver as multi-row VALUES statements (see `insert_columns`),
-updates as `executemany` of tuples zipped from the columns. PostgreSQL goes through Core,
-whose psycopg dialect already batches many rows per round trip.
+updates as `executemany` of tuples zipped from the columns. PostgreSQL inserts through COPY
+and updates through Core, whose psycopg dialect batches many rows per round trip.
 """
 
 from __future__ import annotations
@@ -183,6 +183,9 @@ def insert_columns(
     """
     if not n:
         return
+    if conn.dialect.name == "postgresql":
+        _copy_columns(conn, table, names, columns, n)
+        return
     if conn.dialect.name != "sqlite":
         conn.execute(insert(table), _as_dicts(names, columns, n))
         return
@@ -194,6 +197,37 @@ def insert_columns(
         part = rows[start : start + size]
         sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES {",".join([values] * len(part))}'
         conn.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
+
+
+def _copy_columns(
+    conn: Connection, table: Table, names: Sequence[str], columns: Sequence[Column], n: int
+) -> None:
+    """PostgreSQL: the rows through COPY, in the batch's transaction (several times faster
+    than multi-row INSERTs: no statement to parse, no parameters to bind one by one)."""
+    from psycopg.types.json import Jsonb
+
+    lists: list[Any] = []
+    for name, column in zip(names, columns, strict=True):
+        kind = table.c[name].type
+        values: Any = repeat(column.value, n) if isinstance(column, Same) else column
+        if isinstance(kind, JSON):  # mostly empty: "{}" as text, the rest dumped once each
+            values = [_EMPTY_JSON if v == {} else None if v is None else Jsonb(v) for v in values]
+        elif isinstance(kind, UTCDateTime):  # stored as naive UTC, like the dialect does
+            values = [_naive_utc(v) for v in values]
+        lists.append(values)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in zip(*lists, strict=True):
+            copy.write_row(row)
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; attach a time zone first")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _rows_per_statement(conn: Connection, bound: int) -> int:

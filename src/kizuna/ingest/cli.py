@@ -159,3 +159,33 @@ def import_feedback(
 ) -> None:
     """Import feedback (顧客の声): comments and NPS / CSAT / CES / rating scores."""
     _import("feedback", file, workspace, mapping, encoding, report, source)
+
+
+@app.command("runs")
+def list_import_runs(
+    workspace: WorkspaceOpt,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 20,
+) -> None:
+    """Recent imports with their counts; a run whose process died shows as interrupted."""
+    from rich.table import Table
+
+    from kizuna.ingest.runs import list_runs
+
+    table = Table("run", "target")
+    table.add_column("origin", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    for name in ("read", "inserted", "updated", "rejected"):
+        table.add_column(name, justify="right")
+    with build_app() as kz, kz.session() as session:
+        for run in list_runs(session, kz.workspace(session, workspace), limit):
+            table.add_row(
+                str(run.id),
+                run.target,
+                run.origin,
+                run.status,
+                f"{run.read:,}",
+                f"{run.inserted:,}",
+                f"{run.updated:,}",
+                f"{run.rejected:,}",
+            )
+    Console().print(table)

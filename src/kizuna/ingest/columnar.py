@@ -63,6 +63,8 @@ def _feedback(chunk: Chunk, plan: Plan, ctx: RowContext) -> tuple[Block, Mask]:
     n = len(chunk.lines)
     slow = np.zeros(n, dtype=np.bool_)
     pick = {field: chunk.columns[index] for index, field in plan.picks}
+    for column in chunk.columns:  # a NUL anywhere: the row path refuses the row, saying why
+        slow |= _holds_nul(column)
     if "properties" in pick:  # a JSON object to read: the row path's job
         slow |= ~_blank(pick["properties"])
     dates = parse_dates(pick["received_at"], ctx.dates.zone.key)
@@ -164,6 +166,13 @@ def _merged(block: Block, rows: list[Prepared]) -> Block:
         [hashes[i] for i in order],
         {name: [column[i] for i in order] for name, column in columns.items()},
     )
+
+
+def _holds_nul(column: pa.Array) -> Mask:
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return np.zeros(len(column), dtype=np.bool_)
+    found = pc.fill_null(pc.match_substring(column, "\x00"), False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def _blank(column: pa.Array) -> Mask:

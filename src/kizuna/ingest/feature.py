@@ -16,4 +16,5 @@ FEATURE = Feature(
     ),
     permissions=(Permission("imports.run", ANALYSTS, "Import files and API batches"),),
     models="kizuna.ingest.models",
+    migrations=True,
 )

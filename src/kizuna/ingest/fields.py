@@ -20,6 +20,7 @@ from typing import Any
 from kizuna.errors import InvalidInput
 from kizuna.ingest.block import Prepared, Rejection, digest_cells, hash_values
 from kizuna.ingest.rejections import raw_row
+from kizuna.ingest.safety import check_json, check_row
 from kizuna.ingest.values import DateParser, RowRejected, parse_bool, parse_float, parse_int
 from kizuna.ingest.values import to_text as _text
 from kizuna.ingest.vocabulary import Target, Vocabulary, normalize_word
@@ -146,6 +147,7 @@ def _find_header(header: tuple[str, ...], source: str) -> int | None:
 
 def convert_row(line: int, cells: Sequence[Any], plan: Plan, ctx: RowContext) -> Prepared:
     """Validate one row and give its columns; raises `RowRejected` with the reason."""
+    check_row(plan.header, cells)  # NUL, lone surrogates, JSON too deep or too large
     width = len(plan.header)
     if len(cells) > width and any(_text(c) for c in cells[width:]):
         raise RowRejected(
@@ -228,8 +230,10 @@ def _mapping(value: Any, extras: dict[str, Any], field: str, ctx: RowContext) ->
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
+        else:
+            check_json(parsed, field)
     if value is None:
         return extras  # a fresh dict per row already
     if isinstance(parsed, dict):

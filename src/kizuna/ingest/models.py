@@ -14,12 +14,17 @@ __all__ = ["ImportRejection", "ImportRun"]
 
 
 class ImportRun(WorkspaceScoped, Base):
+    """One import: its counts so far, and who runs it. `worker` (host:pid) and
+    `heartbeat_at` (renewed by every committed batch) tell a run whose process died
+    ("interrupted") from one still working; see `kizuna.ingest.runs`."""
+
     __tablename__ = "import_run"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     target: Mapped[str] = mapped_column(String(32))  # customers | interactions | feedback
     origin: Mapped[str] = mapped_column(String(500))  # file name or "api"
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|done|failed
+    # running | done | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
     read: Mapped[int] = mapped_column(Integer, default=0)
     inserted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -27,6 +32,8 @@ class ImportRun(WorkspaceScoped, Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ImportRejection(WorkspaceScoped, Base):

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from kizuna.app import Kizuna
 from kizuna.ingest.models import ImportRejection
+from kizuna.ingest.safety import check_json, has_unsafe_text, replace_unsafe, safe_cell
+from kizuna.ingest.values import RowRejected
 
 __all__ = ["ORDER_KEY", "raw_row", "write_rejections_csv"]
 
@@ -50,19 +52,36 @@ def write_rejections_csv(kz: Kizuna, run_id: int, path: Path) -> int:
 
 
 def _cell(value: Any) -> Any:
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)
 
 
 def raw_row(header: tuple[str, ...], cells: Sequence[Any]) -> dict[str, Any]:
-    """The row as written: column -> value, and the columns' order (JSONB forgets it)."""
+    """The row as written: column -> value, and the columns' order (JSONB forgets it).
+
+    What no database can store is kept visibly, not silently dropped: a NUL or a lone
+    surrogate becomes U+FFFD, and JSON too deep or too large is replaced by a note.
+    """
     raw: dict[str, Any] = {}
     for index, value in enumerate(cells):
         name = header[index] if index < len(header) else f"column_{index + 1}"
+        name = _storable_text(name) or f"column_{index + 1}"
         if isinstance(value, float) and not math.isfinite(value):
-            raw[name or f"column_{index + 1}"] = str(value)  # JSON has no NaN
-        elif value is None or isinstance(value, str | int | float | bool | dict | list):
-            raw[name or f"column_{index + 1}"] = value
+            raw[name] = str(value)  # JSON has no NaN
+        elif isinstance(value, str):
+            raw[name] = _storable_text(value)
+        elif isinstance(value, dict | list):
+            try:
+                check_json(value, name)
+                raw[name] = value
+            except RowRejected as why:
+                raw[name] = f"(not kept: {why.code})"
+        elif value is None or isinstance(value, int | float | bool):
+            raw[name] = value
         else:
-            raw[name or f"column_{index + 1}"] = str(value)
+            raw[name] = _storable_text(str(value))
     raw[ORDER_KEY] = list(raw)
     return raw
+
+
+def _storable_text(text: str) -> str:
+    return replace_unsafe(text) if has_unsafe_text(text) else text

@@ -29,6 +29,7 @@ from kizuna.ingest.fields import Plan, RowContext, build_plan, convert_row
 from kizuna.ingest.models import ImportRun
 from kizuna.ingest.pipeline import Batch, BatchWriter
 from kizuna.ingest.readers import INVALID_LINE
+from kizuna.ingest.runs import this_worker
 from kizuna.ingest.rejections import raw_row as _raw
 from kizuna.ingest.values import DateParser, RowRejected
 from kizuna.ingest.vocabulary import Target, vocabulary
@@ -109,7 +110,13 @@ def run(
     chosen = check_source(target, source)
     ctx = RowContext(target, vocabulary(), DateParser(workspace.timezone))
     with kz.session() as session:
-        record = ImportRun(workspace_id=workspace.id, target=target, origin=origin[:500])
+        record = ImportRun(
+            workspace_id=workspace.id,
+            target=target,
+            origin=origin[:500],
+            worker=this_worker(),
+            heartbeat_at=utcnow(),
+        )
         session.add(record)
         session.flush()
         run_id = record.id
@@ -230,7 +237,9 @@ def _results(batch: Batch, written: Written, language: str) -> list[RowResult]:
     ]
     for entry in batch.rejected:
         reason = entry.why.reason(language)
-        found.append(RowResult(entry.line, "rejected", None, None, entry.why.code, reason))
+        sent = entry.raw.get("external_id")  # the key as sent, so the caller can match it
+        key = str(sent) if isinstance(sent, str | int) and not isinstance(sent, bool) else None
+        found.append(RowResult(entry.line, "rejected", None, key, entry.why.code, reason))
     found.sort(key=lambda r: r.line)
     return found
 

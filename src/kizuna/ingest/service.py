@@ -26,6 +26,7 @@ key order).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def ingest_records(
         for line, record in enumerate(records, start=1):
             seen[0] = line
             if isinstance(record, Mapping):
-                yield line, tuple(str(k) for k in record), tuple(record.values())
+                yield line, tuple(str(k) for k in record), tuple(map(_as_sent, record.values()))
             else:
                 yield line, INVALID_LINE, (record,)
 
@@ -91,6 +92,14 @@ def ingest_records(
         position=lambda: seen[0],
         actor=actor,
     )
+
+
+def _as_sent(value: Any) -> Any:
+    """A record's NaN or infinity is a value someone sent, not an empty cell (which is what
+    a NaN read from a spreadsheet means): as text it is refused as "not a number"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 def import_file(

@@ -92,17 +92,19 @@ def _existing(conn: Connection, table: Table, scope: Scope, keys: Sequence[str])
         # The driver's own cursor: plain tuples, no result rows built for each key.
         rows = conn.connection.driver_connection.execute(sql, params).fetchall()  # type: ignore[union-attr]
         return {key: (row_id, digest) for key, row_id, digest in rows}
-    found: dict[str, Any] = {}
-    # One statement with an expanding parameter: built and compiled once, not per chunk.
-    query = select(table.c.external_id, table.c.id, table.c.content_hash).where(
-        table.c.workspace_id == scope.workspace_id,
-        table.c.source == scope.source,
-        table.c.external_id.in_(bindparam("keys", expanding=True)),
+    # PostgreSQL: the whole batch as one array, joined to the table. A list of thousands of
+    # IN parameters planned in 72 ms with a custom plan and 32 s with the generic plan that
+    # prepared statements switch to after five runs, and `= ANY(array)` is planned as a scan
+    # of the workspace's rows; unnest joined on the unique index is one index probe per key,
+    # whatever the batch and however large the workspace (5,000 keys in a 1 M-row table:
+    # 70-120 ms, against 280 ms for ANY).
+    sql = (
+        f'SELECT f.external_id, f.id, f.content_hash FROM unnest(%s::text[]) AS k(key) JOIN "{table.name}" f '
+        "ON f.workspace_id = %s AND f.source = %s AND f.external_id = k.key"
     )
-    for part in _chunks(keys):
-        for key, row_id, digest in conn.execute(query, {"keys": list(part)}):
-            found[key] = (row_id, digest)
-    return found
+    params = (list(keys), scope.workspace_id, scope.source)
+    rows = conn.connection.driver_connection.execute(sql, params).fetchall()  # type: ignore[union-attr]
+    return {key: (row_id, digest) for key, row_id, digest in rows}
 
 
 def _customer_ids(
@@ -111,6 +113,16 @@ def _customer_ids(
     """customer_ref -> customer id, matching a customer's external_id from any source."""
     table = TABLES["customers"]
     found: dict[str, int] = {}
+    if conn.dialect.name == "postgresql":  # one array each: one plan (see `_existing`)
+        sql = (
+            f'SELECT c.external_id, c.id FROM unnest(%s::text[]) AS k(key) JOIN "{table.name}" c '
+            "ON c.workspace_id = %s AND c.source = ANY(%s) AND c.external_id = k.key "
+            "ORDER BY c.id DESC"
+        )
+        cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            sql, (list(refs), workspace_id, list(sources))
+        )
+        return {ref: row_id for ref, row_id in cursor.fetchall()}
     # Naming the sources lets the (workspace, source, external_id) index answer.
     query = (
         select(table.c.external_id, table.c.id)
@@ -149,8 +161,9 @@ def write_batch(
     inserts, updates, statuses = _sort(block, existing, counts)
     now = utcnow()
     links = _links(conn, scope, block, [*inserts.values(), *updates.values()], sources)
-    names, columns = _columns(scope, block, list(inserts.values()), links, now)
-    insert_columns(conn, table, names, columns, len(inserts))
+    if inserts:  # a batch whose rows were all rejected has no columns at all
+        names, columns = _columns(scope, block, list(inserts.values()), links, now)
+        insert_columns(conn, table, names, columns, len(inserts))
     if updates:
         names, columns = _columns(scope, block, list(updates.values()), links, now)
         at = names.index("created_at")  # an update keeps the row's first creation time
@@ -171,6 +184,7 @@ def write_batch(
                 updated=total.updated,
                 unchanged=total.unchanged,
                 rejected=total.rejected,
+                heartbeat_at=now,
             )
         )
     ids = {key: row_id for key, (row_id, _) in existing.items()}

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 _ERROR_MAX_LENGTH = 2000
 _NAME_MAX_LENGTH = 100
-_STALE_CHECK_SECONDS = 60.0
+_STALE_CHECK_FRACTION = 0.25  # of the lease: a dead worker's job waits at most 1.25 leases
 _SCHEDULE_CHECK_SECONDS = 15.0
 
 
@@ -86,8 +86,10 @@ class Worker:
 
     `kinds` limits the worker to those kinds (None: every kind; a job whose kind has no
     handler here is marked dead). `retry_base_seconds` / `retry_cap_seconds` shape the
-    backoff; `lease` is how long a 'running' job may go unfinished before any worker
-    re-queues it. `on_outcome` is called after every job (the CLI prints a line).
+    backoff; `lease` (default KIZUNA_JOB_LEASE_SECONDS) is how long a running job may go
+    without its worker's heartbeat before any worker re-queues it: while a handler runs, a
+    heartbeat thread renews the job's lease every third of it. `on_outcome` is called after
+    every job (the CLI prints a line).
     """
 
     def __init__(
@@ -98,7 +100,7 @@ class Worker:
         kinds: Collection[str] | None = None,
         retry_base_seconds: float = 10.0,
         retry_cap_seconds: float = 3600.0,
-        lease: dt.timedelta = dt.timedelta(minutes=10),
+        lease: dt.timedelta | None = None,
         on_outcome: Callable[[JobOutcome], None] | None = None,
     ) -> None:
         self.kz = kz
@@ -106,7 +108,7 @@ class Worker:
         self.kinds = frozenset(kinds) if kinds is not None else None
         self.retry_base_seconds = retry_base_seconds
         self.retry_cap_seconds = retry_cap_seconds
-        self.lease = lease
+        self.lease = lease or dt.timedelta(seconds=kz.settings.job_lease_seconds)
         self.on_outcome = on_outcome
         self.processed = 0
 
@@ -134,7 +136,8 @@ class Worker:
         started = time.perf_counter()
         try:
             spec = get_handler(job.kind)
-            spec.run(self.kz, job, spec.parse(job))
+            with _Heartbeat(self.kz, job.id, self.name, self.lease / 3):
+                spec.run(self.kz, job, spec.parse(job))
         except (UnknownJobKind, PayloadMismatch) as exc:
             outcome = self._record_failure(job, exc, started, permanent=True)
         except Exception as exc:
@@ -185,7 +188,8 @@ class Worker:
                 try:
                     if time.monotonic() >= next_stale_check:
                         self.requeue_stale()
-                        next_stale_check = time.monotonic() + _STALE_CHECK_SECONDS
+                        check_every = self.lease.total_seconds() * _STALE_CHECK_FRACTION
+                        next_stale_check = time.monotonic() + check_every
                     if time.monotonic() >= next_schedule_check:
                         self.run_schedules()
                         next_schedule_check = time.monotonic() + _SCHEDULE_CHECK_SECONDS
@@ -251,6 +255,48 @@ class Worker:
 
     def _max_attempts(self, job: Job) -> int:
         return effective_max_attempts(job, self.kz.settings.job_max_attempts)
+
+
+class _Heartbeat:
+    """While a handler runs, renew its job's lease every `every` (a daemon thread).
+
+    The renewal is guarded by the worker's name like every outcome, so a worker whose job
+    was taken over (its lease had lapsed after all) stops renewing someone else's job.
+    """
+
+    def __init__(self, kz: Kizuna, job_id: int, worker: str, every: dt.timedelta) -> None:
+        self.kz = kz
+        self.job_id = job_id
+        self.worker = worker
+        self.every = every.total_seconds()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="kizuna-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                with self.kz.engine.begin() as conn:
+                    renewed = conn.execute(
+                        update(Job)
+                        .where(
+                            Job.id == self.job_id,
+                            Job.state == "running",
+                            Job.locked_by == self.worker,
+                        )
+                        .values(locked_at=utcnow())
+                    ).rowcount
+                if not renewed:
+                    return
+            except Exception as exc:  # a blip: the next beat tries again
+                log.warning("heartbeat of job #%d failed: %s", self.job_id, type(exc).__name__)
 
 
 class _Wakeup:

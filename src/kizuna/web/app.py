@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.middleware.sessions import SessionMiddleware
 
 from kizuna import __version__
 from kizuna.app import Kizuna
@@ -32,6 +31,7 @@ from kizuna.web.i18n import load_catalogs
 from kizuna.web.pages import router as shell_router
 from kizuna.web.routing import SummaryRoute
 from kizuna.web.security import SecurityHeaders
+from kizuna.web.sessions import ServerSessions
 from kizuna.web.templating import build_templates
 from kizuna.web.throttle import LoginThrottle
 
@@ -90,16 +90,14 @@ def create_app(kz: Kizuna) -> FastAPI:
     app.state.worker = None
     app.state.catalogs = load_catalogs()
     app.state.templates = build_templates(app.state.catalogs)
+    # Per address and e-mail (a guessed password), and per address alone (one address
+    # trying many accounts).
     app.state.login_throttle = LoginThrottle(settings.signing_key("throttle"))
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.signing_key("session").hex(),
-        session_cookie="kizuna_session",
-        max_age=settings.session_days * 24 * 3600,
-        same_site="lax",
-        https_only=settings.env == "production",
+    app.state.address_throttle = LoginThrottle(
+        settings.signing_key("throttle"), max_failures=30, window_seconds=300.0
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerSessions, kz=kz)
+    app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_router, page_routers = _feature_routers()

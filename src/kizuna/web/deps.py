@@ -20,13 +20,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import User, Workspace
 from kizuna.accounts.permissions import check_permission, permissions_of
 from kizuna.accounts.service import authenticate_api_key, role_of
 from kizuna.app import Kizuna
-from kizuna.errors import PermissionDenied
+from kizuna.errors import NotFound
 from kizuna.web.errors import CsrfFailed, LoginRequired
 
 __all__ = [
@@ -149,12 +150,15 @@ class page_member:
         return f"page_member({self.permission!r})"
 
     def __call__(self, slug: str, user: PageUser, session: SessionDep, kz: KizunaDep) -> Caller:
-        workspace = kz.workspace(session, slug)
-        role = role_of(session, workspace, user)
-        if role is None:
-            raise PermissionDenied(
-                f"You are not a member of workspace '{slug}'. Ask its owner to add you.",
-                f"ワークスペース「{slug}」のメンバーではありません。オーナーに追加を依頼してください。",
+        # One answer for "no such workspace" and "not yours": a slug cannot be probed.
+        workspace = session.scalar(select(Workspace).where(Workspace.slug == slug))
+        role = role_of(session, workspace, user) if workspace is not None else None
+        if workspace is None or role is None:
+            raise NotFound(
+                f"There is no workspace '{slug}' that you belong to. Check the address, or ask "
+                "the workspace's owner to invite you.",
+                f"ワークスペース「{slug}」は存在しないか、あなたはメンバーではありません。"
+                "アドレスを確認するか、オーナーに招待を依頼してください。",
             )
         check_permission(role, self.permission)
         return Caller(

@@ -84,6 +84,15 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
 }
 
 
+def _headers(status: int, error: dict[str, Any]) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": "APIKey"}
+    details = error.get("details")
+    if status in (429, 503) and isinstance(details, dict) and "retry_after" in details:
+        return {"Retry-After": str(int(details["retry_after"]))}  # RFC 9110 §10.2.3
+    return None
+
+
 def wants_json(request: Request) -> bool:
     """API paths answer JSON; pages answer HTML."""
     path = request.url.path
@@ -94,8 +103,7 @@ def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
     language = choose_language(request, request.app.state.kz.settings.language)
     error = body["error"]
     if wants_json(request):
-        headers = {"WWW-Authenticate": "APIKey"} if status == 401 else None
-        return JSONResponse(body, status_code=status, headers=headers)
+        return JSONResponse(body, status_code=status, headers=_headers(status, error))
     if status == 401:
         target = quote(request.url.path, safe="/")
         return RedirectResponse(f"/login?next={target}", status_code=303)
@@ -103,7 +111,7 @@ def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
     if request.headers.get("hx-request"):
         name = "_error.html"
     context = {"status": status, "error": error, "lang": language}
-    return render_page(request, name, context, status_code=status)
+    return render_page(request, name, context, status_code=status, headers=_headers(status, error))
 
 
 async def handle_kizuna_error(request: Request, exc: Exception) -> Response:
