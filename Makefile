@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's chromium and CJK fonts for the browser tests; never `playwright install`.
+# Debian's chromium and CJK fonts for the browser tests; never `playwright install`. libcairo2
+# draws journey maps and persona cards as PNG and PDF (cairosvg).
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' \
+	    || ! ldconfig -p 2>/dev/null | grep -q 'libcairo.so.2'; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk libcairo2 >/dev/null) \
 	      || echo "browser-deps: could not install chromium; browser tests will be skipped"; \
 	  else echo "browser-deps: chromium missing and not root; browser tests will be skipped"; fi; \
 	fi

@@ -102,6 +102,20 @@ class Settings(BaseSettings):
         "address a request comes from is the client's, for login throttling and logs.",
         json_schema_extra=_in("web"),
     )
+    max_request_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body accepted (bytes); a larger one is refused with 413 "
+        "before it is read.",
+        json_schema_extra=_in("web"),
+    )
+    max_batch_request_bytes: int = Field(
+        33_554_432,
+        ge=1024,
+        description="Largest body of a batch call (`/api/v1/.../batch`, up to 5,000 records), "
+        "in bytes.",
+        json_schema_extra=_in("web"),
+    )
     session_days: int = Field(
         14,
         ge=1,

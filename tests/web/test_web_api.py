@@ -244,3 +244,27 @@ def test_each_route_is_listed_once_under_one_tag(app) -> None:
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             assert len(operation["tags"]) == 1, (method, path, operation["tags"])
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    """A 100 MB comment used to be read and stored; now 413, in the user's language."""
+    app = build_web_app(kz, max_request_bytes=64 * 1024, max_batch_request_bytes=256 * 1024)
+    api = client_for(app, ws.api_key, "en")
+    big = {"received_at": "2026-01-01", "text": "あ" * 40_000}  # 120 KB of UTF-8
+    refused = api.post("/api/v1/feedback", json=big)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "payload_too_large"
+    assert "Split it" in refused.json()["error"]["message"]
+    # A batch route takes more: the same record inside a batch goes in.
+    accepted = api.post("/api/v1/feedback/batch", json={"records": [big]})
+    assert accepted.status_code == 200, accepted.text
+
+    # Sent without a Content-Length (chunked), the limit still holds.
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b"x" * 8192
+
+    streamed = api.post(
+        "/api/v1/feedback", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413

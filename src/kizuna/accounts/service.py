@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

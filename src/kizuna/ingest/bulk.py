@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Date, Table, bindparam, insert, update
 
 from kizuna.db.base import UTCDateTime
+from kizuna.db.guard import TRUSTED
 from kizuna.ingest.arrow_dates import Days, Instants
 from kizuna.ingest.block import Values
 
@@ -187,7 +188,7 @@ def insert_columns(
         _copy_columns(conn, table, names, columns, n)
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(insert(table), _as_dicts(names, columns, n))
+        conn.execute(insert(table), _as_dicts(names, columns, n), execution_options=TRUSTED)
         return
     marks, rows = _bound(table, names, columns, n, inline_text=False)
     quoted = ", ".join(f'"{c}"' for c in names)
@@ -196,7 +197,7 @@ def insert_columns(
     for start in range(0, n, size):
         part = rows[start : start + size]
         sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES {",".join([values] * len(part))}'
-        conn.exec_driver_sql(sql, tuple(chain.from_iterable(part)))
+        conn.exec_driver_sql(sql, tuple(chain.from_iterable(part)), execution_options=TRUSTED)
 
 
 def _copy_columns(
@@ -248,7 +249,9 @@ def update_columns(
     if conn.dialect.name != "sqlite":
         renamed = ["row_id" if name == "id" else name for name in names]
         conn.execute(
-            update(table).where(table.c.id == bindparam("row_id")), _as_dicts(renamed, columns, n)
+            update(table).where(table.c.id == bindparam("row_id")),
+            _as_dicts(renamed, columns, n),
+            execution_options=TRUSTED,
         )
         return
     at = list(names).index("id")
@@ -257,7 +260,7 @@ def update_columns(
     marks, rows = _bound(table, [names[i] for i in rest] + ["id"], ordered, n)
     sets = ", ".join(f'"{names[i]}" = {mark}' for i, mark in zip(rest, marks, strict=False))
     sql = f'UPDATE "{table.name}" SET {sets} WHERE id = {marks[-1]}'
-    conn.exec_driver_sql(sql, rows)
+    conn.exec_driver_sql(sql, rows, execution_options=TRUSTED)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:

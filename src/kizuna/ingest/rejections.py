@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from kizuna.app import Kizuna
+from kizuna.cells import safe_cell
 from kizuna.ingest.models import ImportRejection
-from kizuna.ingest.safety import check_json, has_unsafe_text, replace_unsafe, safe_cell
+from kizuna.ingest.safety import check_json, has_unsafe_text, replace_unsafe
 from kizuna.ingest.values import RowRejected
 
 __all__ = ["ORDER_KEY", "raw_row", "write_rejections_csv"]

@@ -29,8 +29,8 @@ from kizuna.ingest.fields import Plan, RowContext, build_plan, convert_row
 from kizuna.ingest.models import ImportRun
 from kizuna.ingest.pipeline import Batch, BatchWriter
 from kizuna.ingest.readers import INVALID_LINE
-from kizuna.ingest.runs import this_worker
 from kizuna.ingest.rejections import raw_row as _raw
+from kizuna.ingest.runs import this_worker
 from kizuna.ingest.values import DateParser, RowRejected
 from kizuna.ingest.vocabulary import Target, vocabulary
 from kizuna.ingest.writer import Counts, Scope, Written, customer_sources

@@ -28,7 +28,6 @@ __all__ = [
     "check_row",
     "has_unsafe_text",
     "replace_unsafe",
-    "safe_cell",
 ]
 
 MAX_JSON_DEPTH = 20
@@ -106,15 +105,3 @@ def replace_unsafe(text: str) -> str:
 
 
 _printable = replace_unsafe
-
-
-# A spreadsheet treats a cell starting with one of these as a formula (OWASP, "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A value fit for a CSV or Excel cell Kizuna writes: text that a spreadsheet would run
-    as a formula gets a leading apostrophe (shown as written, never evaluated)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value

@@ -102,9 +102,9 @@ def _existing(conn: Connection, table: Table, scope: Scope, keys: Sequence[str])
         f'SELECT f.external_id, f.id, f.content_hash FROM unnest(%s::text[]) AS k(key) JOIN "{table.name}" f '
         "ON f.workspace_id = %s AND f.source = %s AND f.external_id = k.key"
     )
-    params = (list(keys), scope.workspace_id, scope.source)
-    rows = conn.connection.driver_connection.execute(sql, params).fetchall()  # type: ignore[union-attr]
-    return {key: (row_id, digest) for key, row_id, digest in rows}
+    driver: Any = conn.connection.driver_connection
+    found = driver.execute(sql, (list(keys), scope.workspace_id, scope.source)).fetchall()
+    return {key: (row_id, digest) for key, row_id, digest in found}
 
 
 def _customer_ids(

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kizuna.analytics.metrics import METRICS, Metric
+from kizuna.cells import safe_cell
 from kizuna.command import build_app
 from kizuna.errors import InvalidInput
 from kizuna.reports.export import export_workspace
@@ -67,7 +68,8 @@ def _print_report(report: MetricReport, output: str) -> None:
     if output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=report.columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(records)
+        # Dimension values come from customers' data: never let a spreadsheet run them.
+        writer.writerows({k: safe_cell(v) for k, v in record.items()} for record in records)
         return
     table = Table(*report.columns, title=TITLES[report.metric])
     for record in records:

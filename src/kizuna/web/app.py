@@ -28,6 +28,7 @@ from kizuna.registry import load_object
 from kizuna.web.api import API_PREFIX, OPENAPI_URL, docs_router
 from kizuna.web.errors import install_error_handlers
 from kizuna.web.i18n import load_catalogs
+from kizuna.web.limits import BodyLimits
 from kizuna.web.pages import router as shell_router
 from kizuna.web.routing import SummaryRoute
 from kizuna.web.security import SecurityHeaders
@@ -98,6 +99,12 @@ def create_app(kz: Kizuna) -> FastAPI:
     )
     app.add_middleware(ServerSessions, kz=kz)
     app.add_middleware(SecurityHeaders, hsts=settings.env == "production")
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_request_bytes,
+        batch=settings.max_batch_request_bytes,
+        language=settings.language,
+    )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_router, page_routers = _feature_routers()

@@ -76,6 +76,13 @@ _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
         "This page does not exist. Check the address, or go back to the home page.",
         "このページは存在しません。アドレスを確認するか、ホームに戻ってください。",
     ),
+    413: (
+        "payload_too_large",
+        "The request is too large. Split it, or import large data from a file with "
+        "`kizuna import`.",
+        "要求が大きすぎます。分割して送るか、大きなデータは `kizuna import` でファイルから"
+        "取り込んでください。",
+    ),
     405: (
         "method_not_allowed",
         "This address does not accept that method. Check the API documentation at /api/docs.",
@@ -158,6 +165,20 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return _respond(request, exc.status_code, body)
 
 
+async def handle_out_of_range(request: Request, exc: Exception) -> Response:
+    """Date or number arithmetic past what Python or the database holds (`as_of=0001-01-01`
+    minus a year): the input is out of range, not the server broken."""
+    error = KizunaError(
+        "A date or number in the request is out of range. Use dates from 1900 to 9999 and "
+        "ordinary numbers, then send it again.",
+        "リクエストの日付または数値が範囲外です。日付は 1900〜9999 年、数値は通常の範囲で"
+        "指定して、もう一度送ってください。",
+    )
+    language = choose_language(request, request.app.state.kz.settings.language)
+    body = {"error": {"code": "out_of_range", "message": error.message(language), "details": {}}}
+    return _respond(request, 422, body)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     language = choose_language(request, request.app.state.kz.settings.language)
@@ -179,4 +200,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KizunaError, handle_kizuna_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(OverflowError, handle_out_of_range)
     app.add_exception_handler(Exception, handle_unexpected)

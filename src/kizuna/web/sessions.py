@@ -77,17 +77,14 @@ class ServerSessions:
                     delete_session(session, token)
                 return self._cookie_value("", max_age=0)
             return None
-        if data == before and loaded is not None:
-            if utcnow() - loaded.last_seen_at < TOUCH_AFTER:
-                return None  # nothing new: no write, no cookie
+        if data == before and loaded is not None and utcnow() - loaded.last_seen_at < TOUCH_AFTER:
+            return None  # nothing new: no write, no cookie
         renew = loaded is None or data.get("user_id") != before.get("user_id") or not token
         with self.kz.session() as session:
             if renew and token and loaded is not None:
                 delete_session(session, token)
             chosen = new_token() if renew or not token else token
-            save_session(
-                session, chosen, data, self.days, existing=None if renew else loaded
-            )
+            save_session(session, chosen, data, self.days, existing=None if renew else loaded)
         return self._cookie_value(chosen, max_age=self.days * 24 * 3600)
 
     def _cookie_value(self, value: str, max_age: int) -> str:
