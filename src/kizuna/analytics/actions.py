@@ -7,9 +7,10 @@ deadline in hours, a condition tree and titles/reasons in Japanese and English:
 
 Operators: eq, ne, in, not_in, gte, gt, lte, lt, is_null, not_null, in the one condition
 language of rules, segments and next best actions (`kizuna.analytics.conditions`, which
-checks values and evaluates). A missing fact (None) satisfies only `is_null` and `ne`/`not_in`. Reasons name facts in braces with an optional
-format spec (`{churn_probability:.0%}`); only plain names are substituted, nothing is
-evaluated, so a rules file cannot run code. Facts are plain values the caller computes
+checks values and evaluates). A missing fact (None) satisfies only `is_null` and
+`ne`/`not_in`. Reasons name facts in braces with an optional format spec
+(`{churn_probability:.0%}`); only plain names are substituted, nothing is evaluated, so a
+rules file cannot run code. Facts are plain values the caller computes
 (the customers room builds them from the profile, scores and dates).
 """
 

@@ -1,8 +1,9 @@
 """Segments: saved filters over customers' attributes, lifecycle, scores and predictions.
 
-A segment is a list of conditions `{"field", "op", "value"}` that must all hold. They are
-validated against `SEGMENT_FIELDS` (bilingual InvalidInput on a bad field, operator or
-value) and compiled to SQLAlchemy expressions on customer LEFT JOIN customer_score, so
+A segment is a list of conditions `{"field", "op", "value"}` that must all hold, in the one
+condition language of rules, segments and next best actions (`kizuna.analytics.conditions`).
+They are validated against `SEGMENT_FIELDS` (bilingual InvalidInput on a bad field, operator
+or value) and compiled to SQLAlchemy expressions on customer LEFT JOIN customer_score, so
 counts are one SQL COUNT on every engine. Only surviving customers count (a person merged
 from several records is one customer). `ne` keeps customers whose value is unknown.
 """
@@ -12,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
+from kizuna.analytics.conditions import compile_sql
+from kizuna.analytics.conditions import validate_conditions as check_conditions
 from kizuna.customers.models import Customer, CustomerScore, Segment
 from kizuna.db.base import utcnow
 from kizuna.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +29,7 @@ __all__ = [
     "Segment",
     "count_customers",
     "create_segment",
+    "customers_in_segment",
     "delete_segment",
     "get_segment",
     "list_segments",
@@ -53,6 +56,8 @@ SEGMENT_FIELDS: dict[str, str] = {
     "frequency": "number",
     "recency_days": "number",
     "monetary_value": "number",
+    # issue 13: a persona id (kizuna.personas); the customer's row of persona_member
+    "persona": "number",
 }
 _OPS: dict[str, tuple[str, ...]] = {
     "text": ("eq", "ne", "in"),
@@ -73,91 +78,37 @@ _SCORE_FIELDS = {
 }
 
 
-def _invalid(en: str, ja: str, **details: Any) -> InvalidInput:
-    return InvalidInput(en, ja, **details)
-
-
 def validate_conditions(conditions: Any) -> list[dict[str, Any]]:
-    """The conditions, checked and normalised; InvalidInput names the first faulty one."""
-    if not isinstance(conditions, list):
-        raise _invalid(
-            "Conditions must be a list of {field, op, value}.",
-            "条件は {field, op, value} のリストで指定してください。",
-        )
-    out = []
-    for i, cond in enumerate(conditions, start=1):
-        field = cond.get("field") if isinstance(cond, dict) else None
-        if field not in SEGMENT_FIELDS:
-            known = ", ".join(SEGMENT_FIELDS)
-            raise _invalid(
-                f"Condition {i}: unknown field {field!r}. Use one of: {known}.",
-                f"条件 {i}: 項目 {field!r} は使えません。次のいずれかを指定してください: {known}",
-                condition=i,
-                field=field,
-            )
-        kind, op, value = SEGMENT_FIELDS[field], cond.get("op"), cond.get("value")
-        if op not in _OPS[kind]:
-            allowed = ", ".join(_OPS[kind])
-            raise _invalid(
-                f"Condition {i}: operator {op!r} does not apply to {field}. Use: {allowed}.",
-                f"条件 {i}: 演算子 {op!r} は {field} に使えません。使える演算子: {allowed}",
-                condition=i,
-                field=field,
-                op=op,
-            )
-        values = value if op == "in" else [value]
-        if op == "in" and (not isinstance(value, list) or not value):
-            values = None
-        if values is None or not all(_fits(kind, v) for v in values):
-            raise _invalid(
-                f"Condition {i}: {field} {op} needs {_expected(kind, op)}; got {value!r}.",
-                f"条件 {i}: {field} {op} には{_expected_ja(kind, op)}を指定してください"
-                f"(指定値: {value!r})。",
-                condition=i,
-                field=field,
-                value=value,
-            )
-        out.append({"field": field, "op": op, "value": value})
-    return out
+    """The conditions, checked and normalised; InvalidInput names the first faulty one.
 
-
-def _fits(kind: str, value: Any) -> bool:
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "bool":
-        return isinstance(value, bool)
-    return isinstance(value, str) and bool(value)
-
-
-def _expected(kind: str, op: str) -> str:
-    one = {"number": "a number", "bool": "true or false", "text": "text", "list": "text"}[kind]
-    return f"a non-empty list of {one} values" if op == "in" else one
-
-
-def _expected_ja(kind: str, op: str) -> str:
-    one = {"number": "数値", "bool": "true か false", "text": "文字列", "list": "文字列"}[kind]
-    return f"{one}の空でないリスト" if op == "in" else one
+    The one condition language (`kizuna.analytics.conditions`), limited to a flat list and
+    the operators the segment builder offers.
+    """
+    checked: list[dict[str, Any]] = check_conditions(
+        conditions, SEGMENT_FIELDS, ops=_OPS, allow_groups=False
+    )
+    return checked
 
 
 def _column(field: str) -> Any:
+    if field == "persona":
+        return _persona_column()
     return getattr(CustomerScore if field in _SCORE_FIELDS else Customer, field)
 
 
-def _compile(cond: dict[str, Any], dialect: str) -> ColumnElement[bool]:
-    field, op, value = cond["field"], cond["op"], cond["value"]
-    column = _column(field)
-    if op == "contains":
-        if dialect == "postgresql":
-            return type_coerce(Customer.interests, JSONB).contains([value])
-        items = func.json_each(Customer.interests).table_valued("value")
-        return exists(select(literal(1)).select_from(items).where(items.c.value == value))
-    if op == "eq":
-        return column == value  # type: ignore[no-any-return]
-    if op == "ne":
-        return or_(column != value, column.is_(None))
-    if op == "in":
-        return column.in_(value)  # type: ignore[no-any-return]
-    return (column >= value) if op == "gte" else (column <= value)  # type: ignore[no-any-return]
+def _persona_column() -> Any:
+    """The customer's persona id (issue 13), NULL without one: `ne` keeps those, as elsewhere."""
+    from kizuna.personas.models import PersonaMember
+
+    return (
+        select(PersonaMember.persona_id)
+        .where(
+            PersonaMember.workspace_id == Customer.workspace_id,
+            PersonaMember.customer_id == Customer.id,
+        )
+        .correlate(Customer)
+        .scalar_subquery()
+    )
 
 
 def _customers(session: Session, workspace: Workspace, conditions: Any, what: Any) -> Select[Any]:
@@ -171,7 +122,7 @@ def _customers(session: Session, workspace: Workspace, conditions: Any, what: An
         .select_from(Customer)
         .outerjoin(CustomerScore, joined)
         .where(Customer.workspace_id == workspace.id, Customer.merged_into_id.is_(None))
-        .where(*(_compile(c, dialect) for c in checked))
+        .where(compile_sql(checked, _column, dialect))
     )
 
 
@@ -195,9 +146,22 @@ def segment_customer_ids(
     return [int(i) for i in session.scalars(query.limit(limit).offset(offset))]
 
 
+def customers_in_segment(
+    session: Session,
+    workspace: Workspace,
+    conditions: list[dict[str, Any]],
+    among: list[int],
+) -> set[int]:
+    """Which of these customer ids meet the conditions (rules ask this per batch of voices)."""
+    if not among:
+        return set()
+    query = _customers(session, workspace, conditions, Customer.id)
+    return {int(i) for i in session.scalars(query.where(Customer.id.in_(among)))}
+
+
 def _check_name(session: Session, workspace: Workspace, name: Any, own_id: int | None) -> str:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
-        raise _invalid(
+        raise InvalidInput(
             "A segment needs a name of 1 to 200 characters.",
             "セグメント名は1〜200文字で指定してください。",
         )
