@@ -153,7 +153,9 @@ def loads() -> str:
 
 
 def run_import(path: Path, db: Path, by_columns: bool = True) -> tuple[Timing, Timing]:
-    settings = Settings(env="development", database_url=f"sqlite:///{db}", import_by_columns=by_columns)
+    settings = Settings(
+        env="development", database_url=f"sqlite:///{db}", import_by_columns=by_columns
+    )
     kz = Kizuna(settings)
     kz.upgrade_db()
     with kz.session() as session:

@@ -9,7 +9,17 @@ import subprocess
 import sys
 import time
 
-BENCHMARKS = ("startup", "ingest", "metrics", "identity", "clv", "text")
+BENCHMARKS = (
+    "startup",
+    "ingest",
+    "metrics",
+    "identity",
+    "clv",
+    "text",
+    "loop",
+    "journeys",
+    "surveys",
+)  # loop: issue 11
 
 
 def main() -> int:

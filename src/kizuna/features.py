@@ -39,6 +39,13 @@ FEATURE_MODULES = (
     "kizuna.text.feature",
     "kizuna.ingest.feature",
     "kizuna.demo.feature",
+    # issue 11: closing the loop
+    "kizuna.loop.feature",
+    # issue 13: journeys and personas
+    "kizuna.journeys.feature",
+    "kizuna.personas.feature",
+    # issue 10: surveys
+    "kizuna.surveys.feature",
 )
 
 

@@ -30,7 +30,9 @@ from kizuna.web import create_app
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def invite(kz: Kizuna, ws: Any, email: str, role: str = "analyst", actor_role: str = "owner") -> str:
+def invite(
+    kz: Kizuna, ws: Any, email: str, role: str = "analyst", actor_role: str = "owner"
+) -> str:
     with kz.session() as session:
         made = invite_member(
             session, ws.workspace, email, role, actor="user:1", actor_role=actor_role
@@ -93,7 +95,9 @@ def test_only_an_owner_makes_owners_and_a_workspace_keeps_one(kz: Kizuna, ws: An
         )
         assert owner_id is not None
         with pytest.raises(Conflict) as last:
-            change_role(session, ws.workspace, owner_id, "admin", actor="user:1", actor_role="owner")
+            change_role(
+                session, ws.workspace, owner_id, "admin", actor="user:1", actor_role="owner"
+            )
         assert "owner" in last.value.message("en")
         with pytest.raises(Conflict):
             remove_member(session, ws.workspace, owner_id, actor="user:1", actor_role="owner")
@@ -108,7 +112,9 @@ def test_keys_expire_and_revoke_with_a_message_saying_what_to_do(kz: Kizuna, ws:
         row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     with kz.session() as session, pytest.raises(AuthenticationFailed) as expired:
         authenticate_api_key(session, key)
-    assert "expired" in expired.value.message("en") and "kizuna apikey create" in expired.value.message("en")
+    assert "expired" in expired.value.message(
+        "en"
+    ) and "kizuna apikey create" in expired.value.message("en")
     with kz.session() as session:
         other = create_api_key(session, ws.workspace, "crm")
         _, found = authenticate_api_key(session, other)
@@ -192,10 +198,14 @@ def test_the_cli_invites_lists_and_changes_roles(
 ) -> None:
     monkeypatch.setenv("KIZUNA_DATABASE_URL", settings.database_url)
     runner = CliRunner()
-    made = runner.invoke(cli_app, ["users", "invite", "-w", ws.slug, "cli@example.jp", "--role", "analyst"])
+    made = runner.invoke(
+        cli_app, ["users", "invite", "-w", ws.slug, "cli@example.jp", "--role", "analyst"]
+    )
     assert made.exit_code == 0, made.output
     assert "/invite/" in made.output
-    listed = runner.invoke(cli_app, ["apikey", "create", "-w", ws.slug, "--role", "agent", "--days", "30"])
+    listed = runner.invoke(
+        cli_app, ["apikey", "create", "-w", ws.slug, "--role", "agent", "--days", "30"]
+    )
     assert listed.exit_code == 0 and listed.output.strip().startswith("kz_")
     keys = runner.invoke(cli_app, ["apikey", "list", "-w", ws.slug])
     assert "agent" in keys.output

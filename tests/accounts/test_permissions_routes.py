@@ -36,6 +36,14 @@ PUBLIC = {
     "/api/v1/openapi.json",
     "/invite/{token}",
     "/u/{token}",
+    # issue 11: the public changelog ("お客様の声から生まれた改善"), no login
+    "/p/{slug}/changelog",
+    # issue 10: survey answering pages, the widget script and their assets (no login)
+    "/s/{key}",
+    "/s/i/{token}",
+    "/s/widget.js",
+    "/s/assets/{name}",
+    "/s/{key}/logo",
 }
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -105,7 +113,9 @@ def callers(kz: Kizuna, app: Any) -> dict[str, Any]:
 
 
 def _url(path: str, slug: str) -> str:
-    filled = path.replace("{slug}", slug).replace("{token}", "not-a-token").replace("{metric}", "nps")
+    filled = (
+        path.replace("{slug}", slug).replace("{token}", "not-a-token").replace("{metric}", "nps")
+    )
     return re.sub(r"\{[a-z_]+\}", "999999999", filled)
 
 
@@ -165,7 +175,9 @@ def test_new_api_keys_are_viewers_and_scopes_narrow_them(kz: Kizuna, app: Any, w
     assert read.get("/api/v1/customers").status_code == 200
     denied = read.post("/api/v1/segments", json={"name": "x", "conditions": []})
     assert denied.status_code == 403
-    assert "viewer" in denied.json()["error"]["message"] or "閲覧" in denied.json()["error"]["message"]
+    assert (
+        "viewer" in denied.json()["error"]["message"] or "閲覧" in denied.json()["error"]["message"]
+    )
     narrow = TestClient(app, headers={"X-API-Key": scoped, "Accept-Language": "en"})
     assert narrow.get("/api/v1/customers").status_code == 403  # analyst, but scoped to imports
     assert "scopes" in narrow.get("/api/v1/customers").json()["error"]["message"]

@@ -84,9 +84,12 @@ def test_a_killed_import_shows_as_interrupted_and_a_rerun_completes_it(
     while time.monotonic() < deadline and committed == 0:
         time.sleep(0.2)
         with kz.session() as session:
-            committed = session.scalar(
-                select(ImportRun.inserted).where(ImportRun.workspace_id == ws.workspace.id)
-            ) or 0
+            committed = (
+                session.scalar(
+                    select(ImportRun.inserted).where(ImportRun.workspace_id == ws.workspace.id)
+                )
+                or 0
+            )
     assert committed > 0, "the import never committed a batch"
     importing.send_signal(signal.SIGKILL)
     importing.wait(timeout=30)

@@ -83,9 +83,7 @@ def test_a_recorded_voice_is_analysed_once_by_its_subscriber(kz: Kizuna, ws: Any
     run_deliveries(kz)
     assert len(events_of(kz, wid, "voice.analyzed")) == 1
     with kz.session() as session:
-        delivered = session.scalar(
-            select(func.count()).where(EventDelivery.event_id == event.id)
-        )
+        delivered = session.scalar(select(func.count()).where(EventDelivery.event_id == event.id))
     assert delivered == 1
 
 

@@ -68,7 +68,9 @@ def test_daylight_saving_zones_run_each_wall_time_once() -> None:
     assert again.astimezone(zone).date() == dt.date(2026, 11, 2)
 
 
-@pytest.mark.parametrize("line", ["0 9 * *", "61 * * * *", "0 9 * * mon", "*/0 * * * *", "0 9 31 2 *"])
+@pytest.mark.parametrize(
+    "line", ["0 9 * *", "61 * * * *", "0 9 * * mon", "*/0 * * * *", "0 9 31 2 *"]
+)
 def test_bad_lines_are_refused_saying_what_and_how(line: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         next_run(parse_cron(line), dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "Asia/Tokyo")
@@ -81,7 +83,13 @@ def test_a_due_schedule_is_enqueued_once_even_by_two_workers(kz: Kizuna, ws: Any
     start = tokyo(2026, 12, 2, 8, 0)
     with kz.session() as session:
         schedule = ensure_schedule(
-            session, "test.count", Count(), "0 9 * * *", workspace_id=wid, timezone="Asia/Tokyo", now=start
+            session,
+            "test.count",
+            Count(),
+            "0 9 * * *",
+            workspace_id=wid,
+            timezone="Asia/Tokyo",
+            now=start,
         )
     assert schedule.next_run_at == tokyo(2026, 12, 2, 9, 0)
     due = tokyo(2026, 12, 2, 9, 0, 30)
@@ -91,7 +99,9 @@ def test_a_due_schedule_is_enqueued_once_even_by_two_workers(kz: Kizuna, ws: Any
         again = run_due_schedules(session, now=due)
     assert len([j for j in made if j]) >= 1 and again == []
     with kz.session() as session:
-        jobs = session.scalars(select(Job).where(Job.workspace_id == wid, Job.kind == Count.kind)).all()
+        jobs = session.scalars(
+            select(Job).where(Job.workspace_id == wid, Job.kind == Count.kind)
+        ).all()
         stored = session.get_one(JobSchedule, schedule.id)
     assert len(jobs) == 1 and jobs[0].key == f"schedule:{schedule.id}:20261202T0000"
     assert stored.next_run_at == tokyo(2026, 12, 3, 9, 0)
@@ -110,8 +120,13 @@ def test_a_due_schedule_is_enqueued_once_even_by_two_workers(kz: Kizuna, ws: Any
 def test_a_switched_off_schedule_does_not_run(kz: Kizuna, ws: Any) -> None:
     with kz.session() as session:
         schedule = ensure_schedule(
-            session, "test.off", Count(), "* * * * *", workspace_id=ws.workspace.id,
-            timezone="Asia/Tokyo", now=tokyo(2026, 12, 2, 8, 0),
+            session,
+            "test.off",
+            Count(),
+            "* * * * *",
+            workspace_id=ws.workspace.id,
+            timezone="Asia/Tokyo",
+            now=tokyo(2026, 12, 2, 8, 0),
         )
         schedule.enabled = False
     with kz.session() as session:
@@ -131,6 +146,10 @@ def test_every_workspace_gets_the_features_schedules_in_its_own_zone(
             select(JobSchedule).where(JobSchedule.workspace_id == paris.workspace.id)
         ).all()
     (nightly,) = [s for s in found if s.name == "customers.score-nightly"]
-    assert (nightly.kind, nightly.timezone, nightly.cron) == ("customers.score", "Europe/Paris", "30 3 * * *")
+    assert (nightly.kind, nightly.timezone, nightly.cron) == (
+        "customers.score",
+        "Europe/Paris",
+        "30 3 * * *",
+    )
     local = nightly.next_run_at.astimezone(ZoneInfo("Europe/Paris"))
     assert (local.date(), local.hour, local.minute) == (dt.date(2026, 12, 2), 3, 30)

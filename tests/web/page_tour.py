@@ -26,6 +26,7 @@ from kizuna.customers.pages import TIMELINE_PAGE
 from kizuna.customers.profile import customer_profile, customer_timeline
 from kizuna.customers.resolve import resolve_identities
 from kizuna.customers.segments import create_segment
+from kizuna.features import nav_entries
 from kizuna.i18n.vocabulary import codes, kinds
 
 __all__ = ["Tour", "build_tour", "code_leaks", "visible_text"]
@@ -69,6 +70,16 @@ def build_tour(kz: Kizuna, seed: int = 21) -> Tour:
         ("jobs", f"{base}/admin/jobs"),
         ("e-mail", f"{base}/admin/mail"),
     ]
+    # Every page a feature links from the navigation is toured too, so a new feature's
+    # pages are checked for leaks and overflow without editing this list.
+    known = {path for _, path in tour.pages}
+    for entry in [*nav_entries("main"), *nav_entries("admin")]:
+        path = f"{base}/{entry.path}"
+        if path.rstrip("/") not in {k.rstrip("/") for k in known}:
+            tour.pages.append((entry.section, path))
+            known.add(path)
+    tour.pages += _survey_pages(kz, workspace, base)  # issue 10: a survey with answers
+    tour.pages += _journey_pages(kz, workspace, base)  # issue 13: journeys and personas
     with kz.session() as session:
         for customer_id, cursor in _telling_profiles(kz, session, workspace):
             tour.pages.append((f"profile {customer_id}", f"{base}/customers/{customer_id}"))
@@ -240,3 +251,83 @@ def code_leaks(text: str, language: str) -> list[str]:
         known = {code for kind in kinds() for code in codes(kind)}
         found += [word for word in KEBAB.findall(text) if word in known]
     return sorted(set(found))
+
+
+# --- issue 10: surveys ----------------------------------------------------------------
+
+
+def _survey_pages(kz: Kizuna, workspace, base: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """A live survey with answers of every kind and invitations (sent and skipped), and
+    its pages: results, answers, questions, distribution, and the contact rules."""
+    from kizuna.customers.models import Customer
+    from kizuna.surveys.answering import Submission, answer_batch
+    from kizuna.surveys.distribution import invite_by_email
+    from kizuna.surveys.service import create_survey, publish_survey
+
+    with kz.session() as session:
+        workspace = session.merge(workspace)
+        survey = create_survey(session, workspace, template="event_feedback")
+        publish_survey(session, workspace, survey.id)
+        people = list(
+            session.scalars(
+                select(Customer.id).where(Customer.workspace_id == workspace.id).limit(6)
+            )
+        )
+        invite_by_email(session, kz.settings, workspace, survey, people)
+        survey_id, key = survey.id, survey.key
+    answers = [
+        {
+            "overall": 5,
+            "heard": "sns",
+            "sessions": ["talk", "tasting"],
+            "nps": 10,
+            "comment": "とても楽しかった",
+        },
+        {
+            "overall": 2,
+            "heard": "other",
+            "heard.other": "ラジオ",
+            "nps": 3,
+            "comment": "会場が寒かった",
+        },
+        {"overall": 4, "heard": "friend", "nps": 8},
+    ]
+    with kz.session() as session, answer_batch(kz.settings, session) as batch:
+        for values in answers:
+            batch.submit(Submission(survey_key=key, answers=values, complete=True, channel="qr"))
+        batch.submit(Submission(survey_key=key, page=0, answers={"overall": "3"}))
+    survey_base = f"{base}/surveys/{survey_id}"
+    return [
+        ("survey results", survey_base),
+        ("survey answers", f"{survey_base}/responses"),
+        ("survey questions", f"{survey_base}/edit"),
+        ("survey distribution", f"{survey_base}/distribute"),
+        ("survey contact rules", f"{base}/surveys/settings"),
+    ]
+
+
+# --- issue 13: journeys and personas, computed so their pages show everything ------------
+
+
+def _journey_pages(kz: Kizuna, workspace, base: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Personas built and the journey computed for everyone and a persona; their pages."""
+    from kizuna.journeys.aggregate import refresh_journey
+    from kizuna.journeys.views import journey_view
+    from kizuna.personas.service import build_personas, list_personas
+
+    build_personas(kz, workspace)
+    refresh_journey(kz, workspace, "all", "365d")
+    with kz.session() as session:
+        persona = list_personas(session, workspace)[0].id
+        result = journey_view(session, workspace, "all", "365d", "ja").result
+    refresh_journey(kz, workspace, f"persona:{persona}", "365d")
+    quoted = max(result["touchpoints"], key=lambda t: len(t["quotes"]))["touchpoint"]
+    return [
+        ("journey of a persona", f"{base}/journeys?scope=persona:{persona}"),
+        ("journey, every transition", f"{base}/journeys?min_share=0"),
+        ("journey not computed", f"{base}/journeys?period=90d"),
+        ("touchpoint", f"{base}/journeys/touchpoint?name={quote(quoted)}"),
+        ("journey map", f"{base}/journeys/map"),
+        ("journeys compared", f"{base}/journeys/compare?a=all&b=persona:{persona}"),
+        ("journey settings", f"{base}/journeys/settings"),
+    ]

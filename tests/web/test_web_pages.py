@@ -151,7 +151,9 @@ def test_a_member_of_one_workspace_cannot_open_another_nor_tell_it_exists(
     assert answer.status_code == missing.status_code == 404
     assert "メンバーではありません" in answer.text
     # The same page for a workspace that exists and one that does not: no slug probing.
-    assert answer.text.replace(other.slug, "X") == missing.text.replace("no-such-workspace-here", "X")
+    assert answer.text.replace(other.slug, "X") == missing.text.replace(
+        "no-such-workspace-here", "X"
+    )
 
 
 def test_https_answers_carry_hsts_in_production_only(kz) -> None:  # type: ignore[no-untyped-def]

@@ -75,9 +75,7 @@ def test_a_role_change_or_removal_ends_the_persons_sessions(kz: Kizuna, ws: Any)
     assert client.get(f"/w/{ws.slug}/segments").status_code == 200
     with kz.session() as session:
         remove_member(session, ws.workspace, user_id, actor="user:1", actor_role="owner")
-        assert session.scalar(
-            select(Membership.id).where(Membership.user_id == user_id)
-        ) is None
+        assert session.scalar(select(Membership.id).where(Membership.user_id == user_id)) is None
     assert client.get(f"/w/{ws.slug}/segments", follow_redirects=False).status_code == 303
 
 
@@ -103,7 +101,6 @@ def test_one_address_trying_many_accounts_is_slowed_and_told_when_to_retry(
     )
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 300
-
 
 
 def test_a_forged_forwarded_for_header_does_not_make_a_new_client(kz: Kizuna) -> None:

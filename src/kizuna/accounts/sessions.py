@@ -39,9 +39,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def load_session(
-    session: Session, token: str, now: dt.datetime | None = None
-) -> WebSession | None:
+def load_session(session: Session, token: str, now: dt.datetime | None = None) -> WebSession | None:
     """The live session of a token, None when unknown, ended or expired."""
     now = now or utcnow()
     found = session.scalar(select(WebSession).where(WebSession.token_hash == _hash(token)))

@@ -29,9 +29,7 @@ def import_feedback(
     # Every record has every key (None when absent): one header, one plan in the ingest room.
     records = [record.model_dump() for record in body.records]
     language = choose_language(request, kz.settings.language)
-    return run_batch(
-        kz, caller.workspace, "feedback", records, language, body.source, caller.actor
-    )
+    return run_batch(kz, caller.workspace, "feedback", records, language, body.source, caller.actor)
 
 
 @router.post("/feedback", response_model=RecordedPublic, status_code=201)

@@ -1,0 +1,680 @@
+"""Benchmark: survey answers through the real HTTP server, its durability, and invitations.
+
+1. Answers/s: `uvicorn` serving Kizuna's app in its own process on a fresh database (SQLite
+   file, then PostgreSQL), the embedded job worker off (text analysis runs in `kizuna
+   worker` processes; it is not part of answering). A load generator in this process keeps
+   `--concurrency` keep-alive connections busy, each posting one complete answer per
+   request (`POST /s/{key}` JSON: an NPS score and the follow-up comment its group is
+   asked, every answer a new response key). Reported: answers/s (2xx per wall second),
+   p50/p99 latency, the server's CPU per answer (load-independent), the load average.
+   Target: at least 500 answers/s with p99 under 100 ms on 2 cores.
+2. Durability: the same load on SQLite; the server is killed with SIGKILL after a few
+   seconds and started again at once; the generator retries refused connections. Every
+   acknowledged (2xx) key must be stored, and nothing twice (responses and voices).
+3. Invitations: 10,000 customers invited by e-mail (`invite_by_email`), delivered by two
+   job workers to an aiosmtpd server on 127.0.0.1; one worker is killed with SIGKILL mid-run
+   and another started. Reported: invitations/s into the outbox, e-mails/s delivered, and
+   each e-mail counted by its Message-ID at the SMTP server (target: 200/s, each once).
+
+    .venv/bin/python -m bench.surveys            # full runs, writes bench/results/surveys.md
+    .venv/bin/python -m bench.surveys --quick    # a short look, writes nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+WORK = ROOT / "work" / "surveys"
+RESULTS = ROOT / "results" / "surveys.md"
+SECRET = "bench-secret-for-surveys-0123456789abcdef"
+PG_URL = os.environ.get("KIZUNA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+COMMENTS = {
+    "detractor": ("disappointed", "チェックインに30分も待たされ、部屋も狭くて残念でした。"),
+    "passive": ("improve", "朝食の種類がもう少し多ければ満足です。"),
+    "promoter": ("delighted", "スタッフの方がとても親切で、また泊まりたいと思いました。"),
+}
+
+
+def make_app() -> Any:
+    """The uvicorn factory: Kizuna's app over the environment's settings."""
+    from kizuna import Kizuna, Settings
+    from kizuna.web import create_app
+
+    return create_app(Kizuna(Settings()))
+
+
+# --- set-up -------------------------------------------------------------------------------
+
+
+def environment(url: str, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        KIZUNA_DATABASE_URL=url,
+        KIZUNA_SECRET_KEY=SECRET,
+        KIZUNA_ENV="production",
+        KIZUNA_EMBEDDED_WORKER="false",
+        KIZUNA_RUN_SCHEDULES="false",
+        PYTHONPATH=str(REPO),
+        **extra,
+    )
+    return env
+
+
+def fresh_sqlite(name: str) -> str:
+    folder = WORK / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return f"sqlite:///{folder / 'kizuna.db'}"
+
+
+def fresh_postgres() -> tuple[str, Any]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"kizuna_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
+
+
+def prepare_survey(url: str) -> str:
+    """Migrate, make a workspace with a live relationship-NPS survey; its public key."""
+    from kizuna import Kizuna, Settings
+    from kizuna.accounts.service import init_workspace
+    from kizuna.surveys.service import create_survey, publish_survey, update_policy
+
+    with Kizuna(Settings(env="production", secret_key=SECRET, database_url=url)) as kz:
+        kz.upgrade_db()
+        with kz.session() as session:
+            workspace = init_workspace(
+                session, "bench", "bench@example.com", password="correct horse battery"
+            ).workspace
+            survey = create_survey(session, workspace, template="relationship_nps")
+            publish_survey(session, workspace, survey.id)
+            # One machine sends everything here: no per-address limit for the load test.
+            update_policy(session, workspace, rate_limit_per_minute=0)
+            return survey.key
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """`uvicorn` serving Kizuna in a child process."""
+
+    def __init__(self, url: str, workers: int = 1) -> None:
+        self.url = url
+        self.workers = workers
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", "bench.surveys:make_app",
+            "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+            "--no-access-log", "--workers", str(self.workers),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, env=environment(self.url), cwd=REPO)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    time.sleep(0.3 if self.workers == 1 else 3.0)  # every worker up
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("uvicorn did not start")
+
+    def cpu_seconds(self) -> float:
+        import psutil
+
+        assert self.process is not None
+        try:
+            root = psutil.Process(self.process.pid)
+            processes = [root, *root.children(recursive=True)]
+            return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
+        except psutil.Error:
+            return 0.0
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+# --- the load generator -------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """What the generator saw: latencies of 2xx answers, their keys, other outcomes."""
+
+    latencies: list[float] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+    refused: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.acknowledged) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def answer_body(key: str) -> bytes:
+    score = random.choice((0, 3, 5, 6, 7, 8, 8, 9, 9, 10, 10))
+    group = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+    question, text = COMMENTS[group]
+    body = {"response_key": key, "answers": {"nps": score, question: text}, "language": "ja"}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+async def _one_connection(
+    port: int, survey_key: str, prefix: str, deadline: float, total: list[int], load: Load
+) -> None:
+    reader: asyncio.StreamReader | None = None
+    writer: asyncio.StreamWriter | None = None
+    number = 0
+    key: str | None = None
+    while time.monotonic() < deadline and total[0] > 0:
+        if writer is None:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                load.refused += 1
+                await asyncio.sleep(0.05)
+                continue
+        assert reader is not None
+        if key is None:  # a request that got no answer is sent again with the same key
+            number += 1
+            key = f"{prefix}-{number:07d}"
+            total[0] -= 1
+        body = answer_body(key)
+        head = (
+            f"POST /s/{survey_key} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        started = time.perf_counter()
+        try:
+            writer.write(head.encode() + body)
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+        except (OSError, IndexError, ValueError, asyncio.IncompleteReadError):
+            writer.close()
+            reader = writer = None
+            load.failed += 1
+            await asyncio.sleep(0.05)
+            continue
+        if 200 <= status < 300:
+            load.latencies.append(time.perf_counter() - started)
+            load.acknowledged.append(key)
+        elif status != 409:  # 409: an earlier try was stored but not acknowledged
+            load.failed += 1
+        key = None
+    if writer is not None:
+        writer.close()
+
+
+def generate(
+    port: int, survey_key: str, *, requests: int, concurrency: int, seconds: float = 600
+) -> Load:
+    """Post `requests` answers over `concurrency` connections (or stop after `seconds`)."""
+    load = Load()
+    total = [requests]
+    deadline = time.monotonic() + seconds
+    run = uuid.uuid4().hex[:6]
+
+    async def main() -> None:
+        await asyncio.gather(
+            *(
+                _one_connection(port, survey_key, f"{run}{i:03d}", deadline, total, load)
+                for i in range(concurrency)
+            )
+        )
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    load.seconds = time.perf_counter() - started
+    return load
+
+
+# --- 1. answers per second ----------------------------------------------------------------
+
+
+@dataclass
+class HttpRun:
+    database: str
+    workers: int
+    concurrency: int
+    load: Load
+    cpu_ms: float
+    loadavg: str
+    stored: int
+    voices: int
+
+
+def stored_answers(url: str) -> tuple[int, int, int, set[str]]:
+    """(completed responses, distinct keys, voices from surveys, the stored keys)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            keys = {
+                str(k)
+                for k in conn.execute(
+                    text("SELECT response_key FROM survey_response WHERE state = 'completed'")
+                ).scalars()
+            }
+            completed = conn.execute(
+                text("SELECT count(*) FROM survey_response WHERE state = 'completed'")
+            ).scalar_one()
+            voices = conn.execute(
+                text("SELECT count(DISTINCT external_id) FROM feedback WHERE source = 'survey'")
+            ).scalar_one()
+            all_voices = conn.execute(
+                text("SELECT count(*) FROM feedback WHERE source = 'survey'")
+            ).scalar_one()
+            assert voices == all_voices, "a voice stored twice"
+    finally:
+        engine.dispose()
+    return int(completed), len(keys), int(voices), keys
+
+
+def loads() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} / {five:.1f}"
+
+
+def http_run(url: str, database: str, *, workers: int, requests: int, concurrency: int) -> HttpRun:
+    key = prepare_survey(url)
+    server = Server(url, workers)
+    server.start()
+    try:
+        generate(server.port, key, requests=min(500, requests // 10), concurrency=concurrency)
+        cpu_before = server.cpu_seconds()
+        load = generate(server.port, key, requests=requests, concurrency=concurrency)
+        cpu = server.cpu_seconds() - cpu_before
+        average = loads()
+    finally:
+        server.stop()
+    completed, distinct, voices, _ = stored_answers(url)
+    assert completed == distinct == voices, (completed, distinct, voices)
+    return HttpRun(
+        database, workers, concurrency, load, 1000 * cpu / max(1, len(load.acknowledged)),
+        average, completed, voices,
+    )  # fmt: skip
+
+
+# --- 2. durability ------------------------------------------------------------------------
+
+
+@dataclass
+class Durability:
+    acknowledged: int
+    stored: int
+    missing: int
+    duplicates: int
+    failed: int
+    refused: int
+
+
+def durability_run(*, requests: int, concurrency: int, kill_after: float) -> Durability:
+    url = fresh_sqlite("durability")
+    key = prepare_survey(url)
+    server = Server(url, 1)
+    server.start()
+    result: dict[str, Load] = {}
+
+    def load() -> None:
+        result["load"] = generate(server.port, key, requests=requests, concurrency=concurrency)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    time.sleep(kill_after)
+    server.kill()  # SIGKILL: no shutdown, no flush, answers in flight are cut
+    server.start()  # the same address: the generator reconnects to the new process
+    thread.join()
+    server.stop()
+    acknowledged = result["load"].acknowledged
+    completed, distinct, voices, keys = stored_answers(url)
+    return Durability(
+        acknowledged=len(acknowledged),
+        stored=completed,
+        missing=len(set(acknowledged) - keys),
+        duplicates=(completed - distinct) + (completed - voices),
+        failed=result["load"].failed,
+        refused=result["load"].refused,
+    )
+
+
+# --- 3. invitations -----------------------------------------------------------------------
+
+
+@dataclass
+class Invitations:
+    customers: int
+    invite_seconds: float
+    deliver_seconds: float
+    sent: int
+    received: int
+    unique: int
+    killed_at: int
+
+
+class Sink:
+    """An aiosmtpd handler counting what it accepts by Message-ID."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes
+
+        message = message_from_bytes(envelope.original_content)
+        with self.lock:
+            self.ids.append(str(message["Message-ID"]))
+        return "250 2.0.0 OK"
+
+
+def worker_main(url: str) -> None:
+    """A job worker for mail.deliver (the real `Worker`), handing back stale jobs quickly."""
+    from kizuna import Kizuna, Settings
+    from kizuna.jobs.worker import Worker
+
+    kz = Kizuna(Settings())
+    worker = Worker(kz, kinds=["mail.deliver"], lease=dt.timedelta(seconds=5))
+    checked = 0.0
+    while True:
+        if time.monotonic() - checked > 2:
+            worker.requeue_stale()
+            checked = time.monotonic()
+        if not worker.run_once():
+            time.sleep(0.05)
+
+
+def invitations_run(customers: int, kill_at: float = 0.3) -> Invitations:
+    from aiosmtpd.controller import Controller
+    from sqlalchemy import func, select
+
+    from kizuna import Kizuna, Settings
+    from kizuna.customers.models import Customer
+    from kizuna.ingest.service import ingest_records
+    from kizuna.mail.models import MailMessage
+    from kizuna.surveys.distribution import invite_by_email
+    from kizuna.surveys.models import Survey
+    from kizuna.surveys.service import update_policy
+
+    url = fresh_sqlite("invitations")
+    key = prepare_survey(url)
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    smtp = {
+        "KIZUNA_SMTP_HOST": "127.0.0.1",
+        "KIZUNA_SMTP_PORT": str(port),
+        "KIZUNA_SMTP_SECURITY": "none",
+        "KIZUNA_MAIL_FROM": "Kizuna <no-reply@kizuna.example>",
+        "KIZUNA_BASE_URL": "https://cx.example.jp",
+    }
+    settings = Settings(
+        env="production", secret_key=SECRET, database_url=url, smtp_host="127.0.0.1",
+        smtp_port=port, smtp_security="none", base_url="https://cx.example.jp",
+    )  # fmt: skip
+    with Kizuna(settings) as kz:
+        with kz.session() as session:
+            workspace = kz.workspace(session, "bench")
+            update_policy(
+                session, workspace, frequency_days=0, quiet_start="00:00", quiet_end="00:00"
+            )
+        records = [
+            {
+                "external_id": f"C{n:06d}",
+                "name": f"顧客{n}",
+                "email": f"guest{n:06d}@example.jp",
+                "consent_email": "yes",
+            }
+            for n in range(customers)
+        ]
+        ingest_records(kz, workspace, "customers", records)
+        with kz.session() as session:
+            workspace = kz.workspace(session, "bench")
+            ids = list(
+                session.scalars(select(Customer.id).where(Customer.workspace_id == workspace.id))
+            )
+            survey = session.scalars(select(Survey).where(Survey.key == key)).one()
+            started = time.perf_counter()
+            report = invite_by_email(session, kz.settings, workspace, survey, ids)
+        invite_seconds = time.perf_counter() - started
+        assert report.sent == customers, report.to_dict()
+        env = environment(url, **smtp)
+        command = [sys.executable, "-m", "bench.surveys", "--worker", url]
+        workers = [subprocess.Popen(command, env=env, cwd=REPO) for _ in range(2)]
+        started = time.perf_counter()
+        killed_at = 0
+        deadline = time.monotonic() + 900
+        try:
+            while time.monotonic() < deadline:
+                with kz.session() as session:
+                    sent = (
+                        session.scalar(select(func.count()).where(MailMessage.state == "sent")) or 0
+                    )
+                if not killed_at and sent >= kill_at * customers:
+                    workers[0].send_signal(signal.SIGKILL)  # mid-job, mid-SMTP maybe
+                    workers[0].wait()
+                    killed_at = int(sent)
+                    workers[0] = subprocess.Popen(command, env=env, cwd=REPO)
+                if sent >= customers:
+                    break
+                time.sleep(0.2)
+            deliver_seconds = time.perf_counter() - started
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+            time.sleep(0.5)
+            controller.stop()
+    return Invitations(
+        customers, invite_seconds, deliver_seconds, int(sent), len(sink.ids), len(set(sink.ids)),
+        killed_at,
+    )  # fmt: skip
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def _http_row(label: str, run: HttpRun) -> str:
+    load = run.load
+    return (
+        f"| {label} | {run.database} | {run.workers} | {run.concurrency} | "
+        f"{len(load.acknowledged):,} | **{load.rate:,.0f}** | {load.percentile(0.5):.1f} | "
+        f"**{load.percentile(0.99):.1f}** | {run.cpu_ms:.2f} | {1000 / run.cpu_ms:,.0f} | "
+        f"{run.loadavg} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs; writes no results")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+    requests = 1500 if args.quick else 6_000
+    repeat = 1 if args.quick else args.repeat
+    WORK.mkdir(parents=True, exist_ok=True)
+    rows: list[str] = []
+    sqlite_runs: list[HttpRun] = []
+    for workers in (1, 2):
+        for i in range(repeat):
+            run = http_run(
+                fresh_sqlite("http"),
+                "SQLite",
+                workers=workers,
+                requests=requests,
+                concurrency=args.concurrency,
+            )
+            sqlite_runs.append(run)
+            rows.append(_http_row(f"SQLite, run {i + 1}", run))
+            print(rows[-1], flush=True)
+    pg_runs: list[HttpRun] = []
+    if not args.no_postgres:
+        for workers in (1, 2):
+            for i in range(repeat):
+                url, drop = fresh_postgres()
+                try:
+                    run = http_run(
+                        url,
+                        "PostgreSQL",
+                        workers=workers,
+                        requests=requests,
+                        concurrency=args.concurrency,
+                    )
+                finally:
+                    drop()
+                pg_runs.append(run)
+                rows.append(_http_row(f"PostgreSQL, run {i + 1}", run))
+                print(rows[-1], flush=True)
+    durable = durability_run(
+        requests=2000 if args.quick else 10_000, concurrency=args.concurrency, kill_after=3.0
+    )
+    print(durable, flush=True)
+    mail = invitations_run(1000 if args.quick else 10_000)
+    print(mail, flush=True)
+    lines = report(sqlite_runs, pg_runs, rows, durable, mail, requests, args)
+    if not args.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+def _median(runs: list[HttpRun], attribute: str, workers: int) -> float:
+    values = [
+        getattr(r.load, attribute) if attribute == "rate" else r.load.percentile(0.99)
+        for r in runs
+        if r.workers == workers
+    ]
+    return statistics.median(values) if values else 0.0
+
+
+def report(
+    sqlite_runs: list[HttpRun],
+    pg_runs: list[HttpRun],
+    rows: list[str],
+    durable: Durability,
+    mail: Invitations,
+    requests: int,
+    args: argparse.Namespace,
+) -> list[str]:
+    lines = [
+        "# Surveys benchmark: answers through the HTTP server, durability, invitations",
+        "",
+        "```",
+        ".venv/bin/python -m bench.surveys",
+        "```",
+        "",
+        f"Date: {dt.date.today().isoformat()}. Machine: {os.cpu_count()} cores shared with other "
+        f"work (load average below), CPython {platform.python_version()}, uvicorn (h11 on "
+        "asyncio), a fresh database per run (SQLite file in WAL mode; PostgreSQL on "
+        "127.0.0.1). Each request posts one complete answer (NPS and the follow-up comment) to "
+        f"the public link; {requests:,} answers per run over {args.concurrency} keep-alive "
+        "connections; server processes = uvicorn workers, each with its own answer writer. "
+        "The load generator runs on the same two cores.",
+        "",
+        "| run | database | server processes | connections | answers | answers/s | p50 ms | "
+        "p99 ms | server CPU ms per answer | answers per server CPU-s | load (1 / 5 min) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+        "",
+    ]
+    for label, runs in (("SQLite", sqlite_runs), ("PostgreSQL", pg_runs)):
+        for workers in (1, 2):
+            if any(r.workers == workers for r in runs):
+                lines.append(
+                    f"- {label}, {workers} server process(es): median "
+                    f"{_median(runs, 'rate', workers):,.0f} answers/s, median p99 "
+                    f"{_median(runs, 'p99', workers):.0f} ms (target: 500/s, p99 < 100 ms)."
+                )
+    lines += [
+        "",
+        "## Durability (SQLite, server killed with SIGKILL mid-run and restarted)",
+        "",
+        "| acknowledged (2xx) | stored | acknowledged but missing | stored twice | "
+        "requests cut by the kill (retried) | connections refused while down |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {durable.acknowledged:,} | {durable.stored:,} | **{durable.missing}** | "
+        f"**{durable.duplicates}** | {durable.failed:,} | {durable.refused:,} |",
+        "",
+        "A request cut by the kill is sent again with the same response key: if its first try "
+        "had been committed the retry gets 409 and it is stored but not counted as "
+        "acknowledged (stored ≥ acknowledged).",
+        "",
+        "## Invitations (SQLite, 10,000 customers, aiosmtpd on 127.0.0.1)",
+        "",
+        "| customers | into the outbox (s) | invitations/s | delivered by 2 workers (s) | "
+        "e-mails/s | sent | received | distinct Message-IDs | duplicates | one worker killed at |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {mail.customers:,} | {mail.invite_seconds:.1f} | {mail.customers / mail.invite_seconds:,.0f} | "
+        f"{mail.deliver_seconds:.1f} | **{mail.sent / mail.deliver_seconds:,.0f}** | {mail.sent:,} | "
+        f"{mail.received:,} | {mail.unique:,} | **{mail.received - mail.unique}** | "
+        f"{mail.killed_at:,} sent |",
+        "",
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Journeys: stages, touchpoint rules, journey analytics stored per scope, the journey map."""

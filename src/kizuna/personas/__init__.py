@@ -1,0 +1,1 @@
+"""Personas: customers clustered on behaviour, attitude and profile; persona cards."""

@@ -1,0 +1,405 @@
+"""Getting a survey to people: personal links, e-mail invitations, reminders, triggers.
+
+Every personal invitation is a `survey_invitation` row keyed per workspace, so asking twice
+makes one invitation: `email:<survey>:<customer>` for e-mail, `trigger:<survey>:
+<interaction>` for an interaction's trigger, `personal:<survey>:<random>` for a link handed
+out elsewhere. The contact rules (`kizuna.surveys.contact`) decide each: a skipped
+invitation keeps its reason, one put off by quiet hours its new time.
+
+E-mail goes through the mail room's outbox (`send_mail`, category "customer": unsubscribe
+link, List-Unsubscribe, suppression honoured, retried with backoff when the server is down,
+never sent twice) under the keys `survey:<id>:invite:<customer>` and
+`survey:<id>:remind:<customer>:<n>`. The invitation carries the survey's first question:
+when it is a score, each number is a link that opens the survey with that score recorded.
+
+Reminders live in `kizuna.surveys.reminders`, interaction triggers in
+`kizuna.surveys.triggers`; both end in `deliver_invitation` or the same outbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kizuna.accounts.audit import record_audit
+from kizuna.accounts.models import Workspace
+from kizuna.customers.models import Customer
+from kizuna.db.base import utcnow
+from kizuna.errors import InvalidInput
+from kizuna.mail.errors import InvalidAddress
+from kizuna.mail.service import send_mail
+from kizuna.settings import Settings
+from kizuna.surveys.colours import readable_on_white
+from kizuna.surveys.contact import decide_contact
+from kizuna.surveys.definition import Definition
+from kizuna.surveys.logic import pipe_text
+from kizuna.surveys.models import Survey, SurveyInvitation, SurveyPolicy
+from kizuna.surveys.service import definition_of, get_policy
+from kizuna.surveys.tokens import make_link_token
+
+__all__ = [
+    "InviteReport",
+    "create_personal_link",
+    "deliver_invitation",
+    "invitation_url",
+    "invite_by_email",
+    "public_url",
+]
+
+SCALE_LINK_TYPES = ("nps", "csat", "ces", "rating", "number")
+
+
+@dataclass
+class InviteReport:
+    """What an invitation run did: sent (in the outbox), scheduled (later), skipped by why."""
+
+    sent: int = 0
+    scheduled: int = 0
+    already: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    invitation_ids: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "scheduled": self.scheduled,
+            "already_invited": self.already,
+            "skipped": dict(self.skipped),
+        }
+
+
+def public_url(settings: Settings, survey: Survey, **query: str) -> str:
+    """The survey's public link, with hidden fields or a channel in the query."""
+    params = {k: v for k, v in query.items() if v}
+    return f"{settings.public_url}/s/{survey.key}" + (f"?{urlencode(params)}" if params else "")
+
+
+def invitation_url(settings: Settings, invitation: SurveyInvitation) -> str:
+    """The personal link of an invitation (signed, single use, expiring)."""
+    token = make_link_token(settings, invitation.id, invitation.expires_at)
+    return f"{settings.public_url}/s/i/{token}"
+
+
+def invitation_language(
+    definition: Definition, workspace: Workspace, customer: Customer | None
+) -> str:
+    wanted = (customer.attributes or {}).get("language") if customer is not None else None
+    for candidate in (wanted, workspace.language):
+        if candidate in definition.languages:
+            return str(candidate)
+    return definition.language
+
+
+def link_expiry(
+    survey: Survey, policy: SurveyPolicy, now: dt.datetime, days: int | None
+) -> dt.datetime:
+    expires = now + dt.timedelta(days=days or policy.link_days)
+    if survey.closes_at is not None:
+        expires = min(expires, survey.closes_at)
+    return expires
+
+
+def _check_live(survey: Survey) -> None:
+    if survey.status != "live":
+        raise InvalidInput(
+            "Publish the survey before inviting anyone (`kizuna surveys publish`).",
+            "招待の前にアンケートを公開してください(`kizuna surveys publish`)。",
+            survey_id=survey.id,
+        )
+
+
+def create_personal_link(
+    session: Session,
+    settings: Settings,
+    workspace: Workspace,
+    survey: Survey,
+    *,
+    customer_id: int | None = None,
+    touchpoint: str | None = None,
+    hidden: Mapping[str, Any] | None = None,
+    days: int | None = None,
+    language: str | None = None,
+    actor: str = "system",
+    now: dt.datetime | None = None,
+) -> tuple[SurveyInvitation, str | None]:
+    """A signed single-use link bound to a customer and a touchpoint; (invitation, url).
+
+    For a customer the contact rules apply: a skipped link is returned with its reason and
+    no url. Quiet hours do not apply (the caller hands the link over).
+    """
+    _check_live(survey)
+    now = now or utcnow()
+    definition = definition_of(survey)
+    policy = get_policy(session, workspace)
+    customer = _customer(session, workspace, customer_id) if customer_id is not None else None
+    values = _hidden_values(definition, hidden or {})
+    invitation = SurveyInvitation(
+        workspace_id=workspace.id,
+        survey_id=survey.id,
+        key=f"personal:{survey.id}:{secrets.token_hex(8)}",
+        customer_id=customer.id if customer is not None else None,
+        channel="personal",
+        touchpoint=(touchpoint or values.get("touchpoint") or None),
+        hidden=values,
+        language=language
+        if language in definition.languages
+        else invitation_language(definition, workspace, customer),
+        state="sent",
+        send_after=now,
+        expires_at=link_expiry(survey, policy, now, days),
+        sent_at=now,
+        created_by=actor,
+        created_at=now,
+    )
+    if customer is not None:
+        decision = decide_contact(
+            session, policy, workspace.timezone, customer, channel="personal", now=now
+        )
+        if not decision.allowed:
+            invitation.state, invitation.skip_reason, invitation.sent_at = (
+                "skipped",
+                decision.skip_reason,
+                None,
+            )
+    session.add(invitation)
+    session.flush()
+    record_audit(
+        session, workspace, actor, "survey.link", f"survey:{survey.id}", invitation=invitation.id
+    )
+    url = invitation_url(settings, invitation) if invitation.state == "sent" else None
+    return invitation, url
+
+
+def _customer(session: Session, workspace: Workspace, customer_id: int) -> Customer:
+    from kizuna.customers.service import get_customer
+
+    return get_customer(session, workspace, customer_id)
+
+
+def _hidden_values(definition: Definition, given: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(given) - set(definition.hidden))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown hidden field(s) {unknown}; this survey has {list(definition.hidden)}.",
+            f"不明な隠しフィールド {unknown} です。このアンケートの隠しフィールドは {list(definition.hidden)} です。",
+        )
+    return {k: str(v)[:100] for k, v in given.items() if v not in (None, "")}
+
+
+def invite_by_email(
+    session: Session,
+    settings: Settings,
+    workspace: Workspace,
+    survey: Survey,
+    customer_ids: Iterable[int],
+    *,
+    touchpoint: str | None = None,
+    hidden: Mapping[str, Any] | None = None,
+    actor: str = "system",
+    now: dt.datetime | None = None,
+) -> InviteReport:
+    """E-mail invitations to these customers, each once, under the contact rules."""
+    _check_live(survey)
+    now = now or utcnow()
+    definition = definition_of(survey)
+    policy = get_policy(session, workspace)
+    values = _hidden_values(definition, hidden or {})
+    report = InviteReport()
+    ids = list(dict.fromkeys(int(i) for i in customer_ids))
+    customers = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Customer).where(Customer.workspace_id == workspace.id, Customer.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    for customer_id in ids:
+        customer = customers.get(customer_id)
+        if customer is None:
+            report.skipped["no_customer"] += 1
+            continue
+        key = f"email:{survey.id}:{customer.id}"
+        row = {
+            "workspace_id": workspace.id,
+            "survey_id": survey.id,
+            "key": key,
+            "customer_id": customer.id,
+            "channel": "email",
+            "touchpoint": touchpoint or values.get("touchpoint"),
+            "hidden": values,
+            "language": invitation_language(definition, workspace, customer),
+            "state": "scheduled",
+            "send_after": now,
+            "expires_at": link_expiry(survey, policy, now, None),
+            "reminders": 0,
+            "created_by": actor,
+            "created_at": now,
+        }
+        inserted = insert_invitation(session, row)
+        invitation = session.scalars(
+            select(SurveyInvitation).where(
+                SurveyInvitation.workspace_id == workspace.id, SurveyInvitation.key == key
+            )
+        ).one()
+        if not inserted and invitation.state != "skipped":
+            report.already += 1
+            continue
+        _tally(report, deliver_invitation(session, settings, invitation, now=now, survey=survey))
+    record_audit(
+        session,
+        workspace,
+        actor,
+        "survey.invite",
+        f"survey:{survey.id}",
+        sent=report.sent,
+        scheduled=report.scheduled,
+        skipped=sum(report.skipped.values()),
+    )
+    return report
+
+
+def insert_invitation(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT (workspace_id, key) DO NOTHING; True when the row was added.
+
+    RETURNING says whether it was: psycopg reports no row count for this statement through
+    the ORM (-1), so counting rows would take every conflict for an insert.
+    """
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(SurveyInvitation)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(SurveyInvitation)
+    statement = (
+        statement.values(**values)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "key"])
+        .returning(SurveyInvitation.id)
+    )
+    return session.execute(statement).scalar() is not None
+
+
+def _tally(report: InviteReport, invitation: SurveyInvitation) -> None:
+    report.invitation_ids.append(invitation.id)
+    if invitation.state == "skipped":
+        report.skipped[invitation.skip_reason or "unknown"] += 1
+    elif invitation.state == "sent":
+        report.sent += 1
+    else:
+        report.scheduled += 1
+
+
+def deliver_invitation(
+    session: Session,
+    settings: Settings,
+    invitation: SurveyInvitation,
+    *,
+    now: dt.datetime | None = None,
+    survey: Survey | None = None,
+) -> SurveyInvitation:
+    """Decide an invitation under the rules and, when allowed, put its e-mail in the outbox
+    (quiet hours: to go out when they end). Returns it, sent, skipped or still scheduled."""
+    now = now or utcnow()
+    survey = survey or session.get_one(Survey, invitation.survey_id)
+    workspace = session.get_one(Workspace, invitation.workspace_id)
+    if survey.status != "live" or (survey.closes_at is not None and survey.closes_at <= now):
+        return _skip(invitation, "survey_closed")
+    policy = get_policy(session, workspace)
+    customer = session.get(Customer, invitation.customer_id) if invitation.customer_id else None
+    decision = decide_contact(
+        session,
+        policy,
+        workspace.timezone,
+        customer,
+        channel="email",
+        now=now,
+        send_at=invitation.send_after,
+        exclude_invitation=invitation.id,
+    )
+    if not decision.allowed:
+        return _skip(invitation, decision.skip_reason or "unknown")
+    assert customer is not None and customer.email
+    definition = definition_of(survey)
+    mail_key = f"survey:{survey.id}:invite:{customer.id}"
+    if invitation.channel == "trigger":
+        mail_key = f"survey:{survey.id}:invite:{customer.id}:{invitation.interaction_id}"
+    try:
+        send_mail(
+            session,
+            settings,
+            workspace_id=workspace.id,
+            key=mail_key,
+            to=customer.email,
+            template="survey_invitation",
+            context=invitation_context(settings, workspace, survey, definition, invitation),
+            language=invitation.language,
+            category="customer",
+            send_after=decision.send_at,
+        )
+    except InvalidAddress:
+        return _skip(invitation, "no_email")
+    invitation.state = "sent"
+    invitation.sent_at = decision.send_at
+    invitation.send_after = decision.send_at
+    invitation.deferred_reason = decision.deferred_reason
+    invitation.skip_reason = None
+    invitation.mail_key = mail_key
+    session.flush()
+    return invitation
+
+
+def _skip(invitation: SurveyInvitation, reason: str) -> SurveyInvitation:
+    invitation.state = "skipped"
+    invitation.skip_reason = reason
+    invitation.sent_at = None
+    return invitation
+
+
+def invitation_context(
+    settings: Settings,
+    workspace: Workspace,
+    survey: Survey,
+    definition: Definition,
+    invitation: SurveyInvitation,
+    *,
+    reminder: bool = False,
+) -> dict[str, Any]:
+    """What the invitation e-mail shows: the intro, the first question and its links."""
+    language = invitation.language
+    url = invitation_url(settings, invitation)
+    first = definition.questions[0]
+    scale: list[dict[str, Any]] = []
+    if first.type in SCALE_LINK_TYPES and not first.show_if:
+        scale = [{"score": n, "url": f"{url}?score={n}"} for n in range(first.min, first.max + 1)]
+    hidden = dict(invitation.hidden or {})
+    texts = {
+        "subject": (definition.email_subject or definition.title)[language],
+        "intro": (definition.email_intro or definition.welcome or {}).get(language, ""),
+        "question": pipe_text(first.text[language], definition, {}, hidden, language),
+        "low": (first.low_label or {}).get(language, ""),
+        "high": (first.high_label or {}).get(language, ""),
+    }
+    return {
+        **texts,
+        "title": definition.title[language],
+        "workspace_name": workspace.name,
+        "survey_url": url,
+        "scale": scale,
+        "colour": readable_on_white(definition.brand_color),
+        "reminder": reminder,
+        "expires_on": invitation.expires_at.date().isoformat(),
+    }
