@@ -10,6 +10,7 @@ import pytest
 
 from kizuna import Kizuna
 from kizuna.accounts.models import Workspace
+from kizuna.analytics.conditions import MAX_LIST_VALUES
 from kizuna.customers.models import Customer, CustomerScore
 from kizuna.customers.segments import (
     count_customers,
@@ -163,6 +164,25 @@ def test_bad_conditions_are_refused_with_a_japanese_reason(
         assert "Condition 1" in raised.value.message("en")
         with pytest.raises(InvalidInput):
             count_customers(session, ws.workspace, [condition])
+
+
+def test_a_long_value_list_counts_up_to_the_bound_and_is_refused_beyond(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL takes 65,535 parameters a statement: a list of 100,000 values must answer
+    with what to do, not a server error; a list at the bound still counts right."""
+    people = populate(kz, ws.workspace, 40, seed=5)
+    wanted = ["東京都", *(f"架空{i}" for i in range(MAX_LIST_VALUES - 1))]
+    with kz.session() as session:
+        at_bound = count_customers(
+            session, ws.workspace, [{"field": "prefecture", "op": "in", "value": wanted}]
+        )
+        assert at_bound == hand_count(people, lambda p: p["prefecture"] == "東京都")
+        huge = [{"field": "prefecture", "op": "in", "value": [f"p{i}" for i in range(100_000)]}]
+        with pytest.raises(InvalidInput) as raised:
+            count_customers(session, ws.workspace, huge)
+        assert "タグ" in raised.value.message("ja")
+        assert "at most 1,000" in raised.value.message("en")
+        with pytest.raises(InvalidInput):
+            create_segment(session, ws.workspace, "huge", huge)
 
 
 def test_counts_and_segments_stay_in_their_workspace(kz: Kizuna, ws, make_workspace) -> None:  # type: ignore[no-untyped-def]

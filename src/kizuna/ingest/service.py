@@ -26,7 +26,6 @@ key order).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from kizuna.ingest.fields import Plan, build_plan
 from kizuna.ingest.readers import INVALID_LINE, open_table
 from kizuna.ingest.rejections import write_rejections_csv
 from kizuna.ingest.runner import ImportInterrupted, ImportSummary, RowResult, run
+from kizuna.ingest.values import as_sent
 from kizuna.ingest.vocabulary import TARGETS, Target, vocabulary
 
 __all__ = [
@@ -75,7 +75,7 @@ def ingest_records(
         for line, record in enumerate(records, start=1):
             seen[0] = line
             if isinstance(record, Mapping):
-                yield line, tuple(str(k) for k in record), tuple(map(_as_sent, record.values()))
+                yield line, tuple(str(k) for k in record), tuple(map(as_sent, record.values()))
             else:
                 yield line, INVALID_LINE, (record,)
 
@@ -92,14 +92,6 @@ def ingest_records(
         position=lambda: seen[0],
         actor=actor,
     )
-
-
-def _as_sent(value: Any) -> Any:
-    """A record's NaN or infinity is a value someone sent, not an empty cell (which is what
-    a NaN read from a spreadsheet means): as text it is refused as "not a number"."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
 
 
 def import_file(

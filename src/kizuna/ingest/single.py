@@ -21,7 +21,7 @@ from kizuna.errors import InvalidInput
 from kizuna.ingest.block import Block
 from kizuna.ingest.fields import RowContext, build_plan, convert_row
 from kizuna.ingest.runner import check_source
-from kizuna.ingest.values import DateParser, RowRejected
+from kizuna.ingest.values import DateParser, RowRejected, as_sent
 from kizuna.ingest.vocabulary import Target, vocabulary
 from kizuna.ingest.writer import Counts, Scope, customer_sources, write_batch
 
@@ -68,7 +68,7 @@ def write_record(
         )
     ctx = RowContext(target, vocabulary(), DateParser(workspace.timezone))
     try:
-        prepared = convert_row(1, tuple(record.values()), plan, ctx)
+        prepared = convert_row(1, tuple(map(as_sent, record.values())), plan, ctx)
     except RowRejected as why:
         raise RecordRejected(why.en, why.ja, reason_code=why.code) from None
     conn = session.connection()

@@ -19,6 +19,7 @@ from kizuna.ingest.vocabulary import normalize_word, vocabulary
 __all__ = [
     "DateParser",
     "RowRejected",
+    "as_sent",
     "parse_bool",
     "parse_float",
     "parse_int",
@@ -315,3 +316,11 @@ class DateParser:
         if moment is None:
             raise _invalid_date(field, value)
         return moment.date()
+
+
+def as_sent(value: Any) -> Any:
+    """A record's NaN or infinity is a value someone sent, not an empty cell (which is what
+    a NaN read from a spreadsheet means): as text it is refused as "not a number"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

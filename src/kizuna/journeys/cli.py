@@ -121,11 +121,9 @@ def discover_command(
     seconds = time.perf_counter() - started
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        edges.to_csv(out / "dfg.csv", index=False)
-        paths.assign(variant=paths["variant"].map(" > ".join)).to_csv(
-            out / "variants.csv", index=False
-        )
-        durations.to_csv(out / "durations.csv", index=False)
+        _safe_csv(edges, out / "dfg.csv")
+        _safe_csv(paths.assign(variant=paths["variant"].map(" > ".join)), out / "variants.csv")
+        _safe_csv(durations, out / "durations.csv")
     spread = durations["duration_seconds"].describe()
     summary: dict[str, Any] = {
         "file": file.name,
@@ -340,3 +338,11 @@ def map_command(
     else:
         out.write_bytes(svg_to_pdf(svg) if suffix == ".pdf" else svg_to_png(svg))
     console.print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+
+
+def _safe_csv(frame: Any, path: Path) -> None:
+    """The frame as CSV, its text cells safe to open in a spreadsheet (`kizuna.cells`)."""
+    from kizuna.cells import safe_cell
+
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    frame.assign(**{c: frame[c].map(safe_cell) for c in text}).to_csv(path, index=False)

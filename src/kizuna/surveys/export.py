@@ -7,7 +7,8 @@ are numbers; choices are their labels in the export's language, several joined b
 "other" is the text written there. CSV is UTF-8 with a byte-order mark, which Excel needs to
 read it as UTF-8 instead of Shift_JIS (the mojibake Japanese users know too well); the
 workbook (openpyxl, write-only, so large surveys stream) needs no such care and also lists
-the questions' texts on a second sheet.
+the questions' texts on a second sheet. Text that a spreadsheet would run as a formula gets
+an apostrophe in front in both (`kizuna.cells`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizuna.cells import safe_row
 from kizuna.errors import InvalidInput
 from kizuna.surveys.definition import Question
 from kizuna.surveys.logic import answer_text
@@ -113,20 +115,20 @@ def export_responses(session: Session, survey: Survey, fmt: str, language: str =
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(row) for row in rows)
         return out.getvalue().encode("utf-8-sig")
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("responses" if language == "en" else "回答")
-    sheet.append(header)
+    sheet.append(safe_row(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(safe_row(row))
     legend = book.create_sheet("questions" if language == "en" else "質問")
     legend.append(["id", "type", "text"])
     for question in questions:
-        legend.append([question.id, question.type, question.text.get(language, "")])
+        legend.append(safe_row([question.id, question.type, question.text.get(language, "")]))
     out_bytes = io.BytesIO()
     book.save(out_bytes)
     return out_bytes.getvalue()
