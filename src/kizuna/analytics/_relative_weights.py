@@ -1,7 +1,7 @@
 """Relative weights of correlated predictors (Johnson 2000), with bootstrap intervals.
 
-Private to the journeys analytics until `kizuna.analytics.drivers` (issue 12) offers the
-same: moments of truth need the key-driver analysis ARCHITECTURE.md defines ("relative
+The engine behind `kizuna.analytics.drivers` (the public key-driver functions) and the
+journeys' moments of truth: the key-driver analysis ARCHITECTURE.md defines ("relative
 weights of topic/touchpoint indicators on the outcome score, with bootstrap intervals; a
 driver whose interval spans zero is shown as not significant"). Pure NumPy.
 

@@ -20,6 +20,11 @@ FEATURE = Feature(
         Command(
             "export", "kizuna.reports.cli:export_command", "Export a workspace to Parquet files."
         ),
+        Command(
+            "drivers",
+            "kizuna.reports.drivers_cli:drivers_command",
+            "Key drivers of NPS or CSAT in a file of answers: what to fix first.",
+        ),
     ),
     permissions=(
         Permission("dashboard.read", ALL, "See the workspace home and its charts"),
