@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from reports_data import add_customers, add_feedback, add_interactions
+from sqlalchemy import select
 
 from kizuna import Kizuna
 from kizuna.errors import InvalidInput
@@ -28,7 +29,12 @@ def test_export_holds_only_this_workspace_and_says_so_in_the_manifest(
 
     result = export_workspace(kz, mine.workspace, tmp_path, chunk_rows=7)
 
-    assert result.rows == {"feedback": 30, "interaction": 12, "customer": 12}
+    assert result.rows == {
+        "feedback": 30,
+        "interaction": 12,
+        "customer": 12,
+        "feedback_analysis": 0,
+    }
     feedback = pq.read_table(tmp_path / "feedback.parquet").to_pylist()
     assert {row["workspace_id"] for row in feedback} == {mine.workspace.id}
     assert sorted(r["external_id"] for r in feedback) == sorted(r["external_id"] for r in rows)
@@ -66,8 +72,39 @@ def test_personal_columns_stay_out_unless_asked(kz: Kizuna, ws: Any, tmp_path: P
 
 def test_empty_workspace_exports_empty_tables(kz: Kizuna, ws: Any, tmp_path: Path) -> None:
     result = export_workspace(kz, ws.workspace, tmp_path)
-    assert result.rows == {"feedback": 0, "interaction": 0, "customer": 0}
+    assert result.rows == {"feedback": 0, "interaction": 0, "customer": 0, "feedback_analysis": 0}
     assert pq.read_schema(tmp_path / "feedback.parquet").field("received_on").type == pa.date32()
+
+
+def test_the_analysis_of_each_voice_travels_with_the_export(
+    kz: Kizuna, ws: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from kizuna.feedback.models import Feedback
+    from kizuna.text.service import analyze_feedback
+
+    add_feedback(kz, ws.workspace.id, 6)
+    with kz.session() as session:  # the shared rows carry scores only: give them words
+        session.execute(
+            update(Feedback)
+            .where(Feedback.workspace_id == ws.workspace.id)
+            .values(text="スタッフの対応がとても丁寧で感動しました")
+        )
+        mine = select(Feedback.id).where(Feedback.workspace_id == ws.workspace.id)
+        ids = list(session.scalars(mine))
+    assert analyze_feedback(kz, ws.workspace.id, ids) == 6
+    result = export_workspace(kz, ws.workspace, tmp_path / "b")
+    assert result.rows["feedback_analysis"] == 6
+    analysis = pq.read_table(tmp_path / "b" / "feedback_analysis.parquet").to_pylist()
+    assert sorted(r["feedback_id"] for r in analysis) == sorted(ids)
+    for row in analysis:
+        assert row["workspace_id"] == ws.workspace.id
+        assert row["sentiment"] == "positive" and row["delight"] > 0
+        assert row["engine_version"]
+        assert isinstance(json.loads(row["topics"]), list)
+        assert isinstance(json.loads(row["emotions"]), dict)
+    assert read_manifest(tmp_path / "b")["tables"]["feedback_analysis"]["rows"] == 6
 
 
 def test_folder_without_export_is_explained(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Export one workspace to Parquet: feedback, interactions and customers, plus a manifest.
+"""Export one workspace to Parquet: feedback, its analysis, interactions and customers, plus
+a manifest.
 
 The files feed DuckDB (`--engine parquet`) or Spark with exactly the rows of one
 workspace. Rows stream from the database in chunks, so memory stays flat on any size.
@@ -28,7 +29,7 @@ from kizuna.app import Kizuna
 from kizuna.customers.models import Customer, Interaction
 from kizuna.engines import ANALYTIC_TABLES
 from kizuna.errors import InvalidInput
-from kizuna.feedback.models import Feedback
+from kizuna.feedback.models import Feedback, FeedbackAnalysis
 
 __all__ = [
     "MANIFEST_NAME",
@@ -45,7 +46,11 @@ TABLES: dict[str, Table] = {
     "feedback": Feedback.__table__,  # type: ignore[dict-item]
     "interaction": Interaction.__table__,  # type: ignore[dict-item]
     "customer": Customer.__table__,  # type: ignore[dict-item]
+    "feedback_analysis": FeedbackAnalysis.__table__,  # type: ignore[dict-item]
 }
+# What the text engine found in each voice (per engine version; join on feedback_id) travels
+# with the export, for notebooks and BI tools; the metric engines read the first three.
+EXPORTED_TABLES = (*ANALYTIC_TABLES, "feedback_analysis")
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def export_workspace(
     chunk_rows: int = 50_000,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> ExportResult:
-    """Write `<table>.parquet` for each analytic table of one workspace, then the manifest.
+    """Write `<table>.parquet` for each exported table of one workspace, then the manifest.
 
     Files are written beside their final name and renamed when complete, the manifest last,
     so a reader never sees half an export under the final names.
@@ -123,7 +128,7 @@ def export_workspace(
         raise InvalidInput("chunk_rows must be at least 1.", "chunk_rows は 1 以上にしてください。")
     folder.mkdir(parents=True, exist_ok=True)
     tables: dict[str, Any] = {}
-    for name in ANALYTIC_TABLES:
+    for name in EXPORTED_TABLES:
         columns = _export_columns(name, include_personal)
         schema = pa.schema([pa.field(c.name, _arrow_type(c.type)) for c in columns])
         final = folder / f"{name}.parquet"
