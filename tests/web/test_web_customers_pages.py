@@ -119,6 +119,24 @@ def test_work_list_is_most_urgent_first_and_links_to_customers(browser, demo) ->
     assert len(linked) == len(priorities)
 
 
+def test_the_work_list_is_paged_and_counts_the_whole_list(browser, demo, monkeypatch) -> None:
+    monkeypatch.setattr(pages, "WORKLIST_PAGE", 12)  # the small demo fills a few pages
+    first = browser.get(f"/w/{demo.slug}/actions")
+    rows = re.findall(r'<span class="priority">P(\d+)</span>', first.text)
+    assert len(rows) == pages.WORKLIST_PAGE
+    total = int(re.search(r'<span class="count">(\d+)</span>', first.text).group(1))
+    assert total > pages.WORKLIST_PAGE
+    assert 'rel="next"' in first.text and 'rel="prev"' not in first.text
+    second = browser.get(f"/w/{demo.slug}/actions?page=2")
+    more = re.findall(r'<span class="priority">P(\d+)</span>', second.text)
+    assert more and int(more[0]) >= int(rows[-1])  # most urgent first, across pages
+    last = -(-total // pages.WORKLIST_PAGE)
+    final = browser.get(f"/w/{demo.slug}/actions?page={last + 5}")  # past the end: the last page
+    left = re.findall(r'<span class="priority">P(\d+)</span>', final.text)
+    assert len(left) == total - (last - 1) * pages.WORKLIST_PAGE
+    assert 'rel="next"' not in final.text
+
+
 def test_segment_form_creates_counts_and_deletes_with_csrf(browser, kz, demo) -> None:
     base = f"/w/{demo.slug}/segments"
     page = browser.get(base)

@@ -50,7 +50,8 @@ SegmentWriters = Annotated[Caller, Depends(page_member("segments.write"))]
 
 PAGE_SIZE = 25
 TIMELINE_PAGE = 20
-WORKLIST_LIMIT = 200
+WORKLIST_PAGE = 50
+_WHOLE_LIST = 1 << 62  # no cap on the work list: it is paged instead
 
 # Timeline properties whose values are codes, named by the vocabulary kind of that name
 # (other shown properties are the business's own words: hotel, store, campaign, ...).
@@ -166,23 +167,31 @@ def show_actions(
     member: ActionReaders,
     session: SessionDep,
     code: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """The work list: every customer's next best actions, most urgent first."""
+    """The work list: every customer's next best actions, most urgent first, a page at a time
+    (the counts above it cover the whole list)."""
     codes = [code] if code else None
-    actions = action_worklist(session, member.workspace, limit=WORKLIST_LIMIT, codes=codes)
+    every = action_worklist(session, member.workspace, limit=_WHOLE_LIST, codes=codes)
+    pages = max(1, -(-len(every) // WORKLIST_PAGE))
+    page = min(page, pages)
+    actions = every[(page - 1) * WORKLIST_PAGE : page * WORKLIST_PAGE]
     customers = service.get_customers_by_ids(
         session, member.workspace, [a.customer_id for a in actions]
     )
     context = {
         "nav_section": "actions",
         "actions": actions,
+        "total": len(every),
+        "page_number": page,
+        "pages": pages,
         "customers": customers,
         "code": code,
-        "counts": _count_codes(actions) if code is None else {},
+        "counts": _count_codes(every) if code is None else {},
         "urgent": sum(
-            1 for a in actions if a.due_within_hours is not None and a.due_within_hours <= 24
+            1 for a in every if a.due_within_hours is not None and a.due_within_hours <= 24
         ),
-        "people": len({a.customer_id for a in actions}),
+        "people": len({a.customer_id for a in every}),
     }
     return _page(request, "customers/actions.html", member, context)
 
