@@ -1,0 +1,59 @@
+"""The voice explorer's filter read from a request's query string (API and page alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from kizuna.feedback.explorer import VoiceFilter
+
+__all__ = ["voice_filter"]
+
+Sentiment = Literal["positive", "neutral", "negative", "mixed"]
+Expectation = Literal["exceeded", "met", "below", "unknown"]
+Emotion = Literal["joy", "trust", "surprise", "anticipation", "anger", "sadness", "fear", "disgust"]
+ExperienceValue = Literal["sense", "feel", "think", "act", "relate"]
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+def voice_filter(
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words anywhere in the text.")
+    ] = None,
+    sentiment: Sentiment | None = None,
+    expectation: Expectation | None = None,
+    min_delight: Annotated[float | None, Query(ge=0, le=1)] = None,
+    emotion: Emotion | None = None,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    topic_sentiment: Sentiment | None = None,
+    experience_value: ExperienceValue | None = None,
+    language: Annotated[str | None, Query(max_length=8)] = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
+    touchpoint: Annotated[str | None, Query(max_length=100)] = None,
+    min_nps: Annotated[int | None, Query(ge=0, le=10)] = None,
+    max_nps: Annotated[int | None, Query(ge=0, le=10)] = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> VoiceFilter:
+    return VoiceFilter(
+        q=_blank(q),
+        sentiment=sentiment,
+        expectation=expectation,
+        min_delight=min_delight,
+        emotion=emotion,
+        topic=_blank(topic),
+        topic_sentiment=topic_sentiment,
+        experience_value=experience_value,
+        language=_blank(language),
+        channel=_blank(channel),
+        touchpoint=_blank(touchpoint),
+        min_nps=min_nps,
+        max_nps=max_nps,
+        since=since,
+        until=until,
+    )

@@ -1,0 +1,79 @@
+"""HTML route of the voice explorer: /w/{slug}/voices, filters in the URL, cues marked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kizuna.feedback.explorer import (
+    EMOTIONS,
+    EXPECTATIONS,
+    EXPERIENCE_VALUES,
+    SENTIMENTS,
+    VoiceFilter,
+    export_voices,
+    highlight,
+    search_voices,
+)
+from kizuna.feedback.explorer_params import voice_filter
+from kizuna.web.deps import Caller, SessionDep, page_member
+from kizuna.web.templating import render_page
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+Readers = Annotated[Caller, Depends(page_member("feedback.read"))]
+Exporters = Annotated[Caller, Depends(page_member("exports.run"))]
+PAGE = 50
+
+
+@router.get("/w/{slug}/voices")
+def show_voices(
+    request: Request,
+    member: Readers,
+    session: SessionDep,
+    wanted: Annotated[VoiceFilter, Depends(voice_filter)],
+    cursor: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    """Voices with what the text engine found in them, newest first, filtered."""
+    page = search_voices(session, member.workspace, wanted, limit=PAGE, cursor=cursor)
+    context = {
+        "member": member,
+        "tz": member.workspace.timezone,
+        "nav_section": "voices",
+        "voices": [(voice, highlight(voice)) for voice in page.voices],
+        "next_cursor": page.next_cursor,
+        "wanted": wanted,
+        "query": wanted.as_query(),
+        "choices": {
+            "sentiment": SENTIMENTS,
+            "expectation": EXPECTATIONS,
+            "emotion": EMOTIONS,
+            "experience_value": EXPERIENCE_VALUES,
+        },
+        "can_export": member.may("exports.run"),
+    }
+    return render_page(request, "feedback/voices.html", context)
+
+
+@router.get("/w/{slug}/voices/export")
+def export_from_page(
+    member: Exporters,
+    session: SessionDep,
+    wanted: Annotated[VoiceFilter, Depends(voice_filter)],
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+) -> Response:
+    """The filtered voices as a file, for the page's export links."""
+    data, _ = export_voices(session, member.workspace, wanted, format)
+    media = (
+        "text/csv; charset=utf-8"
+        if format == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"voices-{member.workspace.slug}.{format}"
+    return Response(
+        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
