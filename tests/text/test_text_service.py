@@ -134,7 +134,58 @@ def test_training_needs_enough_scored_comments_and_says_so(kz: Kizuna, ws) -> No
     assert "学習に使えるスコア付きコメントが足りません" in err.value.message("ja")
 
 
-def test_trained_model_is_versioned_and_used_only_when_better(
+# Sentences a CX team might label one by one (written for this test): plain narration is
+# neutral whatever score its writer gave.
+LABELLED_SENTENCES = [
+    *[
+        (text, "neutral")
+        for text in (
+            "チェックインは15時からでした",
+            "駅から歩いて10分ほどです",
+            "家族4人で1泊しました",
+            "朝食は和食を選びました",
+            "平日の夜に利用しました",
+            "部屋は8階でした",
+            "支払いはカードにしました",
+            "駐車場はホテルの裏にあります",
+            "出張で利用しました",
+            "夕食は外で食べました",
+            "荷物を預けてから出かけました",
+            "予約は電話でしました",
+        )
+    ],
+    *[
+        (text, "positive")
+        for text in (
+            "スタッフの対応がとても丁寧でした",
+            "朝食が美味しかったです",
+            "部屋が広くて快適でした",
+            "また泊まりたいです",
+            "景色が最高でした",
+            "清潔で気持ちよく過ごせました",
+            "友人にも勧めたいです",
+            "お風呂が気持ちよかったです",
+            "接客が素晴らしかったです",
+        )
+    ],
+    *[
+        (text, "negative")
+        for text in (
+            "部屋が汚れていました",
+            "待ち時間が長すぎます",
+            "エアコンが壊れていました",
+            "Wi-Fiが繋がりませんでした",
+            "スタッフの態度が悪かったです",
+            "隣の部屋がうるさかったです",
+            "朝食が冷めていました",
+            "シャワーのお湯がぬるかったです",
+            "チェックインに時間がかかりました",
+        )
+    ],
+]
+
+
+def test_a_model_is_not_adopted_without_sentence_level_evidence(
     kz: Kizuna, settings: Settings
 ) -> None:
     summary = build_demo(
@@ -144,12 +195,37 @@ def test_trained_model_is_versioned_and_used_only_when_better(
         ws = kz.workspace(session, summary.slug)
     report = train_workspace_model(kz, ws, folds=3)
     assert report.n_texts > 100
-    assert report.adopted == (report.macro_f1 > report.baseline_macro_f1)
+    assert not report.adopted
+    assert "sentence" in report.reason or "built-in" in report.reason
     with kz.session() as session:
         models = session.scalars(select(TextModel).where(TextModel.workspace_id == ws.id)).all()
         _, version = active_engine(session, ws.id)
     assert [m.version for m in models] == [report.version]
-    assert version == (f"{ENGINE_VERSION}+{report.version}" if report.adopted else ENGINE_VERSION)
+    assert version == ENGINE_VERSION
+
+    # With sentence labels, it is adopted only if it beats the built-in engine on them too.
+    report = train_workspace_model(kz, ws, folds=3, sentences=LABELLED_SENTENCES)
+    assert report.sentence_texts == len(LABELLED_SENTENCES)
+    assert report.sentence_macro_f1 is not None
+    assert report.sentence_baseline_macro_f1 is not None
+    better = (
+        report.macro_f1 > report.baseline_macro_f1
+        and report.sentence_macro_f1 > report.sentence_baseline_macro_f1
+    )
+    assert report.adopted == better
+    with kz.session() as session:
+        _, version = active_engine(session, ws.id)
+    assert version == (f"{ENGINE_VERSION}+{report.version}" if better else ENGINE_VERSION)
+
+
+def test_sentence_labels_are_checked(kz: Kizuna, ws) -> None:
+    add_feedback(kz, ws.workspace.id, ["良かった"] * 3)
+    with pytest.raises(InvalidInput) as err:
+        train_workspace_model(kz, ws.workspace, sentences=[("良かった", "good")] * 40)
+    assert "negative, neutral, positive" in err.value.message("en")
+    with pytest.raises(InvalidInput) as err:
+        train_workspace_model(kz, ws.workspace, sentences=LABELLED_SENTENCES[:5])
+    assert "ラベル付きの文が足りません" in err.value.message("ja")
 
 
 def test_reanalyze_command_reports_count_and_version(

@@ -4,6 +4,9 @@
     kizuna text analyze - < comments.txt --format json     (one text per line)
     kizuna text topics                                      (the built-in taxonomy)
 
+    kizuna text train --workspace acme --sentences labelled.csv
+                                  (a model is adopted only on sentence-level evidence)
+
 Training on a workspace's feedback and background re-analysis are wired by the lead on
 top of `kizuna.analytics.text` (PolarityClassifier, weak_labels).
 
@@ -187,10 +190,41 @@ def reanalyze_command(
         Console().print(f"analysed {count} feedback with {version}")
 
 
+def _read_sentences(path: Path) -> list[tuple[str, str]]:
+    """(sentence, label) pairs from a CSV or TSV file with the columns text and label."""
+    import csv
+
+    try:
+        content = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"Cannot read {path} ({exc}). Give a UTF-8 CSV or TSV file with columns text,label.",
+            f"{path} を読めません({exc})。text,label 列のある UTF-8 の CSV か TSV を指定してください。",
+        ) from None
+    dialect = "excel-tab" if "\t" in content.splitlines()[0] else "excel"
+    rows = list(csv.DictReader(content.splitlines(), dialect=dialect))
+    if not rows or not {"text", "label"} <= set(rows[0]):
+        raise InvalidInput(
+            f"{path} needs a header with the columns text and label "
+            "(label: positive, neutral or negative, one sentence per row).",
+            f"{path} には text と label の列見出しが必要です"
+            "(label は positive・neutral・negative、1 行に 1 文)。",
+        )
+    return [(row["text"], row["label"]) for row in rows if (row["text"] or "").strip()]
+
+
 @app.command("train")
 def train_command(
     workspace: Annotated[str, typer.Option(help="Workspace slug.")],
     folds: Annotated[int, typer.Option(min=2, max=10, help="Cross-validation folds.")] = 5,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV/TSV of sentences your team labelled (columns text,label: positive, "
+            "neutral, negative). A model is adopted only if it beats the built-in engine "
+            "on them too."
+        ),
+    ] = None,
 ) -> None:
     """Train a polarity model on the workspace's scored feedback. / 自社データで学習します。"""
     from rich.console import Console
@@ -199,10 +233,11 @@ def train_command(
     from kizuna.command import build_app
     from kizuna.text.service import train_workspace_model
 
+    evidence = _read_sentences(sentences) if sentences is not None else None
     with build_app() as kz:
         with kz.session() as session:
             ws = kz.workspace(session, workspace)
-        report = train_workspace_model(kz, ws, folds=folds, actor=cli_actor())
+        report = train_workspace_model(kz, ws, folds=folds, actor=cli_actor(), sentences=evidence)
         console = Console()
         console.print(f"labelled texts: {report.n_texts} {report.labels}")
         console.print(f"built-in engine macro-F1: {report.baseline_macro_f1:.3f}")
@@ -210,11 +245,15 @@ def train_command(
             f"trained model {report.version} macro-F1 ({folds}-fold CV): "
             f"{report.macro_f1:.3f} ± {report.macro_f1_std:.3f}"
         )
+        if report.sentence_macro_f1 is not None and report.sentence_baseline_macro_f1 is not None:
+            console.print(
+                f"on {report.sentence_texts} labelled sentences: trained "
+                f"{report.sentence_macro_f1:.3f}, built-in {report.sentence_baseline_macro_f1:.3f}"
+            )
         if report.adopted:
             console.print(
-                f"[green]adopted[/]: {workspace} now uses {report.version}; run `kizuna text reanalyze --workspace {workspace}`"
+                f"[green]adopted[/]: {workspace} now uses {report.version} ({report.reason}); "
+                f"run `kizuna text reanalyze --workspace {workspace}`"
             )
         else:
-            console.print(
-                "[yellow]not adopted[/]: the built-in engine stays (it scored at least as well)"
-            )
+            console.print(f"[yellow]not adopted[/]: the built-in engine stays ({report.reason})")

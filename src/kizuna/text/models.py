@@ -17,7 +17,9 @@ class TextModel(WorkspaceScoped, Base):
     """A polarity model trained on one workspace's scored feedback.
 
     `active` is set only when its cross-validated macro-F1 beat the built-in engine's on
-    the same labelled texts; every stored analysis names the engine version it came from.
+    the same labelled texts and it also beat the built-in engine on sentences the
+    workspace labelled (text/service.py); every stored analysis names the engine version
+    it came from.
     """
 
     __tablename__ = "text_model"

@@ -3,7 +3,12 @@
 Every analysis row names the engine version it came from: the built-in engine
 (`kizuna-text-x`) or the built-in engine with a workspace's trained polarity model
 (`kizuna-text-x+ws<id>-m<n>`). A trained model is used for its workspace only, and only
-when its cross-validated macro-F1 beat the built-in engine's on the same labelled texts.
+on two pieces of evidence: its cross-validated macro-F1 beat the built-in engine's on the
+scored comments it learned from, AND it beat the built-in engine on sentences the
+workspace labelled one by one (positive, neutral, negative). A customer's overall score
+is not each sentence's polarity: a model that learned scores can call a plain sentence
+negative because its writer gave a low score, and only sentence labels show that.
+Without them a model is trained and stored, never adopted.
 """
 
 from __future__ import annotations
@@ -60,6 +65,9 @@ class AnalyzeFeedback(JobPayload):
 
 
 MIN_TRAINING_TEXTS = 40
+#: Sentence-level labels needed before a trained model can be adopted, and their classes.
+MIN_EVIDENCE_SENTENCES = 30
+SENTENCE_LABELS = ("negative", "neutral", "positive")
 _ANALYSIS_COLUMNS = (
     "language",
     "sentiment",
@@ -231,7 +239,9 @@ def reanalyze_workspace(
 
 @dataclass(frozen=True)
 class TrainingReport:
-    """What `kizuna text train` found: both engines' macro-F1 on the same labelled texts."""
+    """What `kizuna text train` found: both engines' macro-F1 on the same labelled texts
+    (the scored comments, by cross-validation) and on the workspace's labelled sentences,
+    whether the model was adopted and why."""
 
     n_texts: int
     labels: dict[str, int]
@@ -240,12 +250,24 @@ class TrainingReport:
     macro_f1_std: float
     version: str
     adopted: bool
+    sentence_texts: int = 0
+    sentence_macro_f1: float | None = None
+    sentence_baseline_macro_f1: float | None = None
+    reason: str = ""
 
 
 def train_workspace_model(
-    kz: Kizuna, workspace: Workspace, folds: int = 5, seed: int = 0, actor: str = "system"
+    kz: Kizuna,
+    workspace: Workspace,
+    folds: int = 5,
+    seed: int = 0,
+    actor: str = "system",
+    sentences: Sequence[tuple[str, str]] | None = None,
 ) -> TrainingReport:
-    """Train a polarity model on the workspace's scored feedback (NPS/CSAT/rating as weak labels)."""
+    """Train a polarity model on the workspace's scored feedback (NPS/CSAT/rating as weak
+    labels); adopt it only when it also beats the built-in engine on `sentences`, the
+    workspace's own (sentence, label) pairs (see the module docstring)."""
+    evidence = _check_sentences(sentences)
     with kz.session() as session:
         rows = session.execute(
             select(Feedback.text, Feedback.nps, Feedback.csat, Feedback.rating).where(
@@ -271,10 +293,24 @@ def train_workspace_model(
     cv = cross_validate_macro_f1(texts, y, n_splits=folds, random_state=seed)
     baseline = _builtin_macro_f1(texts, y)
     model = PolarityClassifier().fit(texts, y)
+    sentence_f1 = sentence_baseline = None
+    if evidence:
+        sentence_f1, sentence_baseline = _sentence_macro_f1(model, evidence)
+    if cv.mean <= baseline:
+        reason = "the built-in engine scored at least as well on the scored comments"
+    elif not evidence:
+        reason = (
+            "no sentence-level labels to check it on: a comment's score is not each "
+            "sentence's polarity (give --sentences FILE)"
+        )
+    elif sentence_f1 is None or sentence_baseline is None or sentence_f1 <= sentence_baseline:
+        reason = "the built-in engine scored at least as well on the labelled sentences"
+    else:
+        reason = "better on the scored comments and on the labelled sentences"
+    adopted = reason.startswith("better")
     with kz.session() as session:
         n = session.scalar(select(func.count()).where(TextModel.workspace_id == workspace.id)) or 0
         version = f"ws{workspace.id}-m{n + 1}"
-        adopted = cv.mean > baseline
         if adopted:
             session.execute(
                 update(TextModel).where(TextModel.workspace_id == workspace.id).values(active=False)
@@ -293,9 +329,81 @@ def train_workspace_model(
             )
         )
         record_audit(
-            session, workspace.id, actor, "text.train", f"text_model:{version}", adopted=adopted
+            session,
+            workspace.id,
+            actor,
+            "text.train",
+            f"text_model:{version}",
+            adopted=adopted,
+            reason=reason,
+            sentences=len(evidence),
+            sentence_macro_f1=sentence_f1,
+            sentence_baseline_macro_f1=sentence_baseline,
         )
-    return TrainingReport(len(y), counts, baseline, cv.mean, cv.std, version, adopted)
+    return TrainingReport(
+        len(y),
+        counts,
+        baseline,
+        cv.mean,
+        cv.std,
+        version,
+        adopted,
+        len(evidence),
+        sentence_f1,
+        sentence_baseline,
+        reason,
+    )
+
+
+def _check_sentences(sentences: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    """The labelled sentences, checked: labels known, enough of them, two classes at least."""
+    if not sentences:
+        return []
+    checked = [(str(text), str(label).strip().lower()) for text, label in sentences]
+    unknown = sorted({label for _, label in checked if label not in SENTENCE_LABELS})
+    if unknown:
+        raise InvalidInput(
+            f"Sentence labels must be one of {', '.join(SENTENCE_LABELS)}; found {unknown}. "
+            "Fix the labels and train again.",
+            f"文のラベルは {', '.join(SENTENCE_LABELS)} のいずれかにしてください(見つかったもの: "
+            f"{unknown})。直してから学習し直してください。",
+            labels=unknown,
+        )
+    kinds = {label for _, label in checked}
+    if len(checked) < MIN_EVIDENCE_SENTENCES or len(kinds) < 2:
+        raise InvalidInput(
+            f"Too few labelled sentences to judge a model: {len(checked)} in {len(kinds)} "
+            f"classes. Label at least {MIN_EVIDENCE_SENTENCES} sentences, in two classes or more.",
+            f"モデルを判定するにはラベル付きの文が足りません({len(kinds)} 種類で {len(checked)} 文)。"
+            f"2 種類以上で {MIN_EVIDENCE_SENTENCES} 文以上にラベルを付けてください。",
+            sentences=len(checked),
+        )
+    return checked
+
+
+def _sentence_macro_f1(
+    model: PolarityClassifier, sentences: list[tuple[str, str]]
+) -> tuple[float, float]:
+    """Macro-F1 over the sentences' own classes: the model (through the analyzer, as it
+    would run) and the built-in engine; "mixed" counts as its score's side."""
+    texts = [text for text, _ in sentences]
+    truth = [label for _, label in sentences]
+    labels = sorted(set(truth))
+
+    def predicted(frame: Any) -> list[str]:
+        out = []
+        for label, score in zip(frame["sentiment"], frame["sentiment_score"], strict=True):
+            if label == "mixed":
+                label = "positive" if score > 0 else "negative" if score < 0 else "neutral"
+            out.append(str(label or "neutral"))
+        return out
+
+    trained = Analyzer(classifier=model).analyze(texts)
+    builtin = _builtin().analyze(texts)
+    return (
+        float(f1_score(truth, predicted(trained), labels=labels, average="macro", zero_division=0)),
+        float(f1_score(truth, predicted(builtin), labels=labels, average="macro", zero_division=0)),
+    )
 
 
 def _builtin_macro_f1(texts: list[str], labels: list[str]) -> float:

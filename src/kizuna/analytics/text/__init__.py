@@ -8,6 +8,10 @@ the taxonomy lacks. Lexicons and the topic taxonomy are YAML files in `data/`.
     tokenize.py    language by script; SudachiPy / English tokens as lexicon keys
     lexicon.py     YAML lexicons compiled into a phrase index
     sentiment.py   clauses, contrast, negation, intensifiers, requests, per-topic polarity
+    grammar.py     constructions without a polarity word: excess, intention to return,
+                   recommendation, mismatch, wishes ... (data/constructions.yaml)
+    absence.py     absence and inability (ありません, できない, 届かない; "no wifi")
+    irony.py       praise next to a complaint that means the opposite
     emotion.py, delight.py, experience.py, topics.py   the other labels
     engine.py      one text -> TextAnalysis;  analyzer.py  texts -> DataFrame
     classifier.py  PolarityClassifier, weak_labels, cross_validate_macro_f1

@@ -38,7 +38,9 @@ def score_delight(scored: TextScore, sentiment: str | None) -> DelightResult:
         entry = cue.match.entry
         clause_score = scored.clause_scores[cue.clause]
         if entry.delight:
-            if cue.negated:
+            if cue.ironic:
+                gaps.append((index, "below"))  # 本当に素晴らしいサービスですね (after a wait)
+            elif cue.negated:
                 gaps.append((index, "below"))  # 感動はなかった
             elif clause_score >= 0:
                 remaining *= 1.0 - entry.delight
@@ -48,7 +50,10 @@ def score_delight(scored: TextScore, sentiment: str | None) -> DelightResult:
         gap = entry.expectation
         if gap is None:
             continue
-        if gap == "comparative":
+        if gap == "short_of":
+            if cue.negated:  # 評判ほどではない: the negation confirms "below"
+                gaps.append((index, "below"))
+        elif gap == "comparative":
             if clause_score < 0:
                 gaps.append((index, "below"))
             elif clause_score > 0:

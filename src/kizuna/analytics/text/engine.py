@@ -1,7 +1,8 @@
 """One text in, one `TextAnalysis` out: the pipeline every other part of the room calls.
 
 clean (normalize.py) -> language -> tokens (tokenize.py) -> lexicon matches (lexicon.py)
--> polarity by clause and topic (sentiment.py) -> emotions, delight and expectation,
+and constructions (grammar.py, absence.py) -> polarity by clause and topic, irony
+(sentiment.py, irony.py) -> emotions, delight and expectation,
 experience values -> cues with offsets into the ORIGINAL text.
 
 A `TextEngine` owns one Sudachi tokenizer and one compiled lexicon; build it once per
@@ -22,16 +23,23 @@ from typing import Any
 from kizuna.analytics.text.delight import score_delight
 from kizuna.analytics.text.emotion import score_emotions
 from kizuna.analytics.text.experience import find_experience_values
+from kizuna.analytics.text.grammar import Grammar
 from kizuna.analytics.text.lexicon import EMOTIONS, Lexicon
 from kizuna.analytics.text.normalize import MAX_CHARS, CleanText, clean_text
-from kizuna.analytics.text.sentiment import TextScore, contrast_spans, label_of, score_text
+from kizuna.analytics.text.sentiment import (
+    TextScore,
+    contrast_spans,
+    label_of,
+    score_text,
+    squash,
+)
 from kizuna.analytics.text.tokenize import Tokenizer, Tokens, detect_language
 from kizuna.analytics.text.topics import summarize_topics
 
 __all__ = ["COLUMNS", "ENGINE_VERSION", "Result", "TextAnalysis", "TextEngine", "shared_engine"]
 
 #: Stored with every analysis so results of different engine versions are never mixed.
-ENGINE_VERSION = "kizuna-text-1.1"
+ENGINE_VERSION = "kizuna-text-1.2"
 
 _EMPTY_EMOTIONS = dict.fromkeys(EMOTIONS, 0.0)
 # Texts per stage in `results`: the stage's data stays in cache, and a chunk's Sudachi
@@ -40,6 +48,10 @@ _CHUNK = 512
 # What the label functions say of a text without a single cue (checked in a test).
 _NO_CUE_SENTIMENT = "neutral"
 _NO_CUE_EXPECTATION = "unknown"
+# Delight at least this high is praise even without a polarity word (まさか…驚きました!):
+# the text's sum gets this much per unit of delight before squashing.
+_DELIGHT_IS_PRAISE = 0.5
+_DELIGHT_WEIGHT = 0.6
 
 
 @dataclass(slots=True)
@@ -140,6 +152,7 @@ class TextEngine:
         self.max_chars = max_chars
         self.tokenizer = Tokenizer()
         self.lexicon = Lexicon(self.tokenizer, extra_topics)
+        self.grammar = Grammar(self.lexicon.keys_of)
 
     def prepare(self, raw: object) -> tuple[CleanText, str, Tokens | None]:
         """Cleaned text, language and tokens (empty for unsupported languages)."""
@@ -248,16 +261,31 @@ class TextEngine:
             )
         lexicon = self.lexicon
         matches = lexicon.match(tokens, language)
+        grammar = self.grammar
+        if language == "ja":
+            found, replaced = grammar.find(tokens, matches)
+            if replaced:
+                matches = [m for n, m in enumerate(matches) if n not in replaced]
+            if found:
+                matches = sorted([*matches, *found], key=_by_position)
+        elif found := grammar.find_en(tokens, matches):
+            matches = sorted([*matches, *found], key=_by_position)
         emoji = lexicon.match_emoji(clean.text)
         if not matches and not emoji:
             return self._analyze_plain(raw, clean, language, tokens)
-        scored = score_text(tokens, matches, emoji, language, lexicon)
+        scored = score_text(tokens, matches, emoji, language, lexicon, grammar.finals)
         sentiment = label_of(scored.score, scored.positive, scored.negative)
         gap = score_delight(scored, sentiment)
+        score = scored.score
+        if sentiment == "neutral" and gap.delight >= _DELIGHT_IS_PRAISE:
+            # Surprise that delights is praise (まさか…驚きました!), so delight and
+            # sentiment never disagree.
+            score = squash(sum(scored.clause_scores) + _DELIGHT_WEIGHT * gap.delight)
+            sentiment = label_of(score, scored.positive + gap.delight, scored.negative)
         return (
             language,
             sentiment,
-            round(scored.score, 3),
+            round(score, 3),
             score_emotions(scored),
             gap.delight,
             gap.expectation,
@@ -267,7 +295,7 @@ class TextEngine:
             clean.truncated,
             clean.text,
             tokens.keys,
-            (scored.score, scored.positive, scored.negative),
+            (score, scored.positive, scored.negative),
         )
 
     def _analyze_plain(
@@ -301,6 +329,10 @@ class TextEngine:
 
 
 _local = threading.local()
+
+
+def _by_position(match: Any) -> tuple[int, int]:
+    return match.first, -match.last
 
 
 def shared_engine() -> TextEngine:
@@ -347,6 +379,10 @@ def _collect_cues(
         if cue.counted and cue.score:
             label = "positive" if cue.score > 0 else "negative"
             add(_cue(raw, clean, "sentiment", label, begin, end))
+        if entry.construction:
+            add(_cue(raw, clean, "construction", entry.construction, begin, end))
+        if cue.ironic:
+            add(_cue(raw, clean, "construction", "irony", begin, end))
         if entry.request:
             add(_cue(raw, clean, "request", "request", begin, end))
         if not cue.negated:

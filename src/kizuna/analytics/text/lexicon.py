@@ -44,11 +44,12 @@ class Entry:
     request: bool = False
     emotions: tuple[str, ...] = ()
     delight: float = 0.0
-    expectation: str | None = None  # "met", "below" or "comparative"
+    expectation: str | None = None  # "met", "below", "short_of" or "comparative"
     topics: tuple[str, ...] = ()
     experiences: tuple[str, ...] = ()
     multiplier: float | None = None  # intensifier (> 1) or hedge (< 1)
     negator: bool = False
+    construction: str | None = None  # set on grammar.py's entries: what was recognised
 
 
 class Match(NamedTuple):

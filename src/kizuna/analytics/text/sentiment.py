@@ -11,6 +11,9 @@ The method follows VADER (Hutto & Gilbert 2014, ICWSM) adapted to Japanese word 
 - polite requests and complaints (〜してほしかった, 〜ていただけると助かります, "should
   have") are negative, and praise words in the same clause describe a wish, not what
   happened, so they are dropped;
+- constructions without a polarity word (absence, excess, intention to return, irony:
+  grammar.py) arrive as matches like any lexicon phrase; ironic praise is scored as a
+  complaint;
 - the sum is squashed to -1..1 with x / sqrt(x^2 + alpha) (VADER's normalisation).
 
 Each polarity cue is also credited to the nearest topic mention in its clause (the one
@@ -24,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import compress
 
+from kizuna.analytics.text.irony import ironic_cues
 from kizuna.analytics.text.lexicon import Entry, Lexicon, Match
 from kizuna.analytics.text.tokenize import CONJ_PARTICLE, CONTENT, PUNCT, Tokens
 
@@ -63,8 +67,18 @@ _LIGHT_VERBS = frozenset(
         "できる",
         "れる",
         "られる",
+        # nominalisers: 困ることはない, 美味しいわけではない
+        "こと",
+        "事",
+        "訳",
+        "わけ",
     }
 )
+# て + いる/ある between a predicate and its negator is aspect, not a new clause.
+_ASPECT = frozenset({"居る", "いる", "有る", "ある"})
+# 〜しか〜ない is "only", not negation: 感謝しかありません.
+_ONLY = frozenset({"しか"})
+SHORT_OF = -0.6  # 評判ほどではない, 期待したほどではなかった: the negation confirms "below"
 
 
 @dataclass(slots=True)
@@ -77,6 +91,7 @@ class Scored:
     multiplier: float
     score: float  # polarity after shifters; 0.0 when the cue carries none
     counted: bool  # False when dropped (praise inside a request clause)
+    ironic: bool = False  # praise read as irony (grammar.ironic_cues): scored negative
 
 
 @dataclass(slots=True)
@@ -216,7 +231,13 @@ def _negator_ja(tokens: Tokens, last: int, negators: frozenset[str]) -> int:
         key = keys[j]
         if key in negators:
             return j
+        if key in _ONLY:
+            return -1
         kind = kinds[j]
+        if kind == CONJ_PARTICLE and key in ("て", "で") and j + 1 < len(keys):
+            if keys[j + 1] in _ASPECT:
+                continue  # 汚れていない, 混んでいませんでした: て + いる/ある is aspect
+            return -1
         if kind in (PUNCT, CONJ_PARTICLE):
             return -1
         if kind == CONTENT and key not in _LIGHT_VERBS:
@@ -240,6 +261,7 @@ def score_text(
     emoji: list[tuple[int, int, Entry]],
     language: str,
     lexicon: Lexicon,
+    finals: frozenset[str] = frozenset(),
 ) -> TextScore:
     """Score every cue of one text and sum them by clause and by topic."""
     contrast = lexicon.contrast(language)
@@ -258,8 +280,17 @@ def score_text(
     negations: list[tuple[int, int]] = []
     request_clauses: set[int] = set()
     japanese = language == "ja"
+    kinds = tokens.kinds
     for match in all_matches:
         entry = match.entry
+        if (
+            entry.request
+            and japanese
+            and match.last - match.first == 1
+            and match.last < len(kinds)
+            and kinds[match.last] == CONTENT
+        ):
+            continue  # 欲しい機能 (the feature one wanted): a modifier, not a request
         clause = bisect_right(clause_starts, match.first) - 1 if len(clause_starts) > 1 else 0
         negated = False
         factor = 1.0
@@ -281,9 +312,14 @@ def score_text(
                 score *= EXCLAMATION
             if negated and not entry.request:
                 score *= NEGATION_SCALAR
+        elif negated and entry.expectation == "short_of":
+            score = SHORT_OF * factor
         if entry.request:
             request_clauses.add(clause)
         cues.append(Scored(match, clause, negated, factor, score, True))
+    for index in ironic_cues(tokens, cues, clause_starts, language, finals):
+        cue = cues[index]
+        cue.score, cue.ironic, cue.negated = -abs(cue.score), True, True
     clause_scores = [0.0] * len(weights)
     positive = negative = 0.0
     for cue in cues:

@@ -45,6 +45,9 @@ _OTHER_SCRIPT = re.compile(
 _EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 _EN_PUNCT = frozenset(".!?;,\n")
 _SPAN = re.Match.span
+# Sudachi's parts of speech by id (one table per process: every tokenizer loads the same
+# system dictionary), filled by the first tokenizer that needs it.
+_POS_TABLE: list[tuple[str, ...]] = []
 
 
 class Tokens:
@@ -88,6 +91,19 @@ class Tokens:
         if self._morphemes is not None:
             return self._morphemes[i].end()  # type: ignore[no-any-return]
         return self._english_spans()[i][1]
+
+    def surface(self, i: int) -> str:
+        """Token i as written (Japanese: Sudachi's surface; English: the lower-cased word)."""
+        if self._morphemes is not None:
+            return self._morphemes[i].surface()  # type: ignore[no-any-return]
+        return self.keys[i]
+
+    def pos(self, i: int) -> tuple[str, ...]:
+        """Sudachi's part of speech of token i (Japanese only; () for English)."""
+        if self._morphemes is not None and _POS_TABLE:
+            pos_id: int = self._morphemes[i].part_of_speech_id()
+            return _POS_TABLE[pos_id]
+        return ()
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span from the start of token `first` to the end of token `last`."""
@@ -181,9 +197,13 @@ class Tokenizer:
         if not self._kinds:
             dictionary = self._dictionary
             pos_id = 0
+            table = []
             while (pos := dictionary.pos_of(pos_id)) is not None:
                 self._kinds.append(_kind_of(pos[0], pos[1]))
+                table.append(tuple(pos))
                 pos_id += 1
+            if not _POS_TABLE:
+                _POS_TABLE.extend(table)
         return self._kinds
 
     def tagged_ja(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
