@@ -116,7 +116,7 @@ def _url(path: str, slug: str) -> str:
     filled = (
         path.replace("{slug}", slug).replace("{token}", "not-a-token").replace("{metric}", "nps")
     )
-    return re.sub(r"\{[a-z_]+\}", "999999999", filled)
+    return re.sub(r"\{[a-z_]+(:int)?\}", "999999999", filled)
 
 
 def test_every_route_names_a_permission_or_is_public(app: Any) -> None:

@@ -275,7 +275,7 @@ def test_every_journeys_and_personas_route_checks_its_permission_for_every_role(
     for method, path, permission in routes:
         assert permission.startswith(("journeys.", "personas.")), f"{method} {path}: {permission!r}"
         url = path.replace("{slug}", demo.slug).replace("{fmt}", "svg")
-        url = re.sub(r"\{[a-z_]+\}", "999999999", url)
+        url = re.sub(r"\{[a-z_]+(:int)?\}", "999999999", url)
         if url.endswith("/touchpoint"):
             url += "?name=" + quote("存在しない")
         for role in ROLES:

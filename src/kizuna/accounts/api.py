@@ -10,7 +10,9 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from kizuna.accounts.audit import MAX_PAGE, list_audit
 from kizuna.accounts.invitations import send_invitation
@@ -21,7 +23,9 @@ from kizuna.accounts.members import (
     list_members,
     remove_member,
 )
+from kizuna.accounts.permissions import permission_table
 from kizuna.web.deps import Caller, KizunaDep, SessionDep, api_caller
+from kizuna.web.fields import IsoDateTime, StrictBody
 from kizuna.web.routing import SummaryRoute
 
 __all__ = ["router"]
@@ -37,6 +41,23 @@ Auditor = Annotated[Caller, Depends(api_caller("audit.read"))]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
+class _PermissionNames:
+    """Documents a scope as one of the permission names, read from the features when the
+    document is built (the service refuses any other with 422)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "enum": sorted(permission_table())}
+
+
+Scope = Annotated[str, _PermissionNames]
+LAST_OWNER: dict[int | str, dict[str, object]] = {
+    409: {"description": "The workspace's last owner: make someone else owner first."}
+}
+
+
 class WorkspacePublic(BaseModel):
     """The workspace an API key belongs to, and what the key may do in it."""
 
@@ -48,7 +69,7 @@ class WorkspacePublic(BaseModel):
     timezone: str
     language: str
     created_at: dt.datetime
-    role: str = ""
+    role: Role
     permissions: list[str] = []
 
 
@@ -62,12 +83,12 @@ class MemberPublic(BaseModel):
     is_active: bool
 
 
-class InvitationCreate(BaseModel):
-    email: str = Field(max_length=320)
+class InvitationCreate(StrictBody):
+    email: str = Field(max_length=320, pattern="@", examples=["hanako@example.com"])
     role: Role = "viewer"
 
 
-class InvitationPublic(BaseModel):
+class MemberInvitationPublic(BaseModel):
     id: int
     email: str
     role: Role
@@ -75,14 +96,16 @@ class InvitationPublic(BaseModel):
     token: str = Field(description="Shown once: the link is {base_url}/invite/{token}.")
 
 
-class RoleUpdate(BaseModel):
+class RoleUpdate(StrictBody):
     role: Role
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(StrictBody):
     name: str = Field(min_length=1, max_length=200)
     role: KeyRole = "viewer"
-    scopes: list[str] = Field(default_factory=list, max_length=100)
+    scopes: list[Scope] = Field(
+        default_factory=list, max_length=100, description="Permission names; none: the role's."
+    )
     days: int | None = Field(365, ge=1, le=3650, description="Days valid; null: no expiry.")
 
 
@@ -92,7 +115,7 @@ class ApiKeyPublic(BaseModel):
     id: int
     name: str
     prefix: str
-    role: str
+    role: Role
     scopes: list[str]
     created_at: dt.datetime
     expires_at: dt.datetime | None
@@ -128,8 +151,17 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 @router.get("/workspace", response_model=WorkspacePublic, tags=["workspace"])
 def get_workspace(caller: Reader) -> WorkspacePublic:
     """Get the workspace of the API key, with the key's role and permissions."""
-    found = WorkspacePublic.model_validate(caller.workspace)
-    return found.model_copy(update={"role": caller.role, "permissions": sorted(caller.permissions)})
+    workspace = caller.workspace
+    return WorkspacePublic(
+        id=workspace.id,
+        slug=workspace.slug,
+        name=workspace.name,
+        timezone=workspace.timezone,
+        language=workspace.language,
+        created_at=workspace.created_at,
+        role=caller.role,
+        permissions=sorted(caller.permissions),
+    )
 
 
 @router.get("/members", response_model=list[MemberPublic], tags=["members"])
@@ -138,10 +170,16 @@ def get_members(caller: MemberAdmin, session: SessionDep) -> list[MemberPublic]:
     return [MemberPublic.model_validate(m) for m in list_members(session, caller.workspace)]
 
 
-@router.post("/invitations", response_model=InvitationPublic, status_code=201, tags=["members"])
+@router.post(
+    "/invitations",
+    response_model=MemberInvitationPublic,
+    status_code=201,
+    tags=["members"],
+    responses={409: {"description": "Already a member: change their role instead."}},
+)
 def create_invitation(
     body: InvitationCreate, caller: MemberAdmin, session: SessionDep, kz: KizunaDep
-) -> InvitationPublic:
+) -> MemberInvitationPublic:
     """Invite someone to join with a role: a single-use link that expires, e-mailed to them."""
     made = invite_member(
         session,
@@ -154,7 +192,7 @@ def create_invitation(
     )
     send_invitation(kz, session, caller.workspace, made, kz.settings.language)
     invitation = made.invitation
-    return InvitationPublic(
+    return MemberInvitationPublic(
         id=invitation.id,
         email=invitation.email,
         role=body.role,
@@ -163,7 +201,9 @@ def create_invitation(
     )
 
 
-@router.patch("/members/{user_id}", response_model=MemberPublic, tags=["members"])
+@router.patch(
+    "/members/{user_id}", response_model=MemberPublic, tags=["members"], responses=LAST_OWNER
+)
 def update_member(
     user_id: RecordId, body: RoleUpdate, caller: MemberAdmin, session: SessionDep
 ) -> MemberPublic:
@@ -175,7 +215,7 @@ def update_member(
     return MemberPublic.model_validate(found[0])
 
 
-@router.delete("/members/{user_id}", status_code=204, tags=["members"])
+@router.delete("/members/{user_id}", status_code=204, tags=["members"], responses=LAST_OWNER)
 def delete_member(user_id: RecordId, caller: MemberAdmin, session: SessionDep) -> Response:
     """Remove a member from the workspace."""
     remove_member(session, caller.workspace, user_id, actor=caller.actor, actor_role=caller.role)
@@ -223,8 +263,8 @@ def get_audit(
         str | None, Query(max_length=100, description="A prefix, e.g. segment.")
     ] = None,
     target: Annotated[str | None, Query(max_length=200)] = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> AuditPagePublic:

@@ -7,7 +7,6 @@ actions, the work list) and segments. Routes only translate HTTP to the service 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -50,6 +49,7 @@ from kizuna.customers.segments import (
 from kizuna.feedback.schemas import BatchResultPublic, RecordedPublic
 from kizuna.ingest.batch import run_batch
 from kizuna.web.deps import Caller, KizunaDep, SessionDep, api_caller, api_workspace
+from kizuna.web.fields import IsoDate
 from kizuna.web.i18n import choose_language
 from kizuna.web.routing import SummaryRoute
 
@@ -67,12 +67,19 @@ SegmentWriter = Annotated[Caller, Depends(api_caller("segments.write"))]
 CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Kizuna's customer id.")]
 SegmentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The segment's id.")]
 AsOf = Annotated[
-    dt.date | None,
+    IsoDate | None,
     Query(description="The day to judge on (workspace time zone); today when left out."),
 ]
 
 
-@router.post("/customers", response_model=CustomerPublic, status_code=201, tags=["customers"])
+@router.post(
+    "/customers",
+    response_model=CustomerPublic,
+    status_code=201,
+    tags=["customers"],
+    response_description="Created: a new customer.",
+    responses={200: {"model": CustomerPublic, "description": "Updated, or unchanged: it existed."}},
+)
 def create_customer(
     body: CustomerCreate,
     response: Response,
@@ -131,7 +138,14 @@ def import_interactions(
     return run_batch(kz, workspace, "interactions", records, language, body.source, caller.actor)
 
 
-@router.post("/interactions", response_model=RecordedPublic, status_code=201, tags=["interactions"])
+@router.post(
+    "/interactions",
+    response_model=RecordedPublic,
+    status_code=201,
+    tags=["interactions"],
+    response_description="Created: a new interaction.",
+    responses={200: {"model": RecordedPublic, "description": "The same key was already stored."}},
+)
 def record_one_interaction(
     body: InteractionRecord, response: Response, caller: CustomerWriter, session: SessionDep
 ) -> RecordedPublic:
@@ -234,7 +248,13 @@ def get_segments(workspace: SegmentReader, session: SessionDep) -> list[SegmentP
     return [_segment_public(seg, n) for seg, n in list_segments(session, workspace)]
 
 
-@router.post("/segments", response_model=SegmentPublic, status_code=201, tags=["segments"])
+@router.post(
+    "/segments",
+    response_model=SegmentPublic,
+    status_code=201,
+    tags=["segments"],
+    responses={409: {"description": "Another segment has this name."}},
+)
 def post_segment(body: SegmentCreate, caller: SegmentWriter, session: SessionDep) -> SegmentPublic:
     """Save a segment; 422 names the condition that is not valid."""
     workspace = caller.workspace
@@ -252,7 +272,7 @@ def count_segment(
     return SegmentCountPublic(customers=count_customers(session, workspace, conditions))
 
 
-@router.get("/segments/{segment_id}", response_model=SegmentPublic, tags=["segments"])
+@router.get("/segments/{segment_id:int}", response_model=SegmentPublic, tags=["segments"])
 def show_segment(
     segment_id: SegmentId, workspace: SegmentReader, session: SessionDep
 ) -> SegmentPublic:
@@ -261,7 +281,12 @@ def show_segment(
     return _segment_public(segment, count_customers(session, workspace, segment.conditions))
 
 
-@router.patch("/segments/{segment_id}", response_model=SegmentPublic, tags=["segments"])
+@router.patch(
+    "/segments/{segment_id:int}",
+    response_model=SegmentPublic,
+    tags=["segments"],
+    responses={409: {"description": "Another segment has this name."}},
+)
 def patch_segment(
     segment_id: SegmentId, body: SegmentUpdate, caller: SegmentWriter, session: SessionDep
 ) -> SegmentPublic:
@@ -274,7 +299,7 @@ def patch_segment(
     return _segment_public(segment, count_customers(session, workspace, segment.conditions))
 
 
-@router.delete("/segments/{segment_id}", status_code=204, tags=["segments"])
+@router.delete("/segments/{segment_id:int}", status_code=204, tags=["segments"])
 def remove_segment(segment_id: SegmentId, caller: SegmentWriter, session: SessionDep) -> Response:
     """Delete a segment (customers are not touched)."""
     workspace = caller.workspace

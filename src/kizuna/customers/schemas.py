@@ -2,7 +2,8 @@
 
 Create shapes stay close to import columns: dates are strings in any format imports accept
 (ISO 8601, 2025/4/1, 2025年4月1日, 令和7年4月1日), so the API and files validate the same way
-through the ingest room. Unknown fields are refused, so a typo never disappears silently.
+through the ingest room. Unknown fields are refused, so a typo never disappears silently, and
+JSON types are kept (strict): `0` is not `false`, `"3"` is not `3`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ __all__ = [
 class CustomerCreate(BaseModel):
     """A customer as sent to POST /api/v1/customers; `external_id` is the key in your system."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     external_id: str = Field(min_length=1, max_length=200, examples=["C-0001"])
     source: str | None = Field(None, description="System the id comes from (default: import).")
@@ -104,7 +105,7 @@ class CustomerPagePublic(BaseModel):
 class InteractionCreate(BaseModel):
     """Something that happened between a customer and the company."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     external_id: str | None = Field(
         None, max_length=200, description="Your id; when absent, a key is derived from content."
@@ -131,7 +132,7 @@ class InteractionRecord(InteractionCreate):
 class InteractionBatch(BaseModel):
     """Interactions to import in one call (at most 5,000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     source: str | None = Field(
         None,
@@ -277,7 +278,7 @@ SegmentOp = Literal["eq", "ne", "in", "gte", "lte", "contains"]
 class SegmentCondition(BaseModel):
     """One condition; a customer is in the segment when every condition holds."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     field: str = Field(examples=["churn_probability"], description="See GET /segments/fields.")
     op: SegmentOp = Field(examples=["gte"])
@@ -287,7 +288,7 @@ class SegmentCondition(BaseModel):
 class SegmentCreate(BaseModel):
     """A segment to save: a name and its conditions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200, examples=["離反リスクの高い優良顧客"])
     conditions: list[SegmentCondition] = Field(max_length=50)
@@ -296,7 +297,7 @@ class SegmentCreate(BaseModel):
 class SegmentUpdate(BaseModel):
     """Fields to change on a segment; those left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
     conditions: list[SegmentCondition] | None = Field(None, max_length=50)
@@ -305,7 +306,7 @@ class SegmentUpdate(BaseModel):
 class SegmentCountRequest(BaseModel):
     """Conditions to count customers for, without saving a segment."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     conditions: list[SegmentCondition] = Field(max_length=50)
 

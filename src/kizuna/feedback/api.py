@@ -32,7 +32,13 @@ def import_feedback(
     return run_batch(kz, caller.workspace, "feedback", records, language, body.source, caller.actor)
 
 
-@router.post("/feedback", response_model=RecordedPublic, status_code=201)
+@router.post(
+    "/feedback",
+    response_model=RecordedPublic,
+    status_code=201,
+    response_description="Created: a new voice.",
+    responses={200: {"model": RecordedPublic, "description": "The same key was already stored."}},
+)
 def record_one_voice(
     body: VoiceCreate, response: Response, caller: Writer, session: SessionDep
 ) -> RecordedPublic:

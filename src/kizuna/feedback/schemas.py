@@ -18,6 +18,7 @@ __all__ = [
     "ImportSummaryPublic",
     "RecordedPublic",
     "RowResultPublic",
+    "Source",
     "VoiceCreate",
 ]
 
@@ -34,12 +35,16 @@ Csat = Annotated[Any, WithJsonSchema(_nullable({"type": "integer", "minimum": 1,
 Ces = Annotated[Any, WithJsonSchema(_nullable({"type": "integer", "minimum": 1, "maximum": 7}))]
 Rating = Annotated[Any, WithJsonSchema(_nullable({"type": "number", "minimum": 1, "maximum": 5}))]
 Amount = Annotated[Any, WithJsonSchema(_nullable({"type": "number"}))]
+# kizuna.feedback.models.SOURCES
+Source = Literal[
+    "survey", "review", "sns", "ticket", "chat", "interview", "community", "employee", "import"
+]
 
 
 class FeedbackCreate(BaseModel):
     """One voice: a survey answer, review, post, ticket or chat."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     external_id: str | None = Field(
         None, max_length=200, description="Your id; when absent, a key is derived from content."
@@ -71,24 +76,20 @@ class RecordedPublic(BaseModel):
 class VoiceCreate(FeedbackCreate):
     """One voice sent alone, with where it comes from (part of its key)."""
 
-    source: str | None = Field(
-        None,
-        examples=["review"],
-        description="survey, review, sns, ticket, chat, interview, community, employee or "
-        "import (the default).",
+    source: Source | None = Field(
+        None, examples=["review"], description="Where it comes from (default: import)."
     )
 
 
 class FeedbackBatch(BaseModel):
     """Feedback to import in one call (at most 5,000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    source: str | None = Field(
+    source: Source | None = Field(
         None,
         examples=["survey"],
-        description="Where these voices come from: survey, review, sns, ticket, chat, interview, "
-        "community, employee or import (the default). Part of each record's key.",
+        description="Where these voices come from (default: import). Part of each record's key.",
     )
     records: list[FeedbackCreate]
 

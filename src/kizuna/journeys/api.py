@@ -17,14 +17,16 @@ from kizuna.journeys import rules as journey_rules
 from kizuna.journeys.jobs import DEFAULT_PERIOD, queue_refresh
 from kizuna.journeys.journey_map import journey_map_svg, stage_name
 from kizuna.journeys.schemas import (
+    SCOPE_PATTERN,
     JourneyAnalyticsPublic,
+    JourneyPeriod,
     JourneyPublic,
     RefreshPublic,
     RefreshRequest,
-    RuleCreate,
     RulePublic,
     StagePublic,
     StagesUpdate,
+    TouchpointRuleCreate,
 )
 from kizuna.journeys.views import journey_view, map_input
 from kizuna.web.deps import Caller, SessionDep, api_caller
@@ -38,8 +40,14 @@ router = APIRouter(route_class=SummaryRoute, tags=["journeys"])
 Reader = Annotated[Caller, Depends(api_caller("journeys.read"))]
 Manager = Annotated[Caller, Depends(api_caller("journeys.manage"))]
 RuleId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The rule's id.")]
-Scope = Annotated[str, Query(max_length=64, description="all, segment:<id> or persona:<id>")]
-Period = Annotated[str, Query(max_length=16, description="90d, 365d or all")]
+Scope = Annotated[
+    str,
+    Query(max_length=64, pattern=SCOPE_PATTERN, description="all, segment:<id> or persona:<id>"),
+]
+Period = Annotated[JourneyPeriod, Query(description="90d, 365d or all")]
+NOT_COMPUTED: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Not computed yet, or no such segment or persona: POST /journeys/refresh."}
+}
 
 
 def _lang(request: Request) -> str:
@@ -66,7 +74,11 @@ def get_journey(request: Request, caller: Reader, session: SessionDep) -> Journe
     return _public(definition, _lang(request))
 
 
-@router.put("/journeys/stages", response_model=JourneyPublic)
+@router.put(
+    "/journeys/stages",
+    response_model=JourneyPublic,
+    responses={409: {"description": "Rules still place records on a stage left out."}},
+)
 def put_stages(
     request: Request, body: StagesUpdate, caller: Manager, session: SessionDep
 ) -> JourneyPublic:
@@ -81,7 +93,7 @@ def put_stages(
 
 
 @router.post("/journeys/rules", response_model=RulePublic, status_code=201)
-def post_rule(body: RuleCreate, caller: Manager, session: SessionDep) -> RulePublic:
+def post_rule(body: TouchpointRuleCreate, caller: Manager, session: SessionDep) -> RulePublic:
     """Add a touchpoint rule (at `position`, or last)."""
     rule = journey_rules.add_rule(
         session,
@@ -104,14 +116,18 @@ def post_rule(body: RuleCreate, caller: Manager, session: SessionDep) -> RulePub
     )
 
 
-@router.delete("/journeys/rules/{rule_id}", status_code=204)
+@router.delete("/journeys/rules/{rule_id:int}", status_code=204)
 def remove_rule(rule_id: RuleId, caller: Manager, session: SessionDep) -> Response:
     """Delete a touchpoint rule."""
     journey_rules.delete_rule(session, caller.workspace, rule_id, actor=caller.actor)
     return Response(status_code=204)
 
 
-@router.post("/journeys/rules/reset", response_model=JourneyPublic)
+@router.post(
+    "/journeys/rules/reset",
+    response_model=JourneyPublic,
+    responses={409: {"description": "A stage the default rules need is missing."}},
+)
 def reset_rules(request: Request, caller: Manager, session: SessionDep) -> JourneyPublic:
     """Replace every rule with the default ones."""
     journey_rules.reset_rules(session, caller.workspace, actor=caller.actor)
@@ -119,7 +135,7 @@ def reset_rules(request: Request, caller: Manager, session: SessionDep) -> Journ
     return _public(definition, _lang(request))
 
 
-@router.get("/journeys/analytics", response_model=JourneyAnalyticsPublic)
+@router.get("/journeys/analytics", response_model=JourneyAnalyticsPublic, responses=NOT_COMPUTED)
 def get_analytics(
     request: Request,
     caller: Reader,
@@ -162,7 +178,10 @@ def post_refresh(
 
 @router.get(
     "/journeys/map",
-    responses={200: {"content": {"application/pdf": {}, "image/png": {}, "image/svg+xml": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/svg+xml": {}}},
+        **NOT_COMPUTED,
+    },
 )
 def get_map(
     request: Request,

@@ -10,7 +10,7 @@ Pages never recompute: they read what these jobs stored.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ __all__ = [
     "scopes_to_refresh",
 ]
 
-DEFAULT_PERIOD = "365d"
+DEFAULT_PERIOD: Final = "365d"
 
 
 class RefreshJourney(JobPayload):

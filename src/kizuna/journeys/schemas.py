@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kizuna.web.fields import StrictBody
+
 __all__ = [
+    "SCOPE_PATTERN",
     "JourneyAnalyticsPublic",
+    "JourneyPeriod",
     "JourneyPublic",
     "RefreshPublic",
     "RefreshRequest",
-    "RuleCreate",
     "RulePublic",
     "StagePublic",
     "StagesUpdate",
+    "TouchpointRuleCreate",
 ]
 
 
@@ -51,7 +55,12 @@ class JourneyPublic(BaseModel):
     rules: list[RulePublic]
 
 
-class StageEdit(BaseModel):
+# What check_scope (kizuna.journeys.data) takes; ids stay within 64 bits.
+SCOPE_PATTERN = r"^(all|(segment|persona):[0-9]{1,18})$"
+JourneyPeriod = Literal["90d", "365d", "all"]
+
+
+class StageEdit(StrictBody):
     model_config = ConfigDict(extra="forbid")
 
     code: str | None = Field(default=None, max_length=64, description="Null for a new stage.")
@@ -61,7 +70,7 @@ class StageEdit(BaseModel):
     opportunity: str | None = Field(default=None, max_length=500)
 
 
-class StagesUpdate(BaseModel):
+class StagesUpdate(StrictBody):
     """Every stage in its new order (a stage left out is removed)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -69,17 +78,19 @@ class StagesUpdate(BaseModel):
     stages: list[StageEdit] = Field(min_length=1, max_length=12)
 
 
-class RuleCreate(BaseModel):
+class TouchpointRuleCreate(StrictBody):
     """A new rule: conditions (lists of values per field, or properties) and where it places."""
 
     model_config = ConfigDict(extra="forbid")
 
-    applies_to: str = Field(default="interaction", examples=["interaction", "voice", "any"])
+    applies_to: Literal["interaction", "voice", "any"] = "interaction"
     match: dict[str, Any] = Field(examples=[{"kind": ["stay"], "channel": ["store"]}])
     stage: str = Field(max_length=64, examples=["use"])
     touchpoint: str | None = Field(default=None, max_length=100)
     direct: bool | None = None
-    position: int | None = Field(default=None, ge=0, description="0: before every other rule.")
+    position: int | None = Field(
+        default=None, ge=0, le=2**63 - 1, description="0: before every other rule."
+    )
 
 
 class JourneyAnalyticsPublic(BaseModel):
@@ -94,11 +105,16 @@ class JourneyAnalyticsPublic(BaseModel):
     result: dict[str, Any]
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(StrictBody):
     model_config = ConfigDict(extra="forbid")
 
-    scope: str = Field(default="all", max_length=64, examples=["all", "persona:3", "segment:2"])
-    period: str = Field(default="365d", examples=["90d", "365d", "all"])
+    scope: str = Field(
+        default="all",
+        max_length=64,
+        pattern=SCOPE_PATTERN,
+        examples=["all", "persona:3", "segment:2"],
+    )
+    period: JourneyPeriod = "365d"
 
 
 class RefreshPublic(BaseModel):

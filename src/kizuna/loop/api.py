@@ -5,10 +5,10 @@ of another workspace (or, for agents, another department's case) is a 404 there.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from kizuna.loop import cases as case_service
 from kizuna.loop import rules as rule_service
@@ -32,6 +32,7 @@ from kizuna.loop.presenters import case_detail, case_dict, improvement_dict, rul
 from kizuna.loop.replies import case_draft, send_reply
 from kizuna.loop.webhooks import create_webhook, list_deliveries, list_webhooks
 from kizuna.web.deps import Caller, KizunaDep, SessionDep, api_caller
+from kizuna.web.fields import StrictBody
 from kizuna.web.routing import SummaryRoute
 
 __all__ = ["router"]
@@ -49,6 +50,18 @@ PraiseReader = Annotated[Caller, Depends(api_caller("praise.read"))]
 LoopReader = Annotated[Caller, Depends(api_caller("loop.read"))]
 
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+RefId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# The services' vocabularies (kizuna.loop.models and friends), as the document shows them.
+CaseStatus = Literal["new", "assigned", "in_progress", "waiting", "resolved", "closed", "reopened"]
+Priority = Literal[1, 2, 3, 4]
+ImprovementStatus = Literal["idea", "planned", "in_progress", "shipped"]
+PraiseKind = Literal["staff", "team", "role", "store"]
+WebhookEvent = Literal["rule.matched", "case.opened", "case.changed", "improvement.shipped"]
+ReplyKind = Literal["apology", "thanks", "follow_up"]
+ReplyVariant = Literal["teinei", "keigo", "en"]
+STALE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Changed by someone else since `version`: reload and apply again."}
+}
 
 
 def viewer_of(caller: Caller) -> CaseViewer:
@@ -60,14 +73,14 @@ def viewer_of(caller: Caller) -> CaseViewer:
 # --- departments and settings ---------------------------------------------------------------
 
 
-class DepartmentCreate(BaseModel):
+class DepartmentCreate(StrictBody):
     name: str = Field(min_length=1, max_length=200)
-    lead_id: int | None = None
-    email: str | None = None
+    lead_id: RefId | None = None
+    email: str | None = Field(None, max_length=320)
 
 
-class MemberAdd(BaseModel):
-    user_id: int
+class MemberAdd(StrictBody):
+    user_id: RefId
 
 
 @router.get("/loop/departments", tags=["loop"])
@@ -86,7 +99,12 @@ def get_departments(caller: CaseReader, session: SessionDep) -> list[dict[str, A
     ]
 
 
-@router.post("/loop/departments", status_code=201, tags=["loop"])
+@router.post(
+    "/loop/departments",
+    status_code=201,
+    tags=["loop"],
+    responses={409: {"description": "Another department has this name."}},
+)
 def post_department(
     body: DepartmentCreate, caller: CaseManager, session: SessionDep
 ) -> dict[str, Any]:
@@ -113,7 +131,7 @@ def post_department_member(
     return {"department_id": department_id, "user_id": body.user_id}
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(StrictBody):
     calendar: dict[str, Any] | None = None
     sla: dict[str, Any] | None = None
     root_causes: list[dict[str, Any]] | None = None
@@ -147,7 +165,7 @@ def put_settings(body: SettingsUpdate, caller: CaseManager, session: SessionDep)
 # --- rules ----------------------------------------------------------------------------------
 
 
-class RuleCreate(BaseModel):
+class LoopRuleCreate(StrictBody):
     name: str
     conditions: Any
     actions: list[dict[str, Any]]
@@ -155,7 +173,7 @@ class RuleCreate(BaseModel):
     max_cases_per_hour: int = 20
 
 
-class RuleUpdate(BaseModel):
+class LoopRuleUpdate(StrictBody):
     version: int | None = None
     name: str | None = None
     conditions: Any = None
@@ -164,13 +182,13 @@ class RuleUpdate(BaseModel):
     max_cases_per_hour: int | None = None
 
 
-class RuleDraft(BaseModel):
+class RuleDraft(StrictBody):
     conditions: Any
-    actions: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = Field(default_factory=list)
     max_cases_per_hour: int = 20
 
 
-class Activate(BaseModel):
+class Activate(StrictBody):
     force: bool = False
 
 
@@ -181,7 +199,7 @@ def get_rules(caller: RuleReader, session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/loop/rules", status_code=201, tags=["loop"])
-def post_rule(body: RuleCreate, caller: RuleManager, session: SessionDep) -> dict[str, Any]:
+def post_rule(body: LoopRuleCreate, caller: RuleManager, session: SessionDep) -> dict[str, Any]:
     """Create a rule (off until activated; refused when it can never match)."""
     rule = rule_service.create_rule(
         session,
@@ -204,15 +222,15 @@ def post_rule_test(body: RuleDraft, caller: RuleManager, session: SessionDep) ->
     ).as_dict()
 
 
-@router.get("/loop/rules/{rule_id}", tags=["loop"])
+@router.get("/loop/rules/{rule_id:int}", tags=["loop"])
 def get_rule(rule_id: Id, caller: RuleReader, session: SessionDep) -> dict[str, Any]:
     """One rule."""
     return rule_dict(rule_service.get_rule(session, caller.workspace, rule_id))
 
 
-@router.patch("/loop/rules/{rule_id}", tags=["loop"])
+@router.patch("/loop/rules/{rule_id:int}", tags=["loop"], responses=STALE)
 def patch_rule(
-    rule_id: Id, body: RuleUpdate, caller: RuleManager, session: SessionDep
+    rule_id: Id, body: LoopRuleUpdate, caller: RuleManager, session: SessionDep
 ) -> dict[str, Any]:
     """Change a rule (an active one goes back to draft until switched on again)."""
     rule = rule_service.update_rule(
@@ -230,7 +248,7 @@ def patch_rule(
     return rule_dict(rule)
 
 
-@router.delete("/loop/rules/{rule_id}", status_code=204, tags=["loop"])
+@router.delete("/loop/rules/{rule_id:int}", status_code=204, tags=["loop"])
 def delete_rule(rule_id: Id, caller: RuleManager, session: SessionDep) -> None:
     """Delete a rule (its cases stay)."""
     rule_service.delete_rule(session, caller.workspace, rule_id, actor=caller.actor)
@@ -267,54 +285,58 @@ def post_deactivate(rule_id: Id, caller: RuleManager, session: SessionDep) -> di
 # --- cases ----------------------------------------------------------------------------------
 
 
-class CaseCreate(BaseModel):
-    title: str
-    department_id: int | None = None
-    priority: int = 3
-    feedback_id: int | None = None
-    customer_id: int | None = None
+class CaseCreate(StrictBody):
+    title: str = Field(min_length=1, max_length=300)
+    department_id: RefId | None = None
+    priority: Priority = Field(3, description="1 urgent, 2 high, 3 normal, 4 low.")
+    feedback_id: RefId | None = None
+    customer_id: RefId | None = None
 
 
-class CaseUpdate(BaseModel):
+class CaseUpdate(StrictBody):
     version: int = Field(description="The version you last saw; a newer one is a 409 conflict.")
-    status: str | None = None
-    priority: int | None = None
-    owner_id: int | None = None
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    owner_id: RefId | None = None
     unassign: bool = False
-    root_cause: str | None = None
+    root_cause: str | None = Field(None, description="A code of the loop settings' root causes.")
     resolution_note: str | None = None
     tags: list[str] | None = None
 
 
-class CommentCreate(BaseModel):
-    body: str
+class CommentCreate(StrictBody):
+    body: str = Field(min_length=1, max_length=5000)
 
 
-class Handoff(BaseModel):
-    department_id: int
-    note: str
+class Handoff(StrictBody):
+    department_id: RefId
+    note: str = Field(min_length=1, description="For the department that takes the case.")
     version: int
 
 
-class ReplySend(BaseModel):
-    subject: str
-    body: str
-    language: str = "ja"
+class ReplySend(StrictBody):
+    subject: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=10_000)
+    language: Literal["ja", "en"] = "ja"
 
 
-class BulkAssign(BaseModel):
-    case_ids: list[int] = Field(min_length=1, max_length=500)
-    owner_id: int
+class BulkAssign(StrictBody):
+    case_ids: list[RefId] = Field(min_length=1, max_length=500)
+    owner_id: RefId
 
 
 @router.get("/cases", tags=["cases"])
 def get_cases(
     caller: CaseReader,
     session: SessionDep,
-    status: Annotated[str | None, Query(description="A status, or open.")] = None,
-    department_id: int | None = None,
-    priority: int | None = None,
-    owner: Annotated[str | None, Query(description="A user id, me or none.")] = None,
+    status: Annotated[
+        CaseStatus | Literal["open"] | None, Query(description="A status, or open.")
+    ] = None,
+    department_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    priority: Annotated[int | None, Query(ge=1, le=4)] = None,
+    owner: Annotated[
+        str | None, Query(pattern=r"^([0-9]{1,18}|me|none)$", description="A user id, me or none.")
+    ] = None,
     breached: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -368,13 +390,13 @@ def post_bulk_assign(
     return {"assigned": result.assigned, "skipped": result.skipped}
 
 
-@router.get("/cases/{case_id}", tags=["cases"])
+@router.get("/cases/{case_id:int}", tags=["cases"])
 def get_case(case_id: Id, caller: CaseReader, session: SessionDep) -> dict[str, Any]:
     """A case with its voice, SLA clocks and history."""
     return case_detail(session, caller.workspace, case_id, viewer_of(caller))
 
 
-@router.patch("/cases/{case_id}", tags=["cases"])
+@router.patch("/cases/{case_id:int}", tags=["cases"], responses=STALE)
 def patch_case(
     case_id: Id, body: CaseUpdate, caller: CaseWorker, kz: KizunaDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -413,7 +435,7 @@ def post_comment(
     return {"id": event.id, "mentions": event.details.get("mentions", [])}
 
 
-@router.post("/cases/{case_id}/handoff", tags=["cases"])
+@router.post("/cases/{case_id}/handoff", tags=["cases"], responses=STALE)
 def post_handoff(
     case_id: Id, body: Handoff, caller: CaseWorker, kz: KizunaDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -436,8 +458,8 @@ def get_reply_draft(
     case_id: Id,
     caller: CaseReader,
     session: SessionDep,
-    kind: Annotated[str, Query(description="apology, thanks or follow_up")] = "apology",
-    variant: Annotated[str, Query(description="teinei, keigo or en")] = "teinei",
+    kind: ReplyKind = "apology",
+    variant: ReplyVariant = "teinei",
 ) -> dict[str, Any]:
     """A follow-up reply drafted from the templates, with the customer's name and words."""
     draft = case_draft(session, caller.workspace, case_id, kind, variant, viewer_of(caller))
@@ -465,31 +487,31 @@ def post_reply(
 # --- improvements -----------------------------------------------------------------------------
 
 
-class ImprovementCreate(BaseModel):
-    title: str
+class ImprovementCreate(StrictBody):
+    title: str = Field(min_length=1, max_length=300)
     description: str = ""
-    department_id: int | None = None
+    department_id: RefId | None = None
     topic: str | None = None
     public: bool = True
 
 
-class ImprovementUpdate(BaseModel):
+class ImprovementUpdate(StrictBody):
     version: int | None = None
-    status: str | None = None
-    title: str | None = None
+    status: ImprovementStatus | None = None
+    title: str | None = Field(None, min_length=1, max_length=300)
     description: str | None = None
-    department_id: int | None = None
+    department_id: RefId | None = None
     topic: str | None = None
     public: bool | None = None
 
 
-class Links(BaseModel):
-    feedback_ids: list[int] = Field(min_length=1, max_length=10_000)
+class Links(StrictBody):
+    feedback_ids: list[RefId] = Field(min_length=1, max_length=10_000)
 
 
 @router.get("/improvements", tags=["improvements"])
 def get_improvements(
-    caller: ImprovementReader, session: SessionDep, status: str | None = None
+    caller: ImprovementReader, session: SessionDep, status: ImprovementStatus | None = None
 ) -> list[dict[str, Any]]:
     """Improvements with how many voices asked for each."""
     return [improvement_dict(i, n) for i, n in list_improvements(session, caller.workspace, status)]
@@ -528,7 +550,7 @@ def get_one_improvement(
     }
 
 
-@router.patch("/improvements/{improvement_id}", tags=["improvements"])
+@router.patch("/improvements/{improvement_id}", tags=["improvements"], responses=STALE)
 def patch_improvement(
     improvement_id: Id, body: ImprovementUpdate, caller: ImprovementManager, session: SessionDep
 ) -> dict[str, Any]:
@@ -584,19 +606,19 @@ def get_suggestions(
 # --- praise, metrics, webhooks ---------------------------------------------------------------
 
 
-class TargetCreate(BaseModel):
-    name: str
-    kind: str = "staff"
-    aliases: list[str] = []
-    department_id: int | None = None
-    digest_emails: list[str] = []
+class TargetCreate(StrictBody):
+    name: str = Field(min_length=1, max_length=200)
+    kind: PraiseKind = "staff"
+    aliases: list[str] = Field(default_factory=list)
+    department_id: RefId | None = None
+    digest_emails: list[str] = Field(default_factory=list)
 
 
 @router.get("/praise", tags=["loop"])
 def get_praise(
     caller: PraiseReader,
     session: SessionDep,
-    target_id: int | None = None,
+    target_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """The praise feed, newest first."""
@@ -655,10 +677,14 @@ def get_loop_metrics(
     return loop_metrics(session, caller.workspace, days=days).as_dict()
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(StrictBody):
     name: str = ""
-    url: str
-    events: list[str] = ["rule.matched"]
+    url: str = Field(
+        max_length=2000,
+        pattern=r"^https?://",
+        description="https:// (http:// only on a network you trust).",
+    )
+    events: list[WebhookEvent] = Field(["rule.matched"], min_length=1)
 
 
 @router.get("/loop/webhooks", tags=["loop"])

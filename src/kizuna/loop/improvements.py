@@ -28,6 +28,7 @@ from kizuna.db.base import utcnow
 from kizuna.errors import Conflict, InvalidInput, NotFound
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.jobs.events import raise_event
+from kizuna.loop.departments import get_department
 from kizuna.loop.events import ImprovementShipped
 from kizuna.loop.models import IMPROVEMENT_STATUSES, Improvement, ImprovementLink
 from kizuna.mail.models import insert_once
@@ -76,6 +77,8 @@ def create_improvement(
     actor: str = "system",
 ) -> Improvement:
     title, description = _check_text(title, description)
+    if department_id is not None:  # this workspace's, or 404 (not a foreign key error)
+        get_department(session, workspace, department_id)
     improvement = Improvement(
         workspace_id=workspace.id,
         title=title,
@@ -157,7 +160,7 @@ def change_improvement(
             description if description is not None else improvement.description,
         )
     if department_id is not None:
-        improvement.department_id = department_id
+        improvement.department_id = get_department(session, workspace, department_id).id
     if topic is not None:
         improvement.topic = topic or None
     if public is not None:

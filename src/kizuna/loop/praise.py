@@ -20,6 +20,7 @@ from kizuna.accounts.models import Workspace
 from kizuna.db.base import utcnow
 from kizuna.errors import InvalidInput, NotFound
 from kizuna.feedback.models import Feedback
+from kizuna.loop.departments import get_department
 from kizuna.loop.models import Praise, PraiseTarget
 from kizuna.loop.notify import Notice, notify_address
 from kizuna.mail.models import insert_once
@@ -56,6 +57,8 @@ def create_praise_target(
             f"A praise target needs a name (1-200 characters) and a kind: {', '.join(PRAISE_KINDS)}.",
             f"称賛の宛先には名前(1〜200文字)と種類({', '.join(PRAISE_KINDS)})が必要です。",
         )
+    if department_id is not None:  # this workspace's, or 404 (not a foreign key error)
+        get_department(session, workspace, department_id)
     target = PraiseTarget(
         workspace_id=workspace.id,
         kind=kind,

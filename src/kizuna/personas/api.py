@@ -66,7 +66,11 @@ def get_personas(request: Request, caller: Reader, session: SessionDep) -> list[
     return [_public(p, _lang(request)) for p in list_personas(session, caller.workspace)]
 
 
-@router.get("/personas/run", response_model=RunPublic)
+@router.get(
+    "/personas/run",
+    response_model=RunPublic,
+    responses={404: {"description": "No personas yet: POST /personas/build."}},
+)
 def get_run(caller: Reader, session: SessionDep) -> RunPublic:
     """The latest build: method, silhouette of each candidate number, the criterion."""
     run = latest_run(session, caller.workspace)
@@ -94,7 +98,7 @@ def get_cards_picture(
     return Response(body, media_type=media_type)
 
 
-@router.get("/personas/{persona_id}", response_model=PersonaPublic)
+@router.get("/personas/{persona_id:int}", response_model=PersonaPublic)
 def get_one(
     request: Request, persona_id: PersonaId, caller: Reader, session: SessionDep
 ) -> PersonaPublic:
@@ -102,7 +106,7 @@ def get_one(
     return _public(get_persona(session, caller.workspace, persona_id), _lang(request))
 
 
-@router.patch("/personas/{persona_id}", response_model=PersonaPublic)
+@router.patch("/personas/{persona_id:int}", response_model=PersonaPublic)
 def patch_persona(
     request: Request,
     persona_id: PersonaId,

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kizuna.web.fields import StrictBody
+
 __all__ = ["BuildRequest", "PersonaPublic", "PersonaRename", "QueuedPublic", "RunPublic"]
 
 
@@ -24,7 +26,7 @@ class PersonaPublic(BaseModel):
     card: dict[str, Any]
 
 
-class PersonaRename(BaseModel):
+class PersonaRename(StrictBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(
@@ -32,7 +34,7 @@ class PersonaRename(BaseModel):
     )
 
 
-class BuildRequest(BaseModel):
+class BuildRequest(StrictBody):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = Field(default=0, ge=0, le=2**31 - 1)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from kizuna.web.deps import Caller, KizunaDep, api_caller
+from kizuna.web.fields import IsoDate
 from kizuna.web.routing import SummaryRoute
 
 __all__ = ["MetricPublic", "router"]
@@ -19,6 +20,10 @@ Readers = Annotated[Caller, Depends(api_caller("metrics.read"))]
 
 Metric = Literal["nps", "csat", "ces", "enps"]
 Period = Literal["day", "week", "month"]
+# kizuna.analytics.metrics: FEEDBACK_DIMENSIONS + CUSTOMER_DIMENSIONS
+Dimension = Literal[
+    "channel", "source", "touchpoint", "language", "age_band", "gender", "prefecture", "life_stage"
+]
 
 
 class MetricPublic(BaseModel):
@@ -30,7 +35,7 @@ class MetricPublic(BaseModel):
     """
 
     metric: Metric
-    by: list[str]
+    by: list[Dimension]
     period: Period | None
     start: dt.date | None
     end: dt.date | None
@@ -42,12 +47,15 @@ def get_metric(
     metric: Metric,
     caller: Readers,
     kz: KizunaDep,
-    by: Annotated[list[str], Query(description="Dimensions, e.g. channel, age_band.")] = [],  # noqa: B006
+    by: Annotated[
+        list[Dimension],
+        Query(description="Dimensions, each once.", json_schema_extra={"uniqueItems": True}),
+    ] = [],  # noqa: B006
     period: Period | None = None,
     start: Annotated[
-        dt.date | None, Query(alias="from", description="First day (inclusive).")
+        IsoDate | None, Query(alias="from", description="First day (inclusive).")
     ] = None,
-    end: Annotated[dt.date | None, Query(alias="to", description="Last day (inclusive).")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to", description="Last day (inclusive).")] = None,
 ) -> MetricPublic:
     """Compute a metric for the workspace, optionally by period and dimensions."""
     from kizuna.reports.service import compute_metric

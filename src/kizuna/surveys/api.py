@@ -157,13 +157,17 @@ def update_policy(body: PolicyUpdate, caller: Managers, session: SessionDep) -> 
     return _policy(service.update_policy(session, caller.workspace, actor=caller.actor, **values))
 
 
-@router.get("/surveys/{survey_id}", response_model=SurveyPublic)
+@router.get("/surveys/{survey_id:int}", response_model=SurveyPublic)
 def get_survey(survey_id: int, caller: Readers, session: SessionDep, kz: KizunaDep) -> SurveyPublic:
     """One survey with its current definition."""
     return _public(kz, service.get_survey(session, caller.workspace, survey_id), full=True)
 
 
-@router.put("/surveys/{survey_id}", response_model=SurveyPublic)
+@router.put(
+    "/surveys/{survey_id:int}",
+    response_model=SurveyPublic,
+    responses={409: {"description": "Answers exist: the source cannot change."}},
+)
 def update_survey(
     survey_id: int, body: SurveyUpdate, caller: Managers, session: SessionDep, kz: KizunaDep
 ) -> SurveyPublic:
@@ -174,7 +178,11 @@ def update_survey(
     return _public(kz, survey, full=True)
 
 
-@router.post("/surveys/{survey_id}/publish", response_model=SurveyPublic)
+@router.post(
+    "/surveys/{survey_id}/publish",
+    response_model=SurveyPublic,
+    responses={409: {"description": "The close date has passed: set a later closes_at."}},
+)
 def publish(survey_id: int, caller: Managers, session: SessionDep, kz: KizunaDep) -> SurveyPublic:
     """Open the survey for answers."""
     return _public(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from kizuna.web.fields import StrictBody
 
 __all__ = [
     "InvitationPublic",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class SurveyCreate(BaseModel):
+class SurveyCreate(StrictBody):
     """A new survey: a definition (the YAML format as JSON) or a template's code."""
 
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +39,7 @@ class SurveyCreate(BaseModel):
     name: str | None = Field(None, max_length=200)
 
 
-class SurveyUpdate(BaseModel):
+class SurveyUpdate(StrictBody):
     """A changed definition: a new version when the current one has answers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,7 +79,7 @@ class ValidationPublic(BaseModel):
     problems: list[dict[str, str]]
 
 
-class LinkCreate(BaseModel):
+class LinkCreate(StrictBody):
     """A personal link: bound to a customer (optional) and a touchpoint, expiring."""
 
     model_config = ConfigDict(extra="forbid")
@@ -97,7 +99,7 @@ class LinkPublic(BaseModel):
     expires_at: dt.datetime
 
 
-class InviteCreate(BaseModel):
+class InviteCreate(StrictBody):
     """E-mail invitations: customer ids, a segment, or every customer who consented."""
 
     model_config = ConfigDict(extra="forbid")
@@ -164,14 +166,21 @@ class PolicyPublic(BaseModel):
     allowed_origins: list[str]
 
 
-class PolicyUpdate(BaseModel):
+_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_ORIGIN = r"^\s*(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?)?\s*$"
+
+
+class PolicyUpdate(StrictBody):
     model_config = ConfigDict(extra="forbid")
 
-    frequency_days: int | None = None
-    quiet_start: str | None = None
-    quiet_end: str | None = None
+    # The bounds and forms update_policy checks (kizuna.surveys.service).
+    frequency_days: int | None = Field(None, ge=0, le=365)
+    quiet_start: str | None = Field(None, pattern=_TIME, examples=["21:00"])
+    quiet_end: str | None = Field(None, pattern=_TIME, examples=["09:00"])
     require_consent: bool | None = None
-    link_days: int | None = None
-    partial_timeout_minutes: int | None = None
-    rate_limit_per_minute: int | None = None
-    allowed_origins: list[str] | None = None
+    link_days: int | None = Field(None, ge=1, le=365)
+    partial_timeout_minutes: int | None = Field(None, ge=5, le=7 * 24 * 60)
+    rate_limit_per_minute: int | None = Field(None, ge=0, le=100_000)
+    allowed_origins: list[Annotated[str, Field(pattern=_ORIGIN)]] | None = Field(
+        None, examples=[["https://www.example.co.jp"]], description="Blank entries are ignored."
+    )

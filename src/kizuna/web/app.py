@@ -29,6 +29,7 @@ from kizuna.web.api import API_PREFIX, OPENAPI_URL, docs_router
 from kizuna.web.errors import install_error_handlers
 from kizuna.web.i18n import load_catalogs
 from kizuna.web.limits import BodyLimits
+from kizuna.web.openapi import install_openapi
 from kizuna.web.pages import router as shell_router
 from kizuna.web.routing import SummaryRoute
 from kizuna.web.security import SecurityHeaders
@@ -106,6 +107,7 @@ def create_app(kz: Kizuna) -> FastAPI:
         language=settings.language,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_router, page_routers = _feature_routers()
     app.include_router(api_router)

@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
 
 from kizuna.errors import AuthenticationFailed, KizunaError, PermissionDenied
 from kizuna.web.i18n import choose_language
@@ -71,6 +72,13 @@ class TooManyAttempts(KizunaError):
 
 
 _HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
+    400: (
+        "malformed_body",
+        "The request body could not be read. Check that it is well formed (for the API: "
+        "JSON in UTF-8) and send it again.",
+        "リクエストの本文を読み取れませんでした。形式(API では UTF-8 の JSON)を確認して、"
+        "もう一度送ってください。",
+    ),
     404: (
         "not_found",
         "This page does not exist. Check the address, or go back to the home page.",
@@ -106,11 +114,14 @@ def wants_json(request: Request) -> bool:
     return (path.startswith("/api/") and not path.startswith("/api/docs")) or path == "/healthz"
 
 
-def _respond(request: Request, status: int, body: dict[str, Any]) -> Response:
+def _respond(
+    request: Request, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
+) -> Response:
     language = choose_language(request, request.app.state.kz.settings.language)
     error = body["error"]
     if wants_json(request):
-        return JSONResponse(body, status_code=status, headers=_headers(status, error))
+        headers = {**(_headers(status, error) or {}), **(extra or {})}
+        return JSONResponse(body, status_code=status, headers=headers or None)
     if status == 401:
         target = quote(request.url.path, safe="/")
         return RedirectResponse(f"/login?next={target}", status_code=303)
@@ -150,6 +161,19 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     return _respond(request, 422, body)
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the address takes, over all its routes (Allow, RFC 9110 §10.2.1): Starlette
+    names only those of the first route whose path matched. Each method is tried on the app's
+    routes as they match any request."""
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        scope.pop("fastapi", None)  # routing state of the request that was answered
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, en, ja = _HTTP_MESSAGES.get(
@@ -162,7 +186,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     )
     language = choose_language(request, request.app.state.kz.settings.language)
     body = {"error": {"code": code, "message": ja if language == "ja" else en, "details": {}}}
-    return _respond(request, exc.status_code, body)
+    extra = {"Allow": _allowed_methods(request)} if exc.status_code == 405 else None
+    return _respond(request, exc.status_code, body, extra)
 
 
 async def handle_out_of_range(request: Request, exc: Exception) -> Response:
