@@ -257,3 +257,44 @@ def train_command(
             )
         else:
             console.print(f"[yellow]not adopted[/]: the built-in engine stays ({report.reason})")
+
+
+@app.command("models")
+def models_command(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
+    """The workspace's trained models and which engine is in use. / 学習済みモデルの一覧"""
+    from rich.console import Console
+
+    from kizuna.analytics.text.engine import ENGINE_VERSION
+    from kizuna.command import build_app
+    from kizuna.text.service import list_models
+
+    console = Console()
+    with build_app() as kz, kz.session() as session:
+        found = list_models(session, kz.workspace(session, workspace).id)
+        active = next((m.version for m in found if m.active), None)
+        console.print(f"in use: {active or 'built-in ' + ENGINE_VERSION}")
+        for m in found:
+            state = "IN USE" if m.active else ""
+            console.print(
+                f"{m.version}\t{m.trained_at:%Y-%m-%d %H:%M}\t{m.n_texts} comments\t"
+                f"macro-F1 {m.macro_f1:.3f} (built-in {m.baseline_macro_f1:.3f})\t{state}"
+            )
+
+
+@app.command("model-off")
+def model_off_command(workspace: Annotated[str, typer.Option(help="Workspace slug.")]) -> None:
+    """Analyse new voices with the built-in engine again. / 組み込みエンジンに戻します"""
+    from rich.console import Console
+
+    from kizuna.accounts.audit import cli_actor
+    from kizuna.command import build_app
+    from kizuna.text.service import switch_off_model
+
+    with build_app() as kz, kz.session() as session:
+        ws = kz.workspace(session, workspace)
+        stopped = switch_off_model(session, ws, cli_actor())
+    Console().print(
+        f"{stopped.version} switched off: the built-in engine reads new voices"
+        if stopped
+        else "no model was in use: the built-in engine reads every voice"
+    )

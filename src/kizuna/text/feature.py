@@ -1,6 +1,6 @@
 """The text feature: the text engine wired in (background analysis, workspace models)."""
 
-from kizuna.registry import Command, Feature, Permission, Subscription
+from kizuna.registry import Command, Feature, NavEntry, Permission, Subscription
 
 ANALYSTS = ("owner", "admin", "analyst")
 
@@ -12,6 +12,8 @@ FEATURE = Feature(
             "text", "kizuna.text.cli:app", "Text analytics: analyze, topics, train, reanalyze."
         ),
     ),
+    pages=("kizuna.text.pages:router",),
+    nav=(NavEntry("text-models", "Text models", "admin/text", "text.manage", 70, "admin"),),
     jobs=("kizuna.text.service",),
     subscriptions=(
         Subscription(
@@ -20,4 +22,5 @@ FEATURE = Feature(
     ),
     permissions=(Permission("text.manage", ANALYSTS, "Train and switch text models, re-analyse"),),
     models="kizuna.text.models",
+    templates=True,
 )

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 from sklearn.metrics import f1_score
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
@@ -49,7 +49,9 @@ __all__ = [
     "analyze_feedback_in",
     "analyze_recorded_voices",
     "enqueue_analysis",
+    "list_models",
     "reanalyze_workspace",
+    "switch_off_model",
     "train_workspace_model",
 ]
 
@@ -411,3 +413,31 @@ def _builtin_macro_f1(texts: list[str], labels: list[str]) -> float:
     scores = _builtin().analyze(texts)["sentiment_score"].fillna(0.0).to_numpy()
     predicted = np.where(scores >= 0, "positive", "negative")
     return float(f1_score(labels, predicted, average="macro"))
+
+
+def list_models(session: Session, workspace_id: int) -> list[TextModel]:
+    """The workspace's trained models, newest first (the blob left unread)."""
+    return list(
+        session.scalars(
+            select(TextModel)
+            .options(defer(TextModel.blob))
+            .where(TextModel.workspace_id == workspace_id)
+            .order_by(TextModel.id.desc())
+        )
+    )
+
+
+def switch_off_model(session: Session, workspace: Workspace, actor: str) -> TextModel | None:
+    """Back to the built-in engine: the active model (if any) is switched off, audited.
+
+    New voices are analysed by the built-in engine from now on; past analyses stay as they
+    are until `kizuna text reanalyze`. A model comes back only by training again with
+    sentence-level labels (`kizuna text train --sentences FILE`), on that evidence."""
+    active = session.scalar(
+        select(TextModel).where(TextModel.workspace_id == workspace.id, TextModel.active.is_(True))
+    )
+    if active is None:
+        return None
+    active.active = False
+    record_audit(session, workspace.id, actor, "text.model_off", f"text_model:{active.version}")
+    return active
