@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from kizuna.feedback.explorer import VoiceFilter, export_voices, search_voices
-from kizuna.feedback.explorer_params import voice_filter
+from kizuna.feedback.explorer_params import voice_filter, voices_file
 from kizuna.web.deps import Caller, SessionDep, api_caller
 
 __all__ = ["router"]
@@ -97,12 +97,4 @@ def export_matching_voices(
 ) -> Response:
     """The matching voices (up to 100,000) as CSV for Japanese Excel, or as a workbook."""
     data, _ = export_voices(session, caller.workspace, wanted, format)
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = f"voices-{caller.workspace.slug}.{format}"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return voices_file(data, format, caller.workspace.slug)

@@ -1,4 +1,5 @@
-"""The voice explorer's filter read from a request's query string (API and page alike)."""
+"""The voice explorer's filter read from a request's query string, and its export as a file
+(API and page alike)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Query
+from fastapi.responses import Response
 
 from kizuna.feedback.explorer import VoiceFilter
 
-__all__ = ["voice_filter"]
+__all__ = ["voice_filter", "voices_file"]
 
 Sentiment = Literal["positive", "neutral", "negative", "mixed"]
 Expectation = Literal["exceeded", "met", "below", "unknown"]
@@ -56,4 +58,20 @@ def voice_filter(
         max_nps=max_nps,
         since=since,
         until=until,
+    )
+
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def voices_file(data: bytes, fmt: str, slug: str) -> Response:
+    """The exported voices as a download named after the workspace."""
+    name = f"voices-{slug}.{fmt}"
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

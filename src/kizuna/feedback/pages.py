@@ -17,7 +17,7 @@ from kizuna.feedback.explorer import (
     highlight,
     search_voices,
 )
-from kizuna.feedback.explorer_params import voice_filter
+from kizuna.feedback.explorer_params import voice_filter, voices_file
 from kizuna.web.deps import Caller, SessionDep, page_member
 from kizuna.web.templating import render_page
 
@@ -68,12 +68,4 @@ def export_from_page(
 ) -> Response:
     """The filtered voices as a file, for the page's export links."""
     data, _ = export_voices(session, member.workspace, wanted, format)
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = f"voices-{member.workspace.slug}.{format}"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return voices_file(data, format, member.workspace.slug)
