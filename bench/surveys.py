@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import socket
@@ -47,6 +48,7 @@ REPO = ROOT.parent
 WORK = ROOT / "work" / "surveys"
 RESULTS = ROOT / "results" / "surveys.md"
 SECRET = "bench-secret-for-surveys-0123456789abcdef"
+MESSAGE_ID = re.compile(rb"(?im)^Message-ID:[ \t]*(<[^>\r\n]*>)")
 PG_URL = os.environ.get("KIZUNA_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 COMMENTS = {
     "detractor": ("disappointed", "チェックインに30分も待たされ、部屋も狭くて残念でした。"),
@@ -162,7 +164,7 @@ class Server:
         try:
             root = psutil.Process(self.process.pid)
             processes = [root, *root.children(recursive=True)]
-            return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
+            return float(sum(p.cpu_times().user + p.cpu_times().system for p in processes))
         except psutil.Error:
             return 0.0
 
@@ -407,6 +409,10 @@ class Invitations:
     received: int
     unique: int
     killed_at: int
+    invite_cpu_ms: float = 0.0  # CPU of invite_by_email per invitation
+    worker_cpu_ms: float = 0.0  # CPU of the worker processes per e-mail sent (start-ups too)
+    invite_load: str = ""
+    deliver_load: str = ""
 
 
 class Sink:
@@ -417,21 +423,26 @@ class Sink:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import message_from_bytes
-
-        message = message_from_bytes(envelope.original_content)
+        # The header read from the bytes, not by the email package: the server shares the two
+        # cores with the workers, and parsing every message would bill it to the delivery.
+        content = envelope.original_content
+        head = content[: content.find(b"\r\n\r\n")]
+        match = MESSAGE_ID.search(head)
         with self.lock:
-            self.ids.append(str(message["Message-ID"]))
+            self.ids.append(match.group(1).decode() if match else "")
         return "250 2.0.0 OK"
 
 
 def worker_main(url: str) -> None:
     """A job worker for mail.deliver (the real `Worker`), handing back stale jobs quickly."""
     from kizuna import Kizuna, Settings
+    from kizuna.jobs.queue import load_builtin_handlers
     from kizuna.jobs.worker import Worker
 
+    load_builtin_handlers()  # before the first claim, as `kizuna worker` does
     kz = Kizuna(Settings())
     worker = Worker(kz, kinds=["mail.deliver"], lease=dt.timedelta(seconds=5))
+    (WORK / f"ready-{os.getpid()}").touch()  # started: the run may begin
     checked = 0.0
     while True:
         if time.monotonic() - checked > 2:
@@ -486,21 +497,31 @@ def invitations_run(customers: int, kill_at: float = 0.3) -> Invitations:
             for n in range(customers)
         ]
         ingest_records(kz, workspace, "customers", records)
+        # The workers are running before the invitations are (as in production): their
+        # start-up is not part of the delivery rate, except the killed one's restart.
+        env = environment(url, **smtp)
+        command = [sys.executable, "-m", "bench.surveys", "--worker", url]
+        for ready in WORK.glob("ready-*"):
+            ready.unlink()
+        workers = [subprocess.Popen(command, env=env, cwd=REPO) for _ in range(2)]
+        wait_ready(workers)
+        worker_cpu = [process_cpu(w.pid) for w in workers]
         with kz.session() as session:
             workspace = kz.workspace(session, "bench")
             ids = list(
                 session.scalars(select(Customer.id).where(Customer.workspace_id == workspace.id))
             )
             survey = session.scalars(select(Survey).where(Survey.key == key)).one()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             report = invite_by_email(session, kz.settings, workspace, survey, ids)
+            invite_cpu = time.thread_time() - cpu
+        # Committed: the jobs are visible to the workers from here.
         invite_seconds = time.perf_counter() - started
+        invite_load = loads()
         assert report.sent == customers, report.to_dict()
-        env = environment(url, **smtp)
-        command = [sys.executable, "-m", "bench.surveys", "--worker", url]
-        workers = [subprocess.Popen(command, env=env, cwd=REPO) for _ in range(2)]
         started = time.perf_counter()
         killed_at = 0
+        spent = 0.0  # CPU of worker processes that ended
         deadline = time.monotonic() + 900
         try:
             while time.monotonic() < deadline:
@@ -509,14 +530,18 @@ def invitations_run(customers: int, kill_at: float = 0.3) -> Invitations:
                         session.scalar(select(func.count()).where(MailMessage.state == "sent")) or 0
                     )
                 if not killed_at and sent >= kill_at * customers:
+                    spent += process_cpu(workers[0].pid) - worker_cpu[0]
                     workers[0].send_signal(signal.SIGKILL)  # mid-job, mid-SMTP maybe
                     workers[0].wait()
                     killed_at = int(sent)
                     workers[0] = subprocess.Popen(command, env=env, cwd=REPO)
+                    worker_cpu[0] = 0.0  # its start-up counts: a restart is part of the run
                 if sent >= customers:
                     break
                 time.sleep(0.2)
             deliver_seconds = time.perf_counter() - started
+            deliver_load = loads()
+            spent += sum(process_cpu(w.pid) - c for w, c in zip(workers, worker_cpu, strict=True))
         finally:
             for worker in workers:
                 worker.send_signal(signal.SIGKILL)
@@ -525,8 +550,29 @@ def invitations_run(customers: int, kill_at: float = 0.3) -> Invitations:
             controller.stop()
     return Invitations(
         customers, invite_seconds, deliver_seconds, int(sent), len(sink.ids), len(set(sink.ids)),
-        killed_at,
+        killed_at, 1000 * invite_cpu / customers, 1000 * spent / max(1, int(sent)), invite_load,
+        deliver_load,
     )  # fmt: skip
+
+
+def wait_ready(workers: list[subprocess.Popen[bytes]], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all((WORK / f"ready-{w.pid}").exists() for w in workers):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the mail workers did not start")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process."""
+    import psutil
+
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
 
 
 # --- report -------------------------------------------------------------------------------
@@ -619,12 +665,43 @@ def report(
     requests: int,
     args: argparse.Namespace,
 ) -> list[str]:
+    command = " ".join([".venv/bin/python -m bench.surveys", *sys.argv[1:]])
+    sqlite_rate, sqlite_p99 = _median(sqlite_runs, "rate", 2), _median(sqlite_runs, "p99", 2)
+    pg_rate, pg_p99 = _median(pg_runs, "rate", 2), _median(pg_runs, "p99", 2)
+    invite_rate = mail.customers / mail.invite_seconds
+    deliver_rate = mail.sent / mail.deliver_seconds
     lines = [
         "# Surveys benchmark: answers through the HTTP server, durability, invitations",
         "",
         "```",
-        ".venv/bin/python -m bench.surveys",
+        command,
         "```",
+        "",
+        "Targets (issue 10), each met or not on this run:",
+        "",
+        f"- Answers on SQLite, 2 server processes: median {sqlite_rate:,.0f}/s, p99 "
+        f"{sqlite_p99:.0f} ms; target 500/s with p99 < 100 ms: "
+        f"**{_met(sqlite_rate >= 500 and sqlite_p99 < 100)}**.",
+        f"- Answers on PostgreSQL, 2 server processes: median {pg_rate:,.0f}/s, p99 "
+        f"{pg_p99:.0f} ms; target 500/s with p99 < 100 ms: "
+        f"**{_met(pg_rate >= 500 and pg_p99 < 100) if pg_runs else 'not run'}**.",
+        f"- Durability after SIGKILL: {durable.missing} acknowledged answers missing, "
+        f"{durable.duplicates} stored twice; target 0 and 0: "
+        f"**{_met(durable.missing == 0 and durable.duplicates == 0)}**.",
+        f"- Invitations into the outbox: {invite_rate:,.0f}/s ({mail.invite_cpu_ms:.2f} ms CPU "
+        f"each); target 200/s: **{_met(invite_rate >= 200)}**.",
+        f"- E-mails delivered by two workers (one killed with SIGKILL and restarted): "
+        f"{deliver_rate:,.0f}/s ({mail.worker_cpu_ms:.2f} ms of worker CPU each, load "
+        f"{mail.deliver_load}); target 200/s: **{_met(deliver_rate >= 200)}**.",
+        f"- Each e-mail once: {mail.received - mail.unique} received twice, "
+        f"{mail.customers - mail.unique} never; target 0 and 0: "
+        f"**{_met(mail.received == mail.unique == mail.customers)}**. A copy can only come "
+        "from the documented at-least-once window of `kizuna.mail.delivery` (the server "
+        "accepted the message, the killed worker had not yet recorded it); it carries the "
+        "same Message-ID, so it is counted once among the distinct Message-IDs.",
+        "",
+        "The machine's load average (1 / 5 min) is given with every figure: other work shares "
+        "the two cores, so rates vary with it; CPU per unit does not, or much less.",
         "",
         f"Date: {dt.date.today().isoformat()}. Machine: {os.cpu_count()} cores shared with other "
         f"work (load average below), CPython {platform.python_version()}, uvicorn (h11 on "
@@ -664,16 +741,31 @@ def report(
         "",
         "## Invitations (SQLite, 10,000 customers, aiosmtpd on 127.0.0.1)",
         "",
-        "| customers | into the outbox (s) | invitations/s | delivered by 2 workers (s) | "
-        "e-mails/s | sent | received | distinct Message-IDs | duplicates | one worker killed at |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {mail.customers:,} | {mail.invite_seconds:.1f} | {mail.customers / mail.invite_seconds:,.0f} | "
-        f"{mail.deliver_seconds:.1f} | **{mail.sent / mail.deliver_seconds:,.0f}** | {mail.sent:,} | "
-        f"{mail.received:,} | {mail.unique:,} | **{mail.received - mail.unique}** | "
-        f"{mail.killed_at:,} sent |",
+        "| customers | into the outbox (s) | invitations/s | CPU ms per invitation | load "
+        "(1 / 5 min) | delivered by 2 workers (s) | e-mails/s | worker CPU ms per e-mail | load "
+        "(1 / 5 min) | sent | received | distinct Message-IDs | duplicates | one worker killed "
+        "at |",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        f"| {mail.customers:,} | {mail.invite_seconds:.1f} | **{invite_rate:,.0f}** | "
+        f"{mail.invite_cpu_ms:.2f} | {mail.invite_load} | {mail.deliver_seconds:.1f} | "
+        f"**{deliver_rate:,.0f}** | {mail.worker_cpu_ms:.2f} | {mail.deliver_load} | "
+        f"{mail.sent:,} | {mail.received:,} | {mail.unique:,} | "
+        f"**{mail.received - mail.unique}** | {mail.killed_at:,} sent |",
+        "",
+        "Into the outbox: `invite_by_email` in one transaction (contact rules read once per "
+        "chunk of 500, multi-row inserts of invitations, messages and jobs), timed to its "
+        "commit. Delivered: from that commit until every message is `sent`, by two `Worker` "
+        "processes started beforehand, each keeping its SMTP connection between messages; "
+        "one is killed with SIGKILL at 30 % and another started (its start-up is in the "
+        "time). Worker CPU counts both workers and the restarted one, start-up included. "
+        "The SMTP server (aiosmtpd) runs in the benchmark's process on the same cores.",
         "",
     ]
     return lines
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
 
 
 if __name__ == "__main__":

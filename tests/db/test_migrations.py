@@ -98,7 +98,7 @@ def test_server_and_worker_refuse_a_database_behind_the_code_and_say_what_to_run
             require_current(engine)
         message = behind.value.message("en")
         assert "0006" in message and head_revision() in message and "kizuna db upgrade" in message
-        assert "jobs_0001" in head_revision()
+        assert "jobs_0002" in head_revision()
         assert "バックアップ" in behind.value.message("ja")
         monkeypatch.setenv("KIZUNA_DATABASE_URL", url)
         monkeypatch.setattr("sys.argv", ["kizuna", "worker", "--once"])
@@ -111,7 +111,7 @@ def test_server_and_worker_refuse_a_database_behind_the_code_and_say_what_to_run
         with engine.begin() as conn:
             conn.execute(
                 text(
-                    "UPDATE alembic_version SET version_num = 'jobs_9999' WHERE version_num = 'jobs_0001'"
+                    "UPDATE alembic_version SET version_num = 'jobs_9999' WHERE version_num = 'jobs_0002'"
                 )
             )
         with pytest.raises(SchemaOutdated, match="newer than this version of Kizuna knows"):

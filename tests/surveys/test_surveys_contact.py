@@ -144,3 +144,20 @@ def test_the_rules_refuse_bad_values_with_a_clear_message(kz: Kizuna, world: Sur
         policy = update_policy(session, workspace, allowed_origins=["https://www.example.co.jp/"])
         assert policy.allowed_origins == ["https://www.example.co.jp"]
         assert get_policy(session, workspace).frequency_days == 30
+
+
+def test_two_records_of_one_person_in_one_run_are_asked_once(
+    mail_kz: Kizuna, world: SurveyWorld
+) -> None:
+    # Invitations are decided a chunk at a time (`ContactRules`); the frequency rule must
+    # still see the person invited a moment earlier in the same run, as one by one did.
+    from kizuna.customers.models import Customer
+
+    kept, _ = add_customer(mail_kz, world.workspace, "ichiro")
+    merged, _ = add_customer(mail_kz, world.workspace, "ichiro-old")
+    with mail_kz.session() as session:
+        session.get_one(Customer, merged).merged_into_id = kept
+    report = invite(mail_kz, world, world.survey_id, [kept, merged], dt.datetime.now(dt.UTC))
+    assert (report.sent, dict(report.skipped)) == (1, {"frequency": 1})
+    rows = invitations(mail_kz, world.survey_id)
+    assert (rows[kept].state, rows[merged].skip_reason) == ("sent", "frequency")

@@ -32,7 +32,7 @@ from kizuna.loop.departments import get_department
 from kizuna.loop.events import ImprovementShipped
 from kizuna.loop.models import IMPROVEMENT_STATUSES, Improvement, ImprovementLink
 from kizuna.mail.models import insert_once
-from kizuna.mail.service import send_mail
+from kizuna.mail.service import MailRequest, send_mails
 from kizuna.settings import Settings
 
 __all__ = [
@@ -445,6 +445,7 @@ def notify_contributors(
     )
     now = utcnow()
     url = f"{settings.public_url}/p/{workspace.slug}/changelog"
+    notices: list[MailRequest] = []
     for link in links:
         person = people.get(link.customer_id) if link.customer_id else None
         text, language = voices.get(link.feedback_id, (None, None))
@@ -456,27 +457,28 @@ def notify_contributors(
             link.notify_state = "duplicate"
         else:
             language = "en" if language == "en" else "ja"
-            send_mail(
-                session,
-                settings,
-                workspace_id=workspace.id,
-                key=f"loop.ysyd:{improvement.id}:{person.id}",
-                to=person.email,
-                template="loop_you_said_we_did",
-                context={
-                    "name": person.name or "",
-                    "quote": " ".join((text or "").split())[:QUOTE_LENGTH],
-                    "title": improvement.title,
-                    "description": improvement.description,
-                    "company": workspace.name,
-                    "changelog_url": url,
-                },
-                language=language,
-                category="customer",
+            notices.append(
+                MailRequest(
+                    key=f"loop.ysyd:{improvement.id}:{person.id}",
+                    to=person.email,
+                    template="loop_you_said_we_did",
+                    context={
+                        "name": person.name or "",
+                        "quote": " ".join((text or "").split())[:QUOTE_LENGTH],
+                        "title": improvement.title,
+                        "description": improvement.description,
+                        "company": workspace.name,
+                        "changelog_url": url,
+                    },
+                    language=language,
+                    category="customer",
+                )
             )
             link.notify_state = "sent"
             told.add(person.id)
         link.notified_at = now
+    # All at once: one lookup of used keys, one suppression query, multi-row inserts.
+    send_mails(session, settings, workspace_id=workspace.id, requests=notices)
     session.flush()
     return len(links)
 

@@ -1,7 +1,10 @@
 """Delivering the outbox: the `mail.deliver` job handler, and the release of held mail.
 
 One job delivers one message in three short steps, no transaction open while the SMTP server
-talks: mark it sending (and count the attempt), hand it to the server, record the outcome.
+talks: mark it sending (and count the attempt), hand it to the server, record the outcome
+(a message sent is recorded, and its job ended, in one commit: `finish_job`).
+The server is reached through the process's kept connections (`kizuna.mail.connections`):
+one connection carries message after message instead of one connection per message.
 
 - Sent, skipped or dead already: nothing to do (a job run twice sends nothing twice).
 - A customer message whose address unsubscribed since it was queued: skipped, content
@@ -33,21 +36,23 @@ the password.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
 from kizuna.jobs.models import Job
 from kizuna.jobs.queue import effective_max_attempts, job_handler
+from kizuna.jobs.worker import finish_job
 from kizuna.mail.addresses import bare_address
-from kizuna.mail.compose import email_of
+from kizuna.mail.compose import build_email
+from kizuna.mail.connections import deliver_pooled
 from kizuna.mail.errors import MailDeliveryFailed, MailNotConfigured
 from kizuna.mail.models import MailMessage
 from kizuna.mail.payloads import DeliverMail, ReleaseHeldMail
 from kizuna.mail.service import release_held
-from kizuna.mail.transport import SmtpConfig, deliver_email
+from kizuna.mail.transport import SmtpConfig
 from kizuna.mail.unsubscribe import is_suppressed
 
 __all__ = ["deliver", "release"]
@@ -56,35 +61,73 @@ log = logging.getLogger(__name__)
 
 _ERROR_MAX_LENGTH = 500
 _DELIVERABLE = ("queued", "sending", "held")
+_MESSAGE = cast(Table, MailMessage.__table__)
+_COLUMNS = tuple(
+    _MESSAGE.c[name]
+    for name in (
+        "id", "workspace_id", "state", "category", "from_header", "to_address", "subject",
+        "text_body", "html_body", "headers", "message_id_header", "created_at",
+    )
+)  # fmt: skip
+# The statements of every delivery, built once with their values as parameters: thousands
+# of deliveries a minute make building each statement and its cache key show in a profile.
+_LOAD = select(*_COLUMNS).where(_MESSAGE.c.id == bindparam("p_id"))
+_SENDING = (
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("p_id"), _MESSAGE.c.state.in_(_DELIVERABLE))
+    .values(state="sending", attempts=_MESSAGE.c.attempts + 1, last_attempt_at=bindparam("p_now"))
+)
+# Only from 'sending': an admin may have acted on the message meanwhile.
+_SENT = (
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("p_id"), _MESSAGE.c.state == "sending")
+    .values(state="sent", sent_at=bindparam("p_now"), last_error=None)
+)
 
 
 @job_handler(DeliverMail)
 def deliver(kz: Kizuna, job: Job, payload: DeliverMail) -> None:
     """Send one outbox message; raises on a temporary failure so the job is retried."""
     settings = kz.settings
-    with kz.session() as session:
-        message = session.get(MailMessage, payload.message_id)
+    # Core statements on one connection: a delivery runs thousands of times a minute, and the
+    # ORM's unit of work would cost more than the SMTP exchange on a kept connection.
+    with kz.engine.begin() as conn:
+        message = conn.execute(_LOAD, {"p_id": payload.message_id}).first()
         if message is None or message.state not in _DELIVERABLE:
             return
         if not settings.smtp_host:
-            message.state = "held"
-            message.last_error = _error_text(MailNotConfigured())
+            _set(conn, message.id, state="held", last_error=_error_text(MailNotConfigured()))
             log.info("mail #%d held: no SMTP server set", message.id)
             return
         if message.category == "customer" and is_suppressed(
-            session, workspace_id=message.workspace_id, address=message.to_address
+            conn, workspace_id=message.workspace_id, address=message.to_address
         ):
-            message.state = "skipped"
-            message.skip_reason = "unsubscribed"
-            message.text_body = message.html_body = ""
+            _set(
+                conn,
+                message.id,
+                state="skipped",
+                skip_reason="unsubscribed",
+                text_body="",
+                html_body="",
+            )
             return
-        message.state = "sending"
-        message.attempts += 1
-        message.last_attempt_at = utcnow()
-        email = email_of(message)
+        if not conn.execute(_SENDING, {"p_id": message.id, "p_now": utcnow()}).rowcount:
+            return  # an admin acted on it between the two statements
+        email = build_email(
+            from_header=message.from_header,
+            to=message.to_address,
+            subject=message.subject,
+            text=message.text_body,
+            html=message.html_body,
+            message_id=message.message_id_header,
+            date=message.created_at,
+            headers={str(k): str(v) for k, v in (message.headers or {}).items()},
+        )
         sender, recipient = bare_address(message.from_header), message.to_address
     try:
-        deliver_email(SmtpConfig.from_settings(settings), email, sender=sender, recipient=recipient)
+        deliver_pooled(
+            SmtpConfig.from_settings(settings), email, sender=sender, recipient=recipient
+        )
     except MailDeliveryFailed as exc:
         last = job.attempts >= effective_max_attempts(job, settings.mail_max_attempts)
         final = exc.permanent or last
@@ -101,7 +144,13 @@ def deliver(kz: Kizuna, job: Job, payload: DeliverMail) -> None:
         if final:
             return
         raise
-    _record(kz, payload.message_id, state="sent", sent_at=utcnow(), last_error=None)
+    with kz.engine.begin() as conn:
+        recorded = conn.execute(_SENT, {"p_id": payload.message_id, "p_now": utcnow()}).rowcount
+        finish_job(conn, job)  # sent and done in one commit
+    if not recorded:
+        log.warning(
+            "mail #%d changed while it was being sent; outcome not recorded", payload.message_id
+        )
     log.info("mail #%d sent", payload.message_id)
 
 
@@ -116,16 +165,25 @@ def release(kz: Kizuna, job: Job, payload: ReleaseHeldMail) -> None:
         log.info("released %d held mail message(s) of workspace %d", released, job.workspace_id)
 
 
+def _set(conn: Connection, message_id: int, **values: Any) -> bool:
+    """Change a message still in a deliverable state; False when it was not."""
+    result = conn.execute(
+        update(_MESSAGE)
+        .where(_MESSAGE.c.id == message_id, _MESSAGE.c.state.in_(_DELIVERABLE))
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
 def _record(kz: Kizuna, message_id: int, **values: Any) -> None:
     # Only from 'sending': an admin may have acted on the message meanwhile.
-    with kz.session() as session:
-        result = session.execute(
-            update(MailMessage)
-            .where(MailMessage.id == message_id, MailMessage.state == "sending")
+    with kz.engine.begin() as conn:
+        result = conn.execute(
+            update(_MESSAGE)
+            .where(_MESSAGE.c.id == message_id, _MESSAGE.c.state == "sending")
             .values(**values)
-            .execution_options(synchronize_session=False)
         )
-    if not getattr(result, "rowcount", 0):
+    if not result.rowcount:
         log.warning("mail #%d changed while it was being sent; outcome not recorded", message_id)
 
 

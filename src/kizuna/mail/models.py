@@ -19,14 +19,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, insert
+from sqlalchemy import Index, Integer, String, Table, Text, UniqueConstraint, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
 
-__all__ = ["MAIL_CATEGORIES", "MAIL_STATES", "MailMessage", "MailSuppression", "insert_once"]
+__all__ = [
+    "MAIL_CATEGORIES",
+    "MAIL_STATES",
+    "MailMessage",
+    "MailSuppression",
+    "insert_ignoring",
+    "insert_once",
+]
 
 MAIL_STATES = ("queued", "sending", "sent", "held", "skipped", "dead")
 # transactional: what a person asked for or must get (invitations, case notifications,
@@ -89,6 +96,19 @@ class MailSuppression(WorkspaceScoped, Base):
     # one_click (RFC 8058 POST from a mail client), link (the confirmation page), admin
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def insert_ignoring(session: Session, model: type[Base], unique: tuple[str, ...]) -> Any:
+    """INSERT INTO model's table ... ON CONFLICT (unique) DO NOTHING, without values yet: for
+    a multi-row insert (`session.execute(statement, rows)`), RETURNING naming what was added."""
+    table = cast(Table, model.__table__)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=unique)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=unique)
 
 
 def insert_once(

@@ -9,6 +9,13 @@ same workspace is one message, sent once; a repeated call returns the stored mes
 unchanged. Customer mail carries List-Unsubscribe (RFC 2369) with one-click POST (RFC 8058)
 and is recorded as skipped, not sent, when the address unsubscribed.
 
+`send_mails(session, settings, workspace_id=..., requests=[MailRequest(...), ...])` does the
+same for many messages at once (a survey's invitations, "you said, we did" notices): one
+lookup of used keys, one suppression query, multi-row inserts of the messages and their jobs.
+Each key is still one message: a key already stored, or repeated in the batch, is answered
+with the stored message. Every address is checked before anything is stored, so an unusable
+one fails the whole call, as `send_mail` fails.
+
 Transactional mail (invitations, notifications) is queued at priority 10 and customer mail at
 0, so an invitation never waits behind a survey's ten thousand invitations.
 
@@ -19,35 +26,43 @@ Nothing here opens an SMTP connection except `send_test_mail`, the synchronous c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.base import utcnow
 from kizuna.errors import InvalidInput
 from kizuna.jobs.models import Job
-from kizuna.jobs.queue import enqueue
+from kizuna.jobs.queue import KeyedJob, enqueue, enqueue_keyed
 from kizuna.mail.addresses import bare_address, clean_address
 from kizuna.mail.compose import build_email, new_message_id
 from kizuna.mail.errors import MailMessageNotFound, MailNotConfigured, MailNotRetryable
-from kizuna.mail.models import MAIL_CATEGORIES, MAIL_STATES, MailMessage, insert_once
+from kizuna.mail.models import (
+    MAIL_CATEGORIES,
+    MAIL_STATES,
+    MailMessage,
+    insert_ignoring,
+    insert_once,
+)
 from kizuna.mail.payloads import DeliverMail
 from kizuna.mail.render import check_template, render_mail
 from kizuna.mail.transport import SmtpConfig, deliver_email
-from kizuna.mail.unsubscribe import is_suppressed, unsubscribe_url
+from kizuna.mail.unsubscribe import is_suppressed, suppressed_addresses, unsubscribe_url
 from kizuna.settings import Settings
 
 __all__ = [
+    "MailRequest",
     "OutboxEntry",
     "list_outbox",
     "outbox_counts",
     "release_held",
     "retry_message",
     "send_mail",
+    "send_mails",
     "send_test_mail",
 ]
 
@@ -55,6 +70,8 @@ Category = Literal["transactional", "customer"]
 KEY_MAX_LENGTH = 200
 PRIORITY = {"transactional": 10, "customer": 0}
 _LIVE_JOB_STATES = ("queued", "running", "failed")
+_MESSAGE = cast(Table, MailMessage.__table__)
+_BATCH_ROWS = 500  # rows per multi-row INSERT or IN list: far below both databases' limits
 
 
 def send_mail(
@@ -76,50 +93,14 @@ def send_mail(
     `template` names `email/<template>.<language>.txt|html` (see `kizuna.mail.render`);
     `language` defaults to settings.language; `send_after` (aware) delays the first attempt.
     """
-    if not 0 < len(key) <= KEY_MAX_LENGTH:
-        raise InvalidInput(
-            f"A mail key is 1 to {KEY_MAX_LENGTH} characters (got {len(key)}).",
-            f"メールのキーは 1〜{KEY_MAX_LENGTH} 文字にしてください(指定 {len(key)} 文字)。",
-        )
+    _check_key(key)
     stored = _by_key(session, workspace_id, key)
     if stored is not None:
         return stored
-    if category not in MAIL_CATEGORIES:
-        raise InvalidInput(
-            f"category must be transactional or customer (got {category!r}).",
-            f"category は transactional か customer にしてください(指定 {category!r})。",
-        )
-    language = language or settings.language
-    check_template(template, language)  # also for mail that will be skipped: same answer
-    if send_after is not None and send_after.tzinfo is None:
-        raise InvalidInput(
-            "send_after has no time zone; pass an aware datetime.",
-            "send_after にタイムゾーンがありません。タイムゾーン付きの日時を渡してください。",
-        )
-    address = clean_address(to)
-    now = utcnow()
-    values: dict[str, Any] = {
-        "workspace_id": workspace_id,
-        "key": key,
-        "template": template,
-        "category": category,
-        "language": language,
-        "from_header": settings.mail_from,
-        "to_address": address,
-        "subject": "",
-        "text_body": "",
-        "html_body": "",
-        "headers": {},
-        "message_id_header": new_message_id(settings.mail_from, workspace_id),
-        "state": "queued",
-        "attempts": 0,
-        "round": 1,
-        "priority": PRIORITY[category],
-        "created_at": now,
-        "send_after": send_after or now,
-    }
-    if category == "customer" and is_suppressed(
-        session, workspace_id=workspace_id, address=address
+    request = MailRequest(key, to, template, context, language, category, send_after, reply_to)
+    values = _values(settings, workspace_id, request)
+    if values["category"] == "customer" and is_suppressed(
+        session, workspace_id=workspace_id, address=values["to_address"]
     ):
         # Kept, without content, so the sender and the outbox see why nothing went out.
         values.update(state="skipped", skip_reason="unsubscribed")
@@ -131,6 +112,144 @@ def send_mail(
     if inserted and message.state == "queued":
         _enqueue_delivery(session, settings, message)
     return message
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    """One message for `send_mails`: `send_mail`'s arguments but the session and workspace."""
+
+    key: str
+    to: str
+    template: str
+    context: Mapping[str, Any] | None = None
+    language: str | None = None
+    category: Category = "transactional"
+    send_after: dt.datetime | None = None
+    reply_to: str | None = None
+
+
+def send_mails(
+    session: Session,
+    settings: Settings,
+    *,
+    workspace_id: int,
+    requests: Sequence[MailRequest],
+) -> list[MailMessage]:
+    """Put many e-mails in the outbox and queue their deliveries; `send_mail` for each, in one
+    go. Returns the stored message of each request, in order (a repeated key: the same one)."""
+    for request in requests:
+        _check_key(request.key)
+    first = {r.key: r for r in reversed(requests)}  # the first request of each key wins
+    keys = list(dict.fromkeys(r.key for r in requests))
+    stored = _stored_keys(session, workspace_id, keys)
+    new = [first[key] for key in keys if key not in stored]
+    rows = [_values(settings, workspace_id, request) for request in new]  # checks every one
+    suppressed = suppressed_addresses(
+        session,
+        workspace_id=workspace_id,
+        addresses=[row["to_address"] for row in rows if row["category"] == "customer"],
+    )
+    for row, request in zip(rows, new, strict=True):
+        if row["category"] == "customer" and row["to_address"] in suppressed:
+            row.update(state="skipped", skip_reason="unsubscribed")
+        else:
+            row.update(_content(settings, row, request.context or {}, request.reply_to))
+    inserted: dict[str, int] = {}
+    for start in range(0, len(rows), _BATCH_ROWS):
+        statement = insert_ignoring(session, MailMessage, ("workspace_id", "key"))
+        returned = session.execute(
+            statement.returning(_MESSAGE.c.key, _MESSAGE.c.id), rows[start : start + _BATCH_ROWS]
+        )
+        inserted.update({str(key): int(id_) for key, id_ in returned})
+    jobs = [
+        KeyedJob(
+            DeliverMail(message_id=inserted[row["key"]]),
+            key=f"mail:{inserted[row['key']]}:1",  # MailMessage.job_key of round 1
+            workspace_id=workspace_id,
+            priority=row["priority"],
+            run_after=max(row["send_after"], utcnow()),
+            max_attempts=settings.mail_max_attempts,
+        )
+        for row in rows
+        if row["key"] in inserted and row["state"] == "queued"
+    ]
+    enqueue_keyed(session, jobs)
+    messages = _by_keys(session, workspace_id, keys)
+    return [messages[request.key] for request in requests]
+
+
+def _check_key(key: str) -> None:
+    if not 0 < len(key) <= KEY_MAX_LENGTH:
+        raise InvalidInput(
+            f"A mail key is 1 to {KEY_MAX_LENGTH} characters (got {len(key)}).",
+            f"メールのキーは 1〜{KEY_MAX_LENGTH} 文字にしてください(指定 {len(key)} 文字)。",
+        )
+
+
+def _values(settings: Settings, workspace_id: int, request: MailRequest) -> dict[str, Any]:
+    """The row of a new message, content aside, after checking what the sender gave."""
+    if request.category not in MAIL_CATEGORIES:
+        raise InvalidInput(
+            f"category must be transactional or customer (got {request.category!r}).",
+            f"category は transactional か customer にしてください(指定 {request.category!r})。",
+        )
+    language = request.language or settings.language
+    check_template(request.template, language)  # also for mail that will be skipped
+    send_after = request.send_after
+    if send_after is not None and send_after.tzinfo is None:
+        raise InvalidInput(
+            "send_after has no time zone; pass an aware datetime.",
+            "send_after にタイムゾーンがありません。タイムゾーン付きの日時を渡してください。",
+        )
+    now = utcnow()
+    return {
+        "workspace_id": workspace_id,
+        "key": request.key,
+        "template": request.template,
+        "category": request.category,
+        "language": language,
+        "from_header": settings.mail_from,
+        "to_address": clean_address(request.to),
+        "subject": "",
+        "text_body": "",
+        "html_body": "",
+        "headers": {},
+        "message_id_header": new_message_id(settings.mail_from, workspace_id),
+        "state": "queued",
+        "skip_reason": None,
+        "attempts": 0,
+        "round": 1,
+        "priority": PRIORITY[request.category],
+        "created_at": now,
+        "send_after": send_after or now,
+    }
+
+
+def _stored_keys(session: Session, workspace_id: int, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _BATCH_ROWS):
+        found.update(
+            session.scalars(
+                select(MailMessage.key).where(
+                    MailMessage.workspace_id == workspace_id,
+                    MailMessage.key.in_(keys[start : start + _BATCH_ROWS]),
+                )
+            )
+        )
+    return found
+
+
+def _by_keys(session: Session, workspace_id: int, keys: list[str]) -> dict[str, MailMessage]:
+    found: dict[str, MailMessage] = {}
+    for start in range(0, len(keys), _BATCH_ROWS):
+        for message in session.scalars(
+            select(MailMessage).where(
+                MailMessage.workspace_id == workspace_id,
+                MailMessage.key.in_(keys[start : start + _BATCH_ROWS]),
+            )
+        ):
+            found[message.key] = message
+    return found
 
 
 def _content(

@@ -24,7 +24,6 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Literal
 
 from kizuna.mail.errors import (
@@ -35,7 +34,7 @@ from kizuna.mail.errors import (
 )
 from kizuna.settings import Settings
 
-__all__ = ["SmtpConfig", "deliver_email"]
+__all__ = ["SmtpConfig", "StaleConnection", "deliver_email", "open_connection", "send_on"]
 
 _SERVER_TEXT_MAX = 160
 
@@ -67,33 +66,82 @@ class SmtpConfig:
         return f"{self.host}:{self.port}"
 
 
-def deliver_email(
-    config: SmtpConfig, message: EmailMessage, *, sender: str, recipient: str
-) -> None:
-    """Send `message` to `recipient` (envelope from `sender`); raises a MailDeliveryFailed."""
-    if not config.host:
-        raise MailNotConfigured()
+def deliver_email(config: SmtpConfig, message: bytes, *, sender: str, recipient: str) -> None:
+    """Send `message` to `recipient` (envelope from `sender`) on a connection of its own, closed
+    afterwards; raises a MailDeliveryFailed. Deliveries use `kizuna.mail.connections`' kept
+    connections instead; this is the check behind `kizuna mail test`."""
+    smtp = open_connection(config)
     try:
-        smtp = _connect(config)
-    except Exception as exc:
-        raise _classify(exc, config, sender, stage="connect") from None
-    try:
-        try:
-            if config.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if config.user:
-                _login(smtp, config.user, config.password)
-        except Exception as exc:
-            raise _classify(exc, config, sender, stage="login") from None
-        try:
-            smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
-        except Exception as exc:
-            raise _classify(exc, config, sender, stage="send") from None
+        send_on(smtp, config, message, sender=sender, recipient=recipient)
         # Accepted: from here on nothing may make the caller send it again.
         with contextlib.suppress(Exception):
             smtp.quit()
     finally:
         smtp.close()
+
+
+def open_connection(config: SmtpConfig) -> smtplib.SMTP:
+    """A connection greeted, secured and logged in as the settings say; MailDeliveryFailed else."""
+    if not config.host:
+        raise MailNotConfigured()
+    try:
+        smtp = _connect(config)
+    except Exception as exc:
+        raise _classify(exc, config, "", stage="connect") from None
+    try:
+        if config.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if config.user:
+            _login(smtp, config.user, config.password)
+        smtp.ehlo_or_helo_if_needed()  # the server's greeting to us, before any message
+    except Exception as exc:
+        smtp.close()
+        raise _classify(exc, config, "", stage="login") from None
+    return smtp
+
+
+class StaleConnection(Exception):
+    """A kept connection turned out closed at the first command of a message (MAIL FROM):
+    nothing of the message reached the server, so it may go again on a new connection."""
+
+
+def send_on(
+    smtp: smtplib.SMTP,
+    config: SmtpConfig,
+    message: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    reused: bool = False,
+) -> None:
+    """One transaction (MAIL, RCPT, DATA) on an open connection; MailDeliveryFailed if refused.
+
+    Returns once the server answered the end of DATA with 2xx: the message is then sent.
+    `message` is 7-bit with CRLF lines (`kizuna.mail.compose`); smtplib dot-stuffs it. On a
+    `reused` connection, a connection found closed (or a 421 "closing") at MAIL FROM raises
+    StaleConnection instead: the caller opens another and sends there.
+    """
+    try:
+        code, reply = smtp.mail(sender)
+    except (smtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+        if reused:
+            raise StaleConnection() from None
+        raise _classify(exc, config, sender, stage="send") from None
+    except Exception as exc:
+        raise _classify(exc, config, sender, stage="send") from None
+    if code == 421 and reused:
+        raise StaleConnection()
+    try:
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        code, reply = smtp.data(message)
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+    except Exception as exc:
+        raise _classify(exc, config, sender, stage="send") from None
 
 
 def _connect(config: SmtpConfig) -> smtplib.SMTP:

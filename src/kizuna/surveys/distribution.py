@@ -23,10 +23,10 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.audit import record_audit
@@ -34,11 +34,12 @@ from kizuna.accounts.models import Workspace
 from kizuna.customers.models import Customer
 from kizuna.db.base import utcnow
 from kizuna.errors import InvalidInput
+from kizuna.mail.addresses import clean_address
 from kizuna.mail.errors import InvalidAddress
-from kizuna.mail.service import send_mail
+from kizuna.mail.service import MailRequest, send_mail, send_mails
 from kizuna.settings import Settings
 from kizuna.surveys.colours import readable_on_white
-from kizuna.surveys.contact import decide_contact
+from kizuna.surveys.contact import ContactRules, decide_contact
 from kizuna.surveys.definition import Definition
 from kizuna.surveys.logic import pipe_text
 from kizuna.surveys.models import Survey, SurveyInvitation, SurveyPolicy
@@ -206,7 +207,13 @@ def invite_by_email(
     actor: str = "system",
     now: dt.datetime | None = None,
 ) -> InviteReport:
-    """E-mail invitations to these customers, each once, under the contact rules."""
+    """E-mail invitations to these customers, each once, under the contact rules.
+
+    Done a few hundred customers at a time: the rules read once for all of them
+    (`ContactRules`), the invitations decided before they are stored and inserted together,
+    their e-mails put in the outbox by one `send_mails`. An invitation stored earlier is
+    counted as already sent, or, when it was skipped, decided again on its own.
+    """
     _check_live(survey)
     now = now or utcnow()
     definition = definition_of(survey)
@@ -214,48 +221,36 @@ def invite_by_email(
     values = _hidden_values(definition, hidden or {})
     report = InviteReport()
     ids = list(dict.fromkeys(int(i) for i in customer_ids))
-    customers = (
-        {
-            c.id: c
+    customers: dict[int, Customer] = {}
+    for start in range(0, len(ids), _CHUNK):
+        customers.update(
+            (c.id, c)
             for c in session.scalars(
-                select(Customer).where(Customer.workspace_id == workspace.id, Customer.id.in_(ids))
+                select(Customer).where(
+                    Customer.workspace_id == workspace.id,
+                    Customer.id.in_(ids[start : start + _CHUNK]),
+                )
             )
-        }
-        if ids
-        else {}
-    )
-    for customer_id in ids:
-        customer = customers.get(customer_id)
-        if customer is None:
-            report.skipped["no_customer"] += 1
-            continue
-        key = f"email:{survey.id}:{customer.id}"
-        row = {
-            "workspace_id": workspace.id,
-            "survey_id": survey.id,
-            "key": key,
-            "customer_id": customer.id,
-            "channel": "email",
-            "touchpoint": touchpoint or values.get("touchpoint"),
-            "hidden": values,
-            "language": invitation_language(definition, workspace, customer),
-            "state": "scheduled",
-            "send_after": now,
-            "expires_at": link_expiry(survey, policy, now, None),
-            "reminders": 0,
-            "created_by": actor,
-            "created_at": now,
-        }
-        inserted = insert_invitation(session, row)
-        invitation = session.scalars(
-            select(SurveyInvitation).where(
-                SurveyInvitation.workspace_id == workspace.id, SurveyInvitation.key == key
-            )
-        ).one()
-        if not inserted and invitation.state != "skipped":
-            report.already += 1
-            continue
-        _tally(report, deliver_invitation(session, settings, invitation, now=now, survey=survey))
+        )
+    rules = ContactRules(session, policy, workspace.timezone, customers.values(), now=now)
+    common = {
+        "workspace_id": workspace.id,
+        "survey_id": survey.id,
+        "channel": "email",
+        "touchpoint": touchpoint or values.get("touchpoint"),
+        "hidden": values,
+        "expires_at": link_expiry(survey, policy, now, None),
+        "reminders": 0,
+        "created_by": actor,
+        "created_at": now,
+    }
+    batch = _InviteBatch(session, settings, workspace, survey, definition, rules, report, now)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        missing = sum(1 for i in chunk if i not in customers)
+        if missing:
+            report.skipped["no_customer"] += missing
+        batch.invite([customers[i] for i in chunk if i in customers], common)
     record_audit(
         session,
         workspace,
@@ -269,28 +264,144 @@ def invite_by_email(
     return report
 
 
+_CHUNK = 500
+_INVITATION = cast(Table, SurveyInvitation.__table__)
+
+
+@dataclass
+class _InviteBatch:
+    """`invite_by_email`'s work on one chunk of customers (what stays the same is kept here)."""
+
+    session: Session
+    settings: Settings
+    workspace: Workspace
+    survey: Survey
+    definition: Definition
+    rules: ContactRules
+    report: InviteReport
+    now: dt.datetime
+
+    def invite(self, customers: list[Customer], common: dict[str, Any]) -> None:
+        session, survey = self.session, self.survey
+        keys = {f"email:{survey.id}:{c.id}": c for c in customers}
+        stored: dict[str, str] = {
+            key: state
+            for key, state in session.execute(
+                select(SurveyInvitation.key, SurveyInvitation.state).where(
+                    SurveyInvitation.workspace_id == self.workspace.id,
+                    SurveyInvitation.key.in_(list(keys)),
+                )
+            )
+        }
+        for key, state in stored.items():
+            if state != "skipped":
+                self.report.already += 1
+                continue
+            # Skipped before (no consent then, say): decided again, alone, as it always was.
+            invitation = session.scalars(
+                select(SurveyInvitation).where(
+                    SurveyInvitation.workspace_id == self.workspace.id, SurveyInvitation.key == key
+                )
+            ).one()
+            _tally(
+                self.report,
+                deliver_invitation(session, self.settings, invitation, now=self.now, survey=survey),
+            )
+            if invitation.state == "sent":
+                self.rules.asked(keys[key])
+        rows = [self._decided(key, customer, common) for key, customer in keys.items()]
+        rows = [row for row in rows if row["key"] not in stored]
+        if not rows:
+            return
+        inserted: dict[str, int] = {
+            key: id_
+            for key, id_ in session.execute(
+                _insert_ignoring(session, _INVITATION).returning(
+                    _INVITATION.c.key, _INVITATION.c.id
+                ),
+                rows,  # executemany: batched into multi-row INSERTs, the statement cached
+            )
+        }
+        requests = []
+        for row in rows:
+            if row["key"] not in inserted:  # stored meanwhile by another sender
+                self.report.already += 1
+                continue
+            invitation = SurveyInvitation(**row, id=inserted[row["key"]])
+            _tally(self.report, invitation)
+            if invitation.state == "sent":
+                requests.append(self._mail(invitation, keys[row["key"]]))
+        send_mails(session, self.settings, workspace_id=self.workspace.id, requests=requests)
+
+    def _decided(self, key: str, customer: Customer, common: dict[str, Any]) -> dict[str, Any]:
+        """The invitation row of `customer`, sent or skipped as the rules say."""
+        row = {
+            **common,
+            "key": key,
+            "customer_id": customer.id,
+            "language": invitation_language(self.definition, self.workspace, customer),
+            "state": "skipped",
+            "skip_reason": None,
+            "deferred_reason": None,
+            "send_after": self.now,
+            "sent_at": None,
+            "mail_key": None,
+        }
+        closes_at = self.survey.closes_at
+        if closes_at is not None and closes_at <= self.now:
+            return {**row, "skip_reason": "survey_closed"}
+        decision = self.rules.decide(customer, channel="email")
+        if not decision.allowed:
+            return {**row, "skip_reason": decision.skip_reason or "unknown"}
+        try:
+            clean_address(customer.email or "")
+        except InvalidAddress:
+            return {**row, "skip_reason": "no_email"}
+        self.rules.asked(customer)
+        return {
+            **row,
+            "state": "sent",
+            "send_after": decision.send_at,
+            "sent_at": decision.send_at,
+            "deferred_reason": decision.deferred_reason,
+            "mail_key": f"survey:{self.survey.id}:invite:{customer.id}",
+        }
+
+    def _mail(self, invitation: SurveyInvitation, customer: Customer) -> MailRequest:
+        assert invitation.mail_key is not None and customer.email
+        context = invitation_context(
+            self.settings, self.workspace, self.survey, self.definition, invitation
+        )
+        return MailRequest(
+            key=invitation.mail_key,
+            to=customer.email,
+            template="survey_invitation",
+            context=context,
+            language=invitation.language,
+            category="customer",
+            send_after=invitation.send_after,
+        )
+
+
 def insert_invitation(session: Session, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT (workspace_id, key) DO NOTHING; True when the row was added.
 
     RETURNING says whether it was: psycopg reports no row count for this statement through
     the ORM (-1), so counting rows would take every conflict for an insert.
     """
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
+    statement = _insert_ignoring(session).values(**values).returning(SurveyInvitation.id)
+    return session.execute(statement).scalar() is not None
+
+
+def _insert_ignoring(session: Session, target: Any = SurveyInvitation) -> Any:
+    """INSERT INTO survey_invitation ... ON CONFLICT (workspace_id, key) DO NOTHING."""
+    if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement = pg_insert(SurveyInvitation)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return pg_insert(target).on_conflict_do_nothing(index_elements=["workspace_id", "key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(SurveyInvitation)
-    statement = (
-        statement.values(**values)
-        .on_conflict_do_nothing(index_elements=["workspace_id", "key"])
-        .returning(SurveyInvitation.id)
-    )
-    return session.execute(statement).scalar() is not None
+    return sqlite_insert(target).on_conflict_do_nothing(index_elements=["workspace_id", "key"])
 
 
 def _tally(report: InviteReport, invitation: SurveyInvitation) -> None:

@@ -31,7 +31,7 @@ from kizuna.web.i18n import load_catalogs
 from kizuna.web.limits import BodyLimits
 from kizuna.web.openapi import install_openapi
 from kizuna.web.pages import router as shell_router
-from kizuna.web.routing import SummaryRoute
+from kizuna.web.routing import PrefixedRouter, SummaryRoute
 from kizuna.web.security import SecurityHeaders
 from kizuna.web.sessions import ServerSessions
 from kizuna.web.templating import build_templates
@@ -63,7 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _feature_routers() -> tuple[APIRouter, list[APIRouter]]:
     """The features' JSON routes under one /api/v1 router, and their page routers."""
-    api = APIRouter(prefix=API_PREFIX, route_class=SummaryRoute)
+    api = PrefixedRouter(prefix=API_PREFIX, route_class=SummaryRoute)
     pages: list[APIRouter] = []
     for feature in features():
         for target in feature.api:
