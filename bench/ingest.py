@@ -89,9 +89,12 @@ HISTORY = [
 ]
 
 
-def write_feedback_csv(rows: int, seed: int = 7) -> Path:
-    """Generate the file once; later runs reuse it."""
-    path = WORK / f"ingest_feedback_{rows}.csv"
+def write_feedback_csv(rows: int, seed: int = 7, prefix: str = "R") -> Path:
+    """Generate the file once; later runs reuse it. Keys are `prefix` and the row number."""
+    name = (
+        f"ingest_feedback_{rows}.csv" if prefix == "R" else f"ingest_feedback_{prefix}_{rows}.csv"
+    )
+    path = WORK / name
     if path.exists():
         return path
     WORK.mkdir(parents=True, exist_ok=True)
@@ -106,7 +109,7 @@ def write_feedback_csv(rows: int, seed: int = 7) -> Path:
             comment = "".join(rng.sample(PHRASES, rng.randint(1, 3)))
             writer.writerow(
                 [
-                    f"R{i:08d}",
+                    f"{prefix}{i:08d}",
                     f"C{rng.randrange(rows // 5 + 1):07d}",
                     f"{when.year}/{when.month}/{when.day} {when.hour}:{when.minute:02d}",
                     rng.choice(CHANNELS),

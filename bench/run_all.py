@@ -12,6 +12,7 @@ import time
 BENCHMARKS = (
     "startup",
     "ingest",
+    "ingest_pg",
     "metrics",
     "identity",
     "clv",
@@ -19,7 +20,8 @@ BENCHMARKS = (
     "loop",
     "journeys",
     "surveys",
-)  # loop: issue 11
+    "batch_api",
+)  # loop: issue 11; ingest_pg and batch_api: issue 15
 
 
 def main() -> int:

@@ -217,3 +217,37 @@ def test_library_imports_leave_the_switch_interval_and_the_cli_restores_it(
         assert sys.getswitchinterval() <= 0.0005 < before
         raise RuntimeError("the import failed")
     assert sys.getswitchinterval() == before
+
+
+def test_postgres_key_lookup_probes_the_unique_index_whatever_the_statistics(
+    kz: Kizuna, ws, is_postgres: bool
+) -> None:
+    """A first import into a new PostgreSQL database stays as fast at 1 M rows as at the
+    start: its key lookup is one index probe per key, never a hash of the workspace's rows
+    (what a join to the keys became while the table had no statistics)."""
+    if not is_postgres:
+        pytest.skip("PostgreSQL's planner")
+    import json
+
+    from kizuna.ingest.writer import _PG_EXISTING
+
+    table = Feedback.__table__
+    rows = [_feedback_row(ws.workspace.id, f"k{i:05d}") for i in range(3_000)]
+    keys = json.dumps([f"k{i:05d}" for i in range(0, 6_000, 2)])
+    with kz.engine.begin() as conn:
+        insert_rows(conn, table, rows)  # type: ignore[arg-type]
+        driver = conn.connection.driver_connection
+        plan = "\n".join(
+            line
+            for (line,) in driver.execute(  # type: ignore[union-attr]
+                "EXPLAIN " + _PG_EXISTING.format(table="feedback"),
+                (keys, ws.workspace.id, "import"),
+                prepare=False,
+            ).fetchall()
+        )
+        found = driver.execute(  # type: ignore[union-attr]
+            _PG_EXISTING.format(table="feedback"), (keys, ws.workspace.id, "import")
+        ).fetchall()
+    assert "Hash" not in plan and "Seq Scan" not in plan, plan
+    assert "Index" in plan and "uq_feedback_workspace_id_source_external_id" in plan, plan
+    assert len(found) == 1_500

@@ -321,6 +321,28 @@ def test_interrupted_import_leaves_only_whole_batches(
     assert run is not None and (run.status, run.read, run.inserted) == ("failed", 3, 3)
 
 
+def test_an_api_batch_is_stored_whole_or_not_at_all(kz: Kizuna, ws, failing_insert: None) -> None:
+    """One API call is one transaction, however many import batches its records make."""
+    records = [
+        {"external_id": str(i), "received_at": "2025-04-01", "text": "boom" if i == 5 else "ok"}
+        for i in range(1, 9)
+    ]
+    small = _small_batches(kz, 3)
+    with pytest.raises(ImportInterrupted):
+        ingest_records(small, ws.workspace, "feedback", records, collect_results=True, at_once=True)
+    assert _count(kz, Feedback, ws.workspace.id) == 0  # batch 1 (rows 1-3) was not kept
+    with kz.session() as session:
+        runs = list(
+            session.scalars(select(ImportRun).where(ImportRun.workspace_id == ws.workspace.id))
+        )
+    assert [(r.status, r.inserted) for r in runs] == [("failed", 0)]
+    records[4]["text"] = "fine"
+    summary, rows = ingest_records(
+        small, ws.workspace, "feedback", records, collect_results=True, at_once=True
+    )
+    assert (summary.inserted, len(rows), _count(kz, Feedback, ws.workspace.id)) == (8, 8, 8)
+
+
 def test_after_an_interruption_the_same_import_finishes_the_job(
     kz: Kizuna, ws, tmp_path: Path
 ) -> None:

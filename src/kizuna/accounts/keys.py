@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 DEFAULT_ROLE = "viewer"
+_LAST_USED_STEP = dt.timedelta(minutes=1)
 
 
 def _check_role(role: str) -> str:
@@ -118,7 +119,10 @@ def authenticate_api_key(session: Session, key: str) -> tuple[Workspace, ApiKey]
             f"この API キー({found.prefix}…)は {found.expires_at:%Y-%m-%d} に期限切れになりました。"
             "管理者に新しいキーを依頼してください(`kizuna apikey create`)。",
         )
-    found.last_used_at = now
+    # Kept to the minute (what `kizuna apikey list` shows): a write on every call would make
+    # each API request a write transaction, queued behind imports for SQLite's one writer.
+    if found.last_used_at is None or found.last_used_at <= now - _LAST_USED_STEP:
+        found.last_used_at = now
     workspace = session.get(Workspace, found.workspace_id)
     assert workspace is not None
     return workspace, found

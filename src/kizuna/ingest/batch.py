@@ -11,7 +11,7 @@ from typing import Any, Literal
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.errors import KizunaError
-from kizuna.feedback.schemas import BatchResultPublic, ImportSummaryPublic, RowResultPublic
+from kizuna.feedback.schemas import BatchResultPublic
 
 __all__ = ["MAX_BATCH", "PayloadTooLarge", "run_batch"]
 
@@ -59,26 +59,31 @@ def run_batch(
         language=language,
         collect_results=True,
         actor=actor,
+        at_once=True,  # one call, one transaction: stored whole or not at all
     )
-    return BatchResultPublic(
-        summary=ImportSummaryPublic(
-            run_id=summary.run_id,
-            read=summary.read,
-            inserted=summary.inserted,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            rejected=summary.rejected,
-            line=summary.line(),
-        ),
-        rows=[
-            RowResultPublic(
-                line=row.line,
-                status=row.status,
-                id=row.id,
-                external_id=row.external_id,
-                reason_code=row.reason_code,
-                reason=row.reason,
-            )
-            for row in rows
-        ],
+    # One validation of plain dicts for the whole answer (in pydantic's core), not a model
+    # built in Python per row: 500 RowResultPublic(...) calls cost a fifth of the call's CPU.
+    return BatchResultPublic.model_validate(
+        {
+            "summary": {
+                "run_id": summary.run_id,
+                "read": summary.read,
+                "inserted": summary.inserted,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "rejected": summary.rejected,
+                "line": summary.line(),
+            },
+            "rows": [
+                {
+                    "line": row.line,
+                    "status": row.status,
+                    "id": row.id,
+                    "external_id": row.external_id,
+                    "reason_code": row.reason_code,
+                    "reason": row.reason,
+                }
+                for row in rows
+            ],
+        }
     )

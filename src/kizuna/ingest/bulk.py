@@ -26,7 +26,15 @@ from kizuna.db.guard import TRUSTED
 from kizuna.ingest.arrow_dates import Days, Instants
 from kizuna.ingest.block import Values
 
-__all__ = ["Column", "Same", "insert_columns", "insert_rows", "update_columns", "update_rows"]
+__all__ = [
+    "Column",
+    "Same",
+    "insert_columns",
+    "insert_rows",
+    "reserve_ids",
+    "update_columns",
+    "update_rows",
+]
 
 Convert = Callable[[Any], Any]
 _EMPTY_JSON = "{}"
@@ -204,23 +212,56 @@ def _copy_columns(
     conn: Connection, table: Table, names: Sequence[str], columns: Sequence[Column], n: int
 ) -> None:
     """PostgreSQL: the rows through COPY, in the batch's transaction (several times faster
-    than multi-row INSERTs: no statement to parse, no parameters to bind one by one)."""
+    than multi-row INSERTs: no statement to parse, no parameters to bind one by one).
+
+    Values are made once per column where they can be: a value the same on every row is
+    converted once, and columns kept in NumPy go as the text pyarrow renders for them
+    (naive UTC, ISO days), which COPY reads as it reads a datetime's own text, without a
+    Python datetime per row (a third of the writer's CPU per row before).
+    """
     from psycopg.types.json import Jsonb
 
     lists: list[Any] = []
     for name, column in zip(names, columns, strict=True):
         kind = table.c[name].type
-        values: Any = repeat(column.value, n) if isinstance(column, Same) else column
-        if isinstance(kind, JSON):  # mostly empty: "{}" as text, the rest dumped once each
-            values = [_EMPTY_JSON if v == {} else None if v is None else Jsonb(v) for v in values]
+        values: Any
+        if isinstance(column, Same):
+            value = column.value
+            if isinstance(kind, JSON):
+                value = _EMPTY_JSON if value == {} else None if value is None else Jsonb(value)
+            elif isinstance(kind, UTCDateTime):
+                value = _naive_utc(value)
+            values = repeat(value, n)
+        elif isinstance(column, Instants | Days):
+            values = column.sqlite_texts()
+        elif isinstance(kind, JSON):  # mostly empty: "{}" as text, the rest dumped once each
+            values = [_EMPTY_JSON if v == {} else None if v is None else Jsonb(v) for v in column]
         elif isinstance(kind, UTCDateTime):  # stored as naive UTC, like the dialect does
-            values = [_naive_utc(v) for v in values]
+            values = [_naive_utc(v) for v in column]
+        else:
+            values = column
         lists.append(values)
     quoted = ", ".join(f'"{c}"' for c in names)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in zip(*lists, strict=True):
             copy.write_row(row)
+
+
+def reserve_ids(conn: Connection, table: Table, n: int) -> list[int] | None:
+    """PostgreSQL: `n` new ids from the table's sequence, to be written with the rows, so
+    the writer knows them without looking the rows up again after COPY (a second index
+    probe per key: 25-40 ms a batch of 5,000). None elsewhere: SQLite gives ids as it inserts."""
+    if conn.dialect.name != "postgresql" or not n:
+        return None
+    driver: Any = conn.connection.driver_connection
+    # The sequence looked up once, not once per row (26 ms against 5 ms for 5,000 ids).
+    sql = (
+        "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) "
+        "SELECT nextval(s.seq) FROM s, generate_series(1, %s)"
+    )
+    found = driver.execute(sql, (f'"{table.name}"', n)).fetchall()
+    return [row_id for (row_id,) in found]
 
 
 def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -9,12 +9,16 @@ run stops part-way.
 from __future__ import annotations
 
 import csv
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
@@ -33,7 +37,7 @@ from kizuna.ingest.rejections import raw_row as _raw
 from kizuna.ingest.runs import this_worker
 from kizuna.ingest.values import DateParser, RowRejected
 from kizuna.ingest.vocabulary import Target, vocabulary
-from kizuna.ingest.writer import Counts, Scope, Written, customer_sources
+from kizuna.ingest.writer import Counts, Scope, Written, customer_sources, write_batch
 
 __all__ = ["ImportInterrupted", "ImportSummary", "RowResult", "check_source", "run"]
 
@@ -104,11 +108,24 @@ def run(
     mapping: Mapping[str, str | None] | None = None,
     chunks: Iterable[Chunk] | None = None,
     actor: str = "system",
+    at_once: bool = False,
 ) -> tuple[ImportSummary, list[RowResult]]:
     """Import `rows` (or, with a plan, a text file's `chunks`) in batches; the summary,
-    and each row's result when `collect` is set. The finished run is audited."""
+    and each row's result when `collect` is set. The finished run is audited.
+
+    `at_once` (an API call: one request's records, already in memory) writes everything in
+    one transaction on the calling thread, the run's row and audit included: stored whole
+    or not at all, and without a writer thread to start or three commits to queue for
+    (SQLite takes one writer at a time) for a few hundred rows.
+    """
     chosen = check_source(target, source)
     ctx = RowContext(target, vocabulary(), DateParser(workspace.timezone))
+    if at_once:
+        size = kz.settings.import_batch_size
+        batches = _row_batches(rows, plan, mapping, ctx, size, [0])
+        return _run_at_once(
+            kz, workspace, target, batches, origin, chosen, language, collect, actor
+        )
     with kz.session() as session:
         record = ImportRun(
             workspace_id=workspace.id,
@@ -154,6 +171,92 @@ def run(
     )
     _finish(kz, run_id, "done", summary, actor)
     return summary, results
+
+
+def _run_at_once(
+    kz: Kizuna,
+    workspace: Workspace,
+    target: Target,
+    batches: Iterable[Batch],
+    origin: str,
+    source: str,
+    language: str,
+    collect: bool,
+    actor: str,
+) -> tuple[ImportSummary, list[RowResult]]:
+    """`run` in one transaction; a failure leaves a "failed" run with nothing saved.
+
+    The records are converted before the transaction starts, and on SQLite the threads of
+    this process take turns at writing (a lock, first come first served): SQLite's own
+    wait for its one writer sleeps and retries, and with eight API calls at once some
+    slept for seconds while the database stood idle.
+    """
+    results: list[RowResult] = []
+    done = Counts()
+    lines = (0, 0)
+    try:
+        ready = list(batches)
+        with _one_writer(kz), kz.session() as session:
+            record = ImportRun(
+                workspace_id=workspace.id,
+                target=target,
+                origin=origin[:500],
+                worker=this_worker(),
+                heartbeat_at=utcnow(),
+            )
+            session.add(record)
+            session.flush()
+            conn = session.connection()
+            scope = Scope(target, workspace.id, source, record.id)
+            sources = customer_sources(conn, workspace.id)
+            for batch in ready:
+                lines = batch.lines()
+                written = write_batch(
+                    conn,
+                    scope,
+                    batch.block,
+                    batch.rejected,
+                    done,
+                    sources=sources,
+                    want_ids=collect,
+                )
+                done.add(written.counts)
+                if collect:
+                    results.extend(_results(batch, written, language))
+            summary = ImportSummary(
+                record.id, done.read, done.inserted, done.updated, done.unchanged, done.rejected
+            )
+            record.status, record.finished_at = "done", utcnow()
+            _audit(session, workspace.id, actor, summary)
+    except BaseException as exc:
+        with kz.session() as session:
+            failed = ImportRun(
+                workspace_id=workspace.id,
+                target=target,
+                origin=origin[:500],
+                worker=this_worker(),
+                status="failed",
+                finished_at=utcnow(),
+            )
+            session.add(failed)
+        raise _explain(exc, lines, Counts()) from exc
+    return summary, results
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _one_writer(kz: Kizuna) -> Iterator[None]:
+    """On SQLite, one writing transaction of this process at a time; elsewhere nothing."""
+    if kz.engine.dialect.name != "sqlite":
+        yield
+        return
+    with _WRITERS_GUARD:
+        lock = _WRITERS.setdefault(kz.engine, threading.Lock())
+    with lock:
+        yield
 
 
 def _chunk_batches(
@@ -262,17 +365,21 @@ def _finish(
                 select(ImportRun.workspace_id).where(ImportRun.id == run_id)
             )
             assert workspace_id is not None
-            record_audit(
-                session,
-                workspace_id,
-                actor,
-                "import.run",
-                f"import:{run_id}",
-                read=summary.read,
-                inserted=summary.inserted,
-                updated=summary.updated,
-                rejected=summary.rejected,
-            )
+            _audit(session, workspace_id, actor, summary)
+
+
+def _audit(session: Session, workspace_id: int, actor: str, summary: ImportSummary) -> None:
+    record_audit(
+        session,
+        workspace_id,
+        actor,
+        "import.run",
+        f"import:{summary.run_id}",
+        read=summary.read,
+        inserted=summary.inserted,
+        updated=summary.updated,
+        rejected=summary.rejected,
+    )
 
 
 def _explain(exc: BaseException, lines: tuple[int, int], committed: Counts) -> BaseException:

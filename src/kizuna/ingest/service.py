@@ -67,15 +67,17 @@ def ingest_records(
     collect_results: bool = False,
     progress: Callable[[int], None] | None = None,
     actor: str = "system",
+    at_once: bool = False,
 ) -> tuple[ImportSummary, list[RowResult]]:
-    """Validate and write records (canonical field names), one transaction per batch."""
+    """Validate and write records (canonical field names), one transaction per batch; all in
+    one transaction with `at_once` (one API call's records)."""
     seen = [0]
 
     def rows() -> Iterator[Row]:
         for line, record in enumerate(records, start=1):
             seen[0] = line
             if isinstance(record, Mapping):
-                yield line, tuple(str(k) for k in record), tuple(map(as_sent, record.values()))
+                yield line, tuple(map(str, record)), tuple(map(as_sent, record.values()))
             else:
                 yield line, INVALID_LINE, (record,)
 
@@ -91,6 +93,7 @@ def ingest_records(
         progress=progress,
         position=lambda: seen[0],
         actor=actor,
+        at_once=at_once,
     )
 
 
