@@ -206,9 +206,9 @@ def link_voices(
     """Link voices to the improvement (already linked ones are left); returns links added."""
     improvement = get_improvement(session, workspace, improvement_id)
     rows = session.execute(
-        select(Feedback.id, Feedback.customer_id).where(
-            Feedback.workspace_id == workspace.id, Feedback.id.in_(feedback_ids)
-        )
+        select(Feedback.id, Feedback.customer_id)
+        .where(Feedback.workspace_id == workspace.id, Feedback.id.in_(feedback_ids))
+        .order_by(Feedback.id)  # links in the voices' order: a person's first voice is quoted
     ).all()
     missing = set(feedback_ids) - {fid for fid, _ in rows}
     if missing:
