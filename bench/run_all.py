@@ -21,7 +21,11 @@ BENCHMARKS = (
     "journeys",
     "surveys",
     "batch_api",
-)  # loop: issue 11; ingest_pg and batch_api: issue 15
+    "pages",
+    "dashboard",
+    "explorer",
+    "topics",
+)  # loop: issue 11; ingest_pg and batch_api: issue 15; pages to topics: issue 12
 
 
 def main() -> int:

@@ -21,7 +21,10 @@ Cross-domain evaluation (no training on any of it; 3 classes negative/neutral/po
   bank): the development file (bench/data/text/dev_reviews_ja.tsv, read while changing the
   lexicons, so its figure is optimistic) and the HELD-OUT file (heldout_reviews_ja.tsv,
   never read while changing them, reported in its own section).
-All three files were written for Kizuna by its developers (see NOTICE). Per source:
+English customer-review sentences are scored the same way (dev_reviews_en.tsv, read
+while changing the English rules; heldout_reviews_en.tsv, never read), without peers
+(oseti and ML-Ask read Japanese only).
+All these files were written for Kizuna by its developers (see NOTICE). Per source:
 accuracy, macro-F1, per-class recall and the confusion matrix, for Kizuna, oseti and
 ML-Ask. On 3 classes oseti's mean > 0 is positive, < 0 negative, 0 neutral; ML-Ask's
 POSITIVE / NEGATIVE valence is positive / negative, anything else neutral. The figures of
@@ -42,6 +45,8 @@ only once, so the short clauses (which repeat) are timed with and without repeat
     .venv/bin/python -m bench.text --no-peers --results /tmp/text.md   # a trial run that
                                               # leaves bench/results/text.md alone
     .venv/bin/python -m bench.text --cross-domain-only --no-peers --results /tmp/x.md
+    .venv/bin/python -m bench.text --no-accurate  # without the accurate tier's section
+                                              # (bench/text_accurate.py)
     .venv/bin/python -m bench.text --errors dev   # the development sentences it gets wrong
                                               # (never offered for the held-out file)
 """
@@ -54,9 +59,6 @@ import datetime as dt
 import json
 import os
 import platform
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -66,6 +68,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
+from bench.text_peers import PEERS, ensure_peer_venv, peer_binary, peer_three, run_peer
 from kizuna.analytics.text import ENGINE_VERSION, Analyzer, PolarityClassifier
 
 ROOT = Path(__file__).resolve().parent
@@ -77,35 +80,15 @@ CLASSES = ("negative", "neutral", "positive")
 OWN_SOURCES = (
     ("SNS-like posts (ja)", "sns_posts_ja.tsv"),
     ("Customer reviews, development (ja)", "dev_reviews_ja.tsv"),
+    ("Customer reviews, development (en)", "dev_reviews_en.tsv"),
 )
-HELD_OUT = ("Customer reviews, HELD-OUT (ja)", "heldout_reviews_ja.tsv")
+HELD_OUT_SOURCES = (
+    ("Customer reviews, HELD-OUT (ja)", "heldout_reviews_ja.tsv"),
+    ("Customer reviews, HELD-OUT (en)", "heldout_reviews_en.tsv"),
+)
+HELD_OUT = HELD_OUT_SOURCES[0]
 RESULTS = ROOT / "results" / "text.md"
-PEER_VENV = PROJECT / ".venv-bench-text"
-PEER_REQUIREMENTS = ROOT / "requirements-text-peers.txt"
 SEED = 20240601
-
-PEER_SCRIPT = r"""
-import json, sys, time
-import ipadic
-texts = json.load(open(sys.argv[2], encoding="utf-8"))
-args = ipadic.MECAB_ARGS + " -r /dev/null"
-if sys.argv[1] == "oseti":
-    import oseti
-    analyzer = oseti.Analyzer(mecab_args=args)
-    def run(text):
-        scores = analyzer.analyze(text)
-        return sum(scores) / len(scores) if scores else 0.0
-else:
-    from mlask_official import MLAskOfficial
-    analyzer = MLAskOfficial(mecab_arg=args)
-    def run(text):
-        return str(analyzer.analyze(text).get("valence") or "")
-run(texts[0])  # warm-up: dictionaries load lazily
-start = time.process_time()
-out = [run(text) for text in texts]
-seconds = time.process_time() - start
-json.dump({"predictions": out, "seconds": seconds}, sys.stdout, ensure_ascii=False)
-"""
 
 
 def read_chabsa(name: str) -> tuple[list[str], list[int]]:
@@ -183,23 +166,6 @@ def evaluate(
     )
 
 
-def peer_three(name: str, predictions: list[Any]) -> list[str]:
-    out = []
-    for value in predictions:
-        if name == "oseti":
-            out.append("positive" if value > 0 else "negative" if value < 0 else "neutral")
-        else:
-            text = str(value).upper()
-            out.append(
-                "positive"
-                if "POSITIVE" in text
-                else "negative"
-                if "NEGATIVE" in text
-                else "neutral"
-            )
-    return out
-
-
 def scores(truth: list[Any], predicted: list[Any]) -> tuple[float, float]:
     return (
         float(accuracy_score(truth, predicted)),
@@ -223,55 +189,6 @@ def three_from_engine(frame: Any) -> list[str]:
         if label == "mixed":
             label = "positive" if score > 0 else "negative" if score < 0 else "neutral"
         out.append(label or "neutral")
-    return out
-
-
-def ensure_peer_venv() -> Path | None:
-    python = PEER_VENV / "bin" / "python"
-    if python.exists():
-        return python
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)],
-            check=True,
-            timeout=900,
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        print(f"peers not measured: could not build {PEER_VENV}: {exc}", file=sys.stderr)
-        return None
-    return python
-
-
-def run_peer(python: Path, name: str, texts: list[str]) -> dict[str, Any] | None:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
-        json.dump(texts, f, ensure_ascii=False)
-        path = f.name
-    try:
-        done = subprocess.run(
-            [str(python), "-c", PEER_SCRIPT, name, path],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-    finally:
-        os.unlink(path)
-    if done.returncode != 0:
-        print(f"{name} failed: {done.stderr[-2000:]}", file=sys.stderr)
-        return None
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
-
-
-def peer_binary(name: str, predictions: list[Any], majority: int) -> list[int]:
-    out = []
-    for value in predictions:
-        if name == "oseti":
-            out.append(1 if value > 0 else 0 if value < 0 else majority)
-        else:
-            text = str(value).upper()
-            out.append(1 if "POSITIVE" in text else 0 if "NEGATIVE" in text else majority)
     return out
 
 
@@ -304,9 +221,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--errors",
-        choices=("sns", "dev"),
+        choices=("sns", "dev", "dev-en"),
         help="print the sentences of one of our own development sources that Kizuna gets "
         "wrong, with their cues, and stop (not offered for the held-out file)",
+    )
+    parser.add_argument(
+        "--no-accurate",
+        action="store_true",
+        help="skip the accurate tier (bench/text_accurate.py)",
     )
     parser.add_argument(
         "--save-baseline",
@@ -344,11 +266,23 @@ def main(argv: list[str] | None = None) -> None:
     speed_rows: list[tuple[str, int, float, float, float]] = []
     if not args.cross_domain_only:
         rows, speed_rows = classic(analyzer, ja_train, ja_train_y, ja_test, ja_test_y, limit)
+    accurate: list[str] = []
+    if not (args.cross_domain_only or args.no_accurate):
+        from bench.text_accurate import accurate_section  # imports this module
+
+        accurate = accurate_section(analyzer)
     write_results(rows, speed_rows, peer_speed, args.quick, args.results, cross, held_out, baseline)
+    if accurate:
+        with args.results.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(["", *accurate]) + "\n")
     print(args.results.read_text(encoding="utf-8"))
 
 
-OWN_SOURCES_BY_KEY = (("sns", OWN_SOURCES[0]), ("dev", OWN_SOURCES[1]))
+OWN_SOURCES_BY_KEY = (
+    ("sns", OWN_SOURCES[0]),
+    ("dev", OWN_SOURCES[1]),
+    ("dev-en", OWN_SOURCES[2]),
+)
 
 
 def kizuna_three(frame: Any) -> list[str]:
@@ -370,26 +304,23 @@ def cross_domain(
     sources: list[tuple[str, list[str], list[str], tuple[str, ...]]] = [
         ("chABSA test (ja, financial, 2 classes)", ja_test, chabsa_truth, binary)
     ]
-    for source, name in (*OWN_SOURCES, HELD_OUT):
+    for source, name in (*OWN_SOURCES, *HELD_OUT_SOURCES):
         texts, labels, _ = read_own(name)
         sources.append((source, texts, labels, CLASSES))
     cross: list[Evaluation] = []
     held: list[Evaluation] = []
     peer_speed: dict[str, float] = {}
-    peers = (
-        ("oseti", "oseti 0.4 (MeCab+IPADIC)"),
-        ("mlask", "ML-Ask (mlask-official 0.5)"),
-    )
+    peers = PEERS
     for source, texts, truth, classes in sources:
-        out = held if source == HELD_OUT[0] else cross
+        out = held if "HELD-OUT" in source else cross
         frame = analyzer.analyze(texts)
         if classes == binary:
             predicted = [names[y] for y in binary_from_engine(frame, majority)]
         else:
             predicted = kizuna_three(frame)
         out.append(evaluate(source, f"Kizuna {ENGINE_VERSION}", truth, predicted, classes))
-        if python is None:
-            continue
+        if python is None or source.endswith("(en)"):
+            continue  # oseti and ML-Ask read Japanese only
         for name, label in peers:
             result = run_peer(python, name, texts)
             if result is None:

@@ -46,6 +46,8 @@ FEATURE_MODULES = (
     "kizuna.personas.feature",
     # issue 10: surveys
     "kizuna.surveys.feature",
+    # issue 12: topic management
+    "kizuna.topics.feature",
 )
 
 

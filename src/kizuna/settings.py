@@ -80,6 +80,21 @@ class Settings(BaseSettings):
         "cluster reads). Needs `pip install 'kizuna[spark]'` and Java 17.",
         json_schema_extra=_in("engines"),
     )
+    text_tier: Literal["fast", "accurate"] = Field(
+        "fast",
+        description="How the worker reads voices: fast (the rule engine alone) or accurate "
+        "(the rule engine plus a small learned model shipped in the package: slower, figures "
+        "in bench/results/text.md). A workspace's own adopted model, when there is one, comes "
+        "first.",
+        json_schema_extra=_in("engines"),
+    )
+    text_accurate_model: str = Field(
+        "",
+        description="Path of a local model for the accurate tier (an .npz trained like the "
+        "shipped one, by bench/text_accurate.py). Empty: the model shipped in the package. "
+        "Nothing is ever downloaded.",
+        json_schema_extra=_in("engines"),
+    )
     # web
     host: str = Field(
         "127.0.0.1",

@@ -3,12 +3,8 @@ through the real write path, and running the loop's jobs with a tiny backoff."""
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 import uuid
 from typing import Any
-
-from sqlalchemy import func, select, update
 
 # The handlers these tests run, imported here so `get_handler` never has to import every
 # feature's job modules (another room's may be mid-change).
@@ -16,13 +12,11 @@ import kizuna.jobs.events
 import kizuna.loop.jobs
 import kizuna.mail.delivery
 import kizuna.text.service  # noqa: F401
+from job_runner import run_workspace_jobs
 from kizuna import Kizuna
 from kizuna.accounts.models import User, Workspace
 from kizuna.accounts.service import add_member, create_user
-from kizuna.db.base import utcnow
 from kizuna.feedback.service import record_voice
-from kizuna.jobs.models import Job
-from kizuna.jobs.queue import effective_max_attempts, get_handler
 
 LOOP_KINDS = (
     "event.deliver",
@@ -60,69 +54,8 @@ def record(
 def run_jobs(
     app: Kizuna, workspace_id: int, kinds: tuple[str, ...] = LOOP_KINDS, timeout: float = 60.0
 ) -> int:
-    """Run this workspace's jobs of `kinds` as the worker would (claim, run, record, retry
-    after a tiny backoff, dead after the last attempt) until none is left; how many ran.
-
-    Scoped to one workspace: the suite shares one database, and other rooms' queued work
-    (thousands of imported voices) is theirs to run.
-    """
-    deadline = time.monotonic() + timeout
-    ran = 0
-    while time.monotonic() < deadline:
-        with app.session() as session:
-            ready = session.scalars(
-                select(Job.id)
-                .where(
-                    Job.workspace_id == workspace_id,
-                    Job.kind.in_(kinds),
-                    Job.state.in_(("queued", "failed")),
-                    Job.run_after <= utcnow(),
-                )
-                .order_by(Job.priority.desc(), Job.id)
-                .limit(1)
-            ).first()
-            if ready is not None:
-                session.execute(
-                    update(Job)
-                    .where(Job.id == ready)
-                    .values(
-                        state="running",
-                        attempts=Job.attempts + 1,
-                        locked_by="loop-test",
-                        locked_at=utcnow(),
-                    )
-                )
-        if ready is None:
-            with app.session() as session:
-                waiting = session.scalar(
-                    select(func.count()).where(
-                        Job.workspace_id == workspace_id,
-                        Job.kind.in_(kinds),
-                        Job.state.in_(("queued", "failed", "running")),
-                    )
-                )
-            if not waiting:
-                return ran
-            time.sleep(0.02)
-            continue
-        with app.session() as session:
-            job = session.get_one(Job, ready)
-            session.expunge(job)
-        spec = get_handler(job.kind)
-        limit = effective_max_attempts(job, app.settings.job_max_attempts)
-        try:
-            spec.run(app, job, spec.parse(job))
-            values: dict[str, Any] = {"state": "done", "finished_at": utcnow()}
-        except Exception as exc:
-            values = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
-            if job.attempts >= limit:
-                values.update(state="dead", finished_at=utcnow())
-            else:
-                values.update(state="failed", run_after=utcnow() + dt.timedelta(milliseconds=10))
-        with app.session() as session:
-            session.execute(update(Job).where(Job.id == job.id).values(**values))
-        ran += 1
-    raise AssertionError(f"{kinds} jobs still waiting after {timeout} s")
+    """Run this workspace's loop jobs as the worker would, until none is left; how many ran."""
+    return run_workspace_jobs(app, workspace_id, kinds, timeout=timeout, locked_by="loop-test")
 
 
 def web_app(kz: Kizuna, monkeypatch: Any) -> Any:

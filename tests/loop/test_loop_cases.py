@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from kizuna import Kizuna
 from kizuna.accounts.models import User
 from kizuna.errors import Conflict, InvalidInput, NotFound
+from kizuna.loop import case_list, case_notes
 from kizuna.loop import cases as case_service
 from kizuna.loop.cases import CaseViewer
 from kizuna.loop.departments import add_department_member, create_department
@@ -197,11 +198,11 @@ def test_agents_see_their_departments_cases_and_handoffs_move_them(kz: Kizuna, w
     with kz.session() as session:
         workspace = session.merge(ws.workspace)
         case = case_service.open_case(session, workspace, title="t", department_id=people["front"])
-        assert [c.id for c in case_service.list_cases(session, workspace, agent).items] == [case.id]
-        assert case_service.list_cases(session, workspace, outsider).items == []
+        assert [c.id for c in case_list.list_cases(session, workspace, agent).items] == [case.id]
+        assert case_list.list_cases(session, workspace, outsider).items == []
         with pytest.raises(NotFound):
             case_service.get_case(session, workspace, case.id, outsider)
-        comment = case_service.add_comment(
+        comment = case_notes.add_comment(
             session,
             workspace,
             case.id,
@@ -209,7 +210,7 @@ def test_agents_see_their_departments_cases_and_handoffs_move_them(kz: Kizuna, w
             viewer=agent,
         )
         assert comment.details["mentions"] == [people["outsider"].id]
-        case_service.hand_off(
+        case_notes.hand_off(
             session,
             workspace,
             case.id,
@@ -220,7 +221,7 @@ def test_agents_see_their_departments_cases_and_handoffs_move_them(kz: Kizuna, w
         )
         moved = session.get_one(Case, case.id)
         assert (moved.department_id, moved.owner_id, moved.status) == (people["call"], None, "new")
-        assert case_service.list_cases(session, workspace, outsider).total == 1
+        assert case_list.list_cases(session, workspace, outsider).total == 1
         history = case_service.case_history(session, workspace, case.id)
         handoff = next(e for e in history if e.kind == "handoff")
         assert handoff.body == "電話で確認してください" and handoff.actor_name == "田中"
@@ -244,7 +245,7 @@ def test_a_deleted_users_cases_stay_readable_and_reassignable(kz: Kizuna, ws: An
         assert any(
             e.kind == "assigned" for e in case_service.case_history(session, workspace, case_id)
         )
-        result = case_service.assign_cases(
+        result = case_list.assign_cases(
             session, workspace, [case_id], people["lead"].id, viewer=EVERYONE
         )
         assert result.assigned == [case_id]

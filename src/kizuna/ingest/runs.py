@@ -4,8 +4,8 @@ A run is written by one process (`worker` = host:pid) that renews `heartbeat_at`
 committed batch. A run still "running" is interrupted when its process is gone: on the same
 host, when that pid no longer runs (seen at once); elsewhere, when its heartbeat is older
 than `STALE_AFTER` (a batch takes seconds, so ten minutes of silence means it stopped).
-Whatever it committed stays; re-running the same import finishes the rest (keys make the
-committed rows "unchanged").
+Whatever it committed stays; re-running the same import on the same file resumes the run
+where its last committed batch ended (`kizuna.ingest.resume`).
 """
 
 from __future__ import annotations

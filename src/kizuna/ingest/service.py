@@ -36,9 +36,10 @@ from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.errors import InvalidInput
 from kizuna.ingest.fields import Plan, build_plan
-from kizuna.ingest.readers import INVALID_LINE, open_table
+from kizuna.ingest.readers import INVALID_LINE, Start, Table, open_table
 from kizuna.ingest.rejections import write_rejections_csv
-from kizuna.ingest.runner import ImportInterrupted, ImportSummary, RowResult, run
+from kizuna.ingest.resume import claim_interrupted, file_fingerprint, release
+from kizuna.ingest.runner import ImportInterrupted, ImportSummary, RowResult, check_source, run
 from kizuna.ingest.values import as_sent
 from kizuna.ingest.vocabulary import TARGETS, Target, vocabulary
 
@@ -109,36 +110,70 @@ def import_file(
     language: str = "ja",
     progress: Callable[[int], None] | None = None,
     actor: str = "system",
+    restart: bool = False,
 ) -> ImportSummary:
     """Stream a CSV/TSV/JSONL/Parquet/XLSX file into the workspace; `progress` gets bytes
-    (text files) or rows (Parquet, Excel) as they are consumed."""
+    (text files) or rows (Parquet, Excel) as they are consumed.
+
+    When the newest import of the same file (same size, time and bytes at both ends) with
+    the same options into this workspace was interrupted, this one resumes it where its last
+    committed batch ended (`summary.resumed` says so); `restart` reads the file whole."""
     target = _check_target(target)
     with kz.session() as session:
         workspace = kz.workspace(session, workspace_slug)
     mapping = load_mapping(mapping_path) if mapping_path is not None else None
     batch_rows, by_columns = kz.settings.import_batch_size, kz.settings.import_by_columns
-    with open_table(Path(path), encoding, batch_rows, by_columns=by_columns) as table:
-        plan = None
-        if table.header is not None:
-            plan = build_plan(target, table.header, vocabulary(), mapping)
-            _refuse_missing_columns(plan)
-        summary, _ = run(
-            kz,
-            workspace,
-            target,
-            table.rows,
-            origin=Path(path).name,
-            source=source,
-            language=language,
-            collect=False,
-            progress=progress,
-            position=table.position,
-            plan=plan,
-            mapping=mapping,
-            chunks=table.chunks,
-            actor=actor,
+    path = Path(path)
+    fingerprint = None
+    if path.is_file():  # open_table explains a missing file
+        chosen = check_source(target, source)
+        fingerprint = file_fingerprint(
+            path, target=target, source=chosen, encoding=encoding, mapping=mapping
         )
+    resumed = None
+    if fingerprint is not None and not restart:
+        resumed = claim_interrupted(kz, workspace, target, fingerprint)
+    start = resumed.start if resumed is not None else None
+    try:
+        with open_table(path, encoding, batch_rows, by_columns=by_columns, start=start) as table:
+            plan = None
+            if table.header is not None:
+                plan = build_plan(target, table.header, vocabulary(), mapping)
+                _refuse_missing_columns(plan)
+            claimed, resumed = resumed, None  # from here on, `run` finishes the claimed run
+            summary, _ = run(
+                kz,
+                workspace,
+                target,
+                table.rows,
+                origin=path.name,
+                source=source,
+                language=language,
+                collect=False,
+                progress=progress,
+                position=table.position,
+                plan=plan,
+                mapping=mapping,
+                chunks=table.chunks,
+                actor=actor,
+                where=_where(table),
+                fingerprint=fingerprint,
+                resumed=claimed,
+            )
+    finally:
+        if resumed is not None:  # claimed, but the file could not be read on
+            release(kz, resumed)
     return summary
+
+
+def _where(table: Table) -> Callable[[int | None], Start]:
+    """Where the file goes on: at a chunk's end line, or after the rows read so far."""
+
+    def where(line: int | None) -> Start:
+        at = table.next_line() if line is None else line
+        return Start(at, table.offset_of(at))
+
+    return where
 
 
 def load_mapping(path: Path) -> dict[str, str | None]:

@@ -87,14 +87,17 @@ def _fold(value: str) -> str:
 def parse_float(value: Any, field: str) -> float | None:
     if value is None or (isinstance(value, float) and value != value):  # NaN: pandas' empty
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, float) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**1023
+    ):
         return float(value)
+    # Text, or a JSON integer too large for a float (it used to fail the whole batch).
     text = _fold(str(value)).strip().translate(_NUMBER_NOISE)
     if not text:
         return None
     try:
         number = float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         number = float("nan")
     if not math.isfinite(number) or isinstance(value, bool):
         label = _label(field)
@@ -292,6 +295,16 @@ class DateParser:
                 self._seen.clear()
             self._seen[key] = found
         return found
+
+    def at_iso(self, text: str) -> tuple[dt.datetime, dt.date] | None:
+        """`at` for stripped ISO 8601 text without a space (what API clients send), without
+        `at`'s caches; None where `at` must decide (another form, or not a date)."""
+        if text[4:5] != "-" or " " in text:
+            return None
+        try:
+            return self._place(dt.datetime.fromisoformat(text))
+        except (ValueError, OverflowError):
+            return None
 
     def _place(self, moment: dt.datetime) -> tuple[dt.datetime, dt.date]:
         if moment.tzinfo is None:

@@ -138,6 +138,21 @@ def _customer_ids(
             sql, (json.dumps(list(refs)), workspace_id, list(sources)), prepare=False
         )
         return {ref: row_id for ref, row_id in cursor.fetchall()}
+    if conn.dialect.name == "sqlite":
+        # As `_existing`: the refs as one JSON parameter and plain tuples from the driver (a
+        # statement of hundreds of bound refs cost more than the lookup), one source at a
+        # time so the (workspace, source, external_id) index answers.
+        sql = (
+            f'SELECT external_id, id FROM "{table.name}" WHERE workspace_id = ? '
+            "AND source = ? AND external_id IN (SELECT value FROM json_each(?))"
+        )
+        driver: Any = conn.connection.driver_connection
+        wanted = json.dumps(list(refs))
+        for source in sources:
+            for ref, row_id in driver.execute(sql, (workspace_id, source, wanted)).fetchall():
+                if row_id < found.get(ref, row_id + 1):  # the oldest customer wins
+                    found[ref] = row_id
+        return found
     # Naming the sources lets the (workspace, source, external_id) index answer.
     query = (
         select(table.c.external_id, table.c.id)

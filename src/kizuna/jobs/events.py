@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from kizuna.db.base import utcnow
 from kizuna.errors import NotFound
 from kizuna.jobs.models import DomainEvent, EventDelivery, Job
-from kizuna.jobs.queue import JobPayload, enqueue, job_handler
+from kizuna.jobs.queue import JobPayload, KeyedJob, enqueue_keyed, job_handler
 from kizuna.registry import load_object
 
 if TYPE_CHECKING:
@@ -104,14 +104,19 @@ def raise_event(
     event_id = session.execute(
         insert(DomainEvent).values(**values).returning(DomainEvent.id)
     ).scalar_one()
-    for subscription in subscriptions(event.kind):
-        enqueue(
-            session,
-            DeliverEvent(event_id=event_id, subscriber=subscription.name),
-            workspace_id=event.workspace_id,
-            key=f"event:{event_id}:{subscription.name}",
-            priority=priority,
-        )
+    # One multi-row INSERT for every subscriber's delivery (keys are new: the event is).
+    enqueue_keyed(
+        session,
+        [
+            KeyedJob(
+                DeliverEvent(event_id=event_id, subscriber=subscription.name),
+                key=f"event:{event_id}:{subscription.name}",
+                workspace_id=event.workspace_id,
+                priority=priority,
+            )
+            for subscription in subscriptions(event.kind)
+        ],
+    )
     return int(event_id)
 
 

@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
+from kizuna.loop import case_list, case_notes
 from kizuna.loop import cases as case_service
 from kizuna.loop import rules as rule_service
-from kizuna.loop.cases import CaseFilters, CaseViewer
+from kizuna.loop.case_list import CaseFilters
+from kizuna.loop.cases import CaseViewer
 from kizuna.loop.config import loop_settings, root_causes, update_loop_settings
 from kizuna.loop.departments import add_department_member, create_department, list_departments
 from kizuna.loop.improvements import (
@@ -344,7 +346,7 @@ def get_cases(
 ) -> dict[str, Any]:
     """Cases you may see, most urgent first, a page at a time."""
     filters = CaseFilters(status, department_id, priority, owner, breached, q)
-    found = case_service.list_cases(
+    found = case_list.list_cases(
         session, caller.workspace, viewer_of(caller), filters, page=page, page_size=page_size
     )
     return {
@@ -379,7 +381,7 @@ def post_bulk_assign(
     body: BulkAssign, caller: CaseWorker, kz: KizunaDep, session: SessionDep
 ) -> dict[str, Any]:
     """Give many cases to one person; cases you cannot see or that are closed are skipped."""
-    result = case_service.assign_cases(
+    result = case_list.assign_cases(
         session,
         caller.workspace,
         body.case_ids,
@@ -424,7 +426,7 @@ def post_comment(
     case_id: Id, body: CommentCreate, caller: CaseWorker, kz: KizunaDep, session: SessionDep
 ) -> dict[str, Any]:
     """Comment on a case; @mentioned members are told by e-mail."""
-    event = case_service.add_comment(
+    event = case_notes.add_comment(
         session,
         caller.workspace,
         case_id,
@@ -440,7 +442,7 @@ def post_handoff(
     case_id: Id, body: Handoff, caller: CaseWorker, kz: KizunaDep, session: SessionDep
 ) -> dict[str, Any]:
     """Hand the case to another department with a note."""
-    case = case_service.hand_off(
+    case = case_notes.hand_off(
         session,
         caller.workspace,
         case_id,

@@ -15,17 +15,19 @@ root cause (the workspace's taxonomy) and a resolution note.
 Who sees what: callers holding `cases.read_all` see every case; others (agents) see the
 cases of their departments and the cases they own (`CaseViewer`). A deleted user's cases
 keep the owner's name and can be given to someone else.
+
+The inbox (filters and pages) is `kizuna.loop.case_list`; comments, @mentions and
+handoffs are `kizuna.loop.case_notes`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.audit import record_audit
@@ -39,26 +41,21 @@ from kizuna.loop.config import SlaPolicy, business_calendar, root_causes, sla_po
 from kizuna.loop.departments import (
     department_ids_of,
     get_department,
-    member_names,
     person_name,
     require_member,
 )
 from kizuna.loop.events import CaseChanged, CaseOpened
-from kizuna.loop.models import CASE_STATUSES, OPEN_STATUSES, PRIORITIES, Case, CaseEvent
+from kizuna.loop.models import CASE_STATUSES, PRIORITIES, Case, CaseEvent
 from kizuna.loop.notify import Notice, notify_address, notify_user
 from kizuna.loop.sla import mark_first_response, pause_resolution, resume_resolution, set_deadlines
 from kizuna.settings import Settings
 
 __all__ = [
     "MOVES",
-    "CaseFilters",
     "CaseViewer",
-    "add_comment",
-    "assign_cases",
+    "case_history",
     "change_case",
     "get_case",
-    "hand_off",
-    "list_cases",
     "open_case",
 ]
 
@@ -71,8 +68,6 @@ MOVES: dict[str, tuple[str, ...]] = {
     "closed": ("reopened",),
     "reopened": ("assigned", "in_progress", "waiting", "resolved"),
 }
-_MENTION = re.compile(r"@([\w.+-]+(?:@[\w.-]+)?)")
-MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -257,114 +252,6 @@ def open_case(
             session, settings, workspace, department.email, f"loop.case-urgent:{case.id}", notice
         )
     return case
-
-
-@dataclass
-class CaseFilters:
-    """Inbox filters; every one optional. `owner`: a user id, 'me' or 'none'."""
-
-    status: str | None = None  # a status, or "open" for every open one
-    department_id: int | None = None
-    priority: int | None = None
-    owner: str | None = None
-    breached: bool = False
-    q: str | None = None
-    rule_id: int | None = None
-
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> CaseFilters:
-        def number(key: str) -> int | None:
-            raw = values.get(key)
-            try:
-                return int(raw) if raw not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-
-        status = values.get("status") or None
-        if status not in (None, "open", *CASE_STATUSES):
-            status = None
-        return cls(
-            status=status,
-            department_id=number("department_id"),
-            priority=number("priority"),
-            owner=str(values["owner"]) if values.get("owner") else None,
-            breached=str(values.get("breached", "")).lower() in ("1", "true", "on", "yes"),
-            q=str(values["q"])[:200] if values.get("q") else None,
-            rule_id=number("rule_id"),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, False, "")}
-
-
-@dataclass(frozen=True)
-class CasePage:
-    items: list[Case]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def more(self) -> bool:
-        return self.page * self.page_size < self.total
-
-
-def list_cases(
-    session: Session,
-    workspace: Workspace,
-    viewer: CaseViewer,
-    filters: CaseFilters | None = None,
-    *,
-    page: int = 1,
-    page_size: int = 50,
-    now: dt.datetime | None = None,
-) -> CasePage:
-    """A page of the cases the viewer may see: most urgent first, then oldest first."""
-    filters = filters or CaseFilters()
-    page, page_size = max(1, page), max(1, min(page_size, MAX_PAGE))
-    where: list[ColumnElement[bool]] = [_visible(session, workspace, viewer)]
-    if filters.status == "open":
-        where.append(Case.status.in_(OPEN_STATUSES))
-    elif filters.status:
-        where.append(Case.status == filters.status)
-    if filters.department_id is not None:
-        where.append(Case.department_id == filters.department_id)
-    if filters.priority is not None:
-        where.append(Case.priority == filters.priority)
-    if filters.rule_id is not None:
-        where.append(Case.rule_id == filters.rule_id)
-    if filters.owner == "me":
-        where.append(Case.owner_id == viewer.user_id if viewer.user_id is not None else false())
-    elif filters.owner == "none":
-        where.append(Case.owner_id.is_(None))
-    elif filters.owner and filters.owner.isdigit():
-        where.append(Case.owner_id == int(filters.owner))
-    if filters.breached:
-        moment = now or utcnow()
-        where.append(
-            or_(
-                and_(Case.first_responded_at.is_(None), Case.first_response_due < moment),
-                and_(
-                    Case.resolved_at.is_(None),
-                    Case.paused_at.is_(None),
-                    Case.resolution_due < moment,
-                ),
-            )
-        )
-        where.append(Case.status.in_(OPEN_STATUSES))
-    if filters.q:
-        where.append(func.lower(Case.title).contains(filters.q.lower(), autoescape=True))
-    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-    items = list(
-        session.scalars(
-            select(Case)
-            .where(*where)
-            .order_by(Case.priority, Case.opened_at, Case.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
-    )
-    return CasePage(items, int(total), page, page_size)
 
 
 def _bump(session: Session, case: Case, version: int | None, now: dt.datetime) -> None:
@@ -571,185 +458,6 @@ def _move(
         case.breached = [b for b in (case.breached or []) if not str(b).startswith("resolution")]
     _event(session, case, actor, "status", before=case.status, after=status)
     case.status = status
-
-
-def add_comment(
-    session: Session,
-    workspace: Workspace,
-    case_id: int,
-    body: str,
-    *,
-    viewer: CaseViewer,
-    settings: Settings | None = None,
-) -> CaseEvent:
-    """A comment on the case; people @mentioned (by e-mail or its name part) are told."""
-    text = (body or "").strip()
-    if not text or len(text) > 5000:
-        raise InvalidInput(
-            "A comment is 1 to 5,000 characters.",
-            "コメントは1〜5,000文字で入力してください。",
-        )
-    case = get_case(session, workspace, case_id, viewer)
-    names = member_names(session, workspace)
-    mentioned = _mentions(session, workspace, text, names)
-    event = _event(session, case, viewer.actor, "comment", body=text, mentions=sorted(mentioned))
-    case.updated_at = utcnow()
-    session.flush()
-    for user_id in mentioned:
-        notice = Notice(
-            (
-                f"You were mentioned on case #{case.id}",
-                f"ケース #{case.id} であなた宛てのコメントがあります",
-            ),
-            [(case.title, case.title), (text[:500], text[:500])],
-            f"cases/{case.id}",
-        )
-        notify_user(
-            session, settings, workspace, user_id, f"loop.mention:{event.id}:{user_id}", notice
-        )
-    record_audit(
-        session, workspace, viewer.actor, "case.comment", f"case:{case.id}", mentions=len(mentioned)
-    )
-    return event
-
-
-def _mentions(session: Session, workspace: Workspace, text: str, names: dict[int, str]) -> set[int]:
-    if "@" not in text:
-        return set()
-    emails: dict[int, str] = {
-        uid: email
-        for uid, email in session.execute(
-            select(User.id, User.email).where(User.id.in_(list(names)))
-        )
-    }
-    found: set[int] = set()
-    for token in _MENTION.findall(text):
-        wanted = token.lower()
-        for user_id, email in emails.items():
-            local = email.split("@", 1)[0].lower()
-            display = names.get(user_id, "").replace(" ", "").lower()
-            if wanted in (email.lower(), local, display):
-                found.add(user_id)
-    return found
-
-
-def hand_off(
-    session: Session,
-    workspace: Workspace,
-    case_id: int,
-    department_id: int,
-    note: str,
-    *,
-    viewer: CaseViewer,
-    version: int | None,
-    settings: Settings | None = None,
-    now: dt.datetime | None = None,
-) -> Case:
-    """Pass the case to another department with a note: it waits there, unassigned."""
-    now = now or utcnow()
-    note = (note or "").strip()
-    if not note:
-        raise InvalidInput(
-            "A handoff needs a note for the receiving department.",
-            "引き継ぎには、受け取る部署へのメモが必要です。",
-        )
-    case = get_case(session, workspace, case_id, viewer)
-    if case.status not in OPEN_STATUSES:
-        raise InvalidInput(
-            "Only an open case can be handed off; reopen it first.",
-            "引き継げるのは対応中のケースだけです。先に再開してください。",
-        )
-    target = get_department(session, workspace, department_id)
-    if target.id == case.department_id:
-        raise InvalidInput(
-            "The case is already with that department.",
-            "このケースはすでにその部署にあります。",
-        )
-    _bump(session, case, version, now)
-    _event(
-        session,
-        case,
-        viewer.actor,
-        "handoff",
-        body=note[:5000],
-        before=case.department_id,
-        after=target.id,
-    )
-    if case.paused_at is not None:
-        resume_resolution(case, business_calendar(session, workspace), now)
-    case.department_id = target.id
-    case.owner_id, case.owner_name = None, None
-    if case.status != "new":
-        _event(session, case, viewer.actor, "status", before=case.status, after="new")
-        case.status = "new"
-    session.flush()
-    notice = Notice(
-        (
-            f"Case #{case.id} handed to {target.name}",
-            f"ケース #{case.id} が{target.name}に引き継がれました",
-        ),
-        [(case.title, case.title), (note[:500], note[:500])],
-        f"cases/{case.id}",
-    )
-    if target.lead_id is not None:
-        notify_user(
-            session,
-            settings,
-            workspace,
-            target.lead_id,
-            f"loop.handoff:{case.id}:{case.version}",
-            notice,
-        )
-    record_audit(
-        session, workspace, viewer.actor, "case.handoff", f"case:{case.id}", department_id=target.id
-    )
-    raise_event(
-        session,
-        CaseChanged(
-            workspace_id=workspace.id, case_id=case.id, status=case.status, change="department"
-        ),
-    )
-    return case
-
-
-@dataclass
-class BulkResult:
-    assigned: list[int] = field(default_factory=list)
-    skipped: list[int] = field(default_factory=list)
-
-
-def assign_cases(
-    session: Session,
-    workspace: Workspace,
-    case_ids: Sequence[int],
-    owner_id: int,
-    *,
-    viewer: CaseViewer,
-    settings: Settings | None = None,
-) -> BulkResult:
-    """Give many cases to one person (cases the viewer cannot see, or closed, are skipped)."""
-    require_member(session, workspace, owner_id)
-    result = BulkResult()
-    for case_id in dict.fromkeys(case_ids):
-        try:
-            case = get_case(session, workspace, int(case_id), viewer)
-        except NotFound:
-            result.skipped.append(int(case_id))
-            continue
-        if case.status not in OPEN_STATUSES:
-            result.skipped.append(case.id)
-            continue
-        change_case(
-            session,
-            workspace,
-            case.id,
-            viewer=viewer,
-            version=None,
-            owner_id=owner_id,
-            settings=settings,
-        )
-        result.assigned.append(case.id)
-    return result
 
 
 def case_history(

@@ -15,9 +15,11 @@ from rich.table import Table
 from kizuna.accounts.audit import cli_actor
 from kizuna.command import build_app
 from kizuna.errors import InvalidInput
+from kizuna.loop import case_list, case_notes
 from kizuna.loop import cases as case_service
 from kizuna.loop import rules as rule_service
-from kizuna.loop.cases import CaseFilters, CaseViewer
+from kizuna.loop.case_list import CaseFilters
+from kizuna.loop.cases import CaseViewer
 from kizuna.loop.config import business_calendar
 from kizuna.loop.departments import add_department_member, create_department, list_departments
 from kizuna.loop.improvements import (
@@ -194,7 +196,7 @@ def cases_list(
     """Cases, most urgent first. / ケース一覧"""
     with build_app() as kz, kz.session() as session:
         ws = kz.workspace(session, workspace)
-        found = case_service.list_cases(
+        found = case_list.list_cases(
             session,
             ws,
             CaseViewer.everyone(cli_actor()),
@@ -267,7 +269,7 @@ def cases_update(
 def cases_comment(workspace: WorkspaceOption, case_id: int, body: str) -> None:
     """Comment on a case. / コメント"""
     with build_app() as kz, kz.session() as session:
-        case_service.add_comment(
+        case_notes.add_comment(
             session,
             kz.workspace(session, workspace),
             case_id,
@@ -282,7 +284,7 @@ def cases_comment(workspace: WorkspaceOption, case_id: int, body: str) -> None:
 def cases_handoff(workspace: WorkspaceOption, case_id: int, department_id: int, note: str) -> None:
     """Hand a case to another department with a note. / 引き継ぎ"""
     with build_app() as kz, kz.session() as session:
-        case_service.hand_off(
+        case_notes.hand_off(
             session,
             kz.workspace(session, workspace),
             case_id,

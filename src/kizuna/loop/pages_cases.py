@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kizuna.errors import Conflict, InvalidInput, KizunaError
+from kizuna.loop import case_list, case_notes
 from kizuna.loop import cases as case_service
-from kizuna.loop.cases import CaseFilters, CaseViewer
+from kizuna.loop.case_list import CaseFilters
+from kizuna.loop.cases import CaseViewer
 from kizuna.loop.config import root_causes
 from kizuna.loop.departments import list_departments, member_names
 from kizuna.loop.presenters import case_view
@@ -76,7 +78,7 @@ def show_inbox(
         }
     )
     viewer = viewer_of(member)
-    found = case_service.list_cases(
+    found = case_list.list_cases(
         session, member.workspace, viewer, filters, page=page, page_size=PAGE_SIZE
     )
     departments = list_departments(session, member.workspace)
@@ -134,7 +136,7 @@ def bulk_assign(
             "Tick the cases and choose the person to give them to.",
             "ケースにチェックを入れ、担当者を選んでください。",
         )
-    case_service.assign_cases(
+    case_list.assign_cases(
         session, member.workspace, case_id, owner_id, viewer=viewer_of(member), settings=kz.settings
     )
     return RedirectResponse(f"/w/{member.workspace.slug}/cases?notice=assigned", status_code=303)
@@ -242,7 +244,7 @@ def comment_case(
 ) -> Response:
     """Add a comment (@name tells that member)."""
     try:
-        case_service.add_comment(
+        case_notes.add_comment(
             session, member.workspace, case_id, body, viewer=viewer_of(member), settings=kz.settings
         )
     except InvalidInput as exc:
@@ -268,7 +270,7 @@ def handoff_case(
             raise InvalidInput(
                 "Choose the department to hand the case to.", "引き継ぎ先の部署を選んでください。"
             )
-        case_service.hand_off(
+        case_notes.hand_off(
             session,
             member.workspace,
             case_id,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
 from kizuna.errors import InvalidInput, NotFound
-from kizuna.loop.cases import CaseFilters
+from kizuna.loop.case_list import CaseFilters
 from kizuna.loop.models import SavedView
 
 __all__ = ["delete_view", "list_views", "save_view"]

@@ -1,6 +1,13 @@
-"""The reports feature: the workspace home, metrics with intervals, exports."""
+"""The reports feature: the dashboard (workspace home), metrics with intervals, exports."""
 
-from kizuna.registry import Command, Feature, NavEntry, Permission, ScheduleSpec
+from kizuna.registry import (
+    Command,
+    Feature,
+    NavEntry,
+    Permission,
+    ScheduleSpec,
+    Subscription,
+)
 
 ALL = ("owner", "admin", "analyst", "agent", "viewer")
 ANALYSTS = ("owner", "admin", "analyst")
@@ -28,8 +35,25 @@ FEATURE = Feature(
         Command(
             "reports", "kizuna.reports.weekly_cli:app", "Reports by e-mail: the weekly summary."
         ),
+        Command(
+            "dashboard",
+            "kizuna.reports.dashboard_cli:app",
+            "The dashboard's daily rollups: rebuild or refresh them.",
+        ),
     ),
     jobs=("kizuna.reports.weekly",),
+    subscriptions=(
+        Subscription(
+            "voice.recorded",
+            "reports.dashboard-voices",
+            "kizuna.reports.rollups:on_voices_recorded",
+        ),
+        Subscription(
+            "voice.analyzed",
+            "reports.dashboard-analyses",
+            "kizuna.reports.rollups:on_voices_analysed",
+        ),
+    ),
     schedules=(
         ScheduleSpec(
             "reports.weekly",
@@ -40,6 +64,7 @@ FEATURE = Feature(
     ),
     permissions=(
         Permission("dashboard.read", ALL, "See the workspace home and its charts"),
+        Permission("dashboard.manage", ANALYSTS, "Set the dashboard's targets"),
         Permission("metrics.read", ALL, "Read metrics"),
         Permission("exports.run", ANALYSTS, "Export the workspace's data"),
     ),

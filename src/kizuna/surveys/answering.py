@@ -308,7 +308,8 @@ class AnswerBatch:
             response.state = "completed"
             response.completed_at = now
             response.seconds = max(0, int((now - response.started_at).total_seconds()))
-            self._counts[survey.id] = self._completed_count(survey) + 1
+            if survey.response_cap is not None:  # counted only where a cap reads it
+                self._counts[survey.id] = self._completed_count(survey) + 1
             self._completed.append((survey, definition, response))
         if invitation is not None:
             invitation.opened_at = invitation.opened_at or now

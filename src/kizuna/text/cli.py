@@ -41,6 +41,11 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
+class Tier(StrEnum):
+    fast = "fast"
+    accurate = "accurate"
+
+
 _COLOURS = {"positive": "green", "negative": "red", "mixed": "yellow", "neutral": "white"}
 
 
@@ -117,20 +122,46 @@ def analyze_command(
         Path | None,
         typer.Option("--topics", help="Extra topics YAML (same shape as the built-in one)."),
     ] = None,
+    tier: Annotated[
+        Tier,
+        typer.Option(
+            "--tier",
+            envvar="KIZUNA_TEXT_TIER",
+            help="fast (the rules) or accurate (the rules plus the shipped learned model).",
+        ),
+    ] = Tier.fast,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            envvar="KIZUNA_TEXT_ACCURATE_MODEL",
+            help="A local accurate-tier model (.npz) instead of the shipped one.",
+        ),
+    ] = None,
 ) -> None:
     """Analyse texts: sentiment, emotions, delight, topics, cues. / テキストを分析します。"""
     from kizuna.analytics.text.analyzer import Analyzer
     from kizuna.analytics.text.engine import ENGINE_VERSION
 
     items = _read_texts(texts)
+    version = ENGINE_VERSION
+    analyzer = Analyzer(extra_topics=topics_file)
+    if tier is Tier.accurate:
+        from kizuna.analytics.text.accurate import accurate_version, load_accurate_model
+        from kizuna.analytics.text.classifier import PolarityClassifier
+
+        path = str(model) if model is not None and str(model) else None
+        classifier = PolarityClassifier.from_bytes(load_accurate_model(path))
+        analyzer = Analyzer(extra_topics=topics_file, classifier=classifier)
+        version = f"{ENGINE_VERSION}+{accurate_version(path)}"
     # Rows straight from the engine: the same values as `Analyzer.analyze`'s frame, with
     # None where the frame has NaN, and no pandas to import for one line of text.
-    rows = Analyzer(extra_topics=topics_file).analyze_rows(items)
+    rows = analyzer.analyze_rows(items)
     if output is OutputFormat.json:
         payload = [{"text": text, **row} for text, row in zip(items, rows, strict=True)]
         typer.echo(
             json.dumps(
-                {"engine_version": ENGINE_VERSION, "results": payload}, ensure_ascii=False, indent=2
+                {"engine_version": version, "results": payload}, ensure_ascii=False, indent=2
             )
         )
         return
@@ -179,7 +210,9 @@ def reanalyze_command(
     with build_app() as kz:
         with kz.session() as session:
             ws = kz.workspace(session, workspace)
-            _, version = active_engine(session, ws.id)
+            _, version = active_engine(
+                session, ws.id, kz.settings.text_tier, kz.settings.text_accurate_model
+            )
         with Progress(transient=True) as bar:
             task = bar.add_task(f"analysing ({version})", total=None)
 

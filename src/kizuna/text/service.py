@@ -1,8 +1,10 @@
 """The text engine wired into the platform: analyse stored feedback, train per workspace.
 
 Every analysis row names the engine version it came from: the built-in engine
-(`kizuna-text-x`) or the built-in engine with a workspace's trained polarity model
-(`kizuna-text-x+ws<id>-m<n>`). A trained model is used for its workspace only, and only
+(`kizuna-text-x`), the built-in engine with a workspace's trained polarity model
+(`kizuna-text-x+ws<id>-m<n>`), or with the accurate tier's packaged model
+(`kizuna-text-x+accurate-1`, when KIZUNA_TEXT_TIER=accurate and no workspace model is
+in use). A trained model is used for its workspace only, and only
 on two pieces of evidence: its cross-validated macro-F1 beat the built-in engine's on the
 scored comments it learned from, AND it beat the built-in engine on sentences the
 workspace labelled one by one (positive, neutral, negative). A customer's overall score
@@ -24,7 +26,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, defer
 
 from kizuna.accounts.audit import record_audit
-from kizuna.accounts.models import Workspace
+from kizuna.accounts.models import AuditEvent, Workspace
+from kizuna.analytics.text.accurate import accurate_analyzer, accurate_version
 from kizuna.analytics.text.analyzer import Analyzer
 from kizuna.analytics.text.classifier import (
     PolarityClassifier,
@@ -53,6 +56,7 @@ __all__ = [
     "reanalyze_workspace",
     "switch_off_model",
     "train_workspace_model",
+    "training_evidence",
 ]
 
 JOB_CHUNK = 2000
@@ -94,14 +98,22 @@ def _trained(model_id: int, blob: bytes) -> Analyzer:
     return Analyzer(classifier=PolarityClassifier.from_bytes(blob))
 
 
-def active_engine(session: Session, workspace_id: int) -> tuple[Analyzer, str]:
-    """The analyzer this workspace uses now, and the version name stored with its results."""
+def active_engine(
+    session: Session, workspace_id: int, tier: str = "fast", model_path: str = ""
+) -> tuple[Analyzer, str]:
+    """The analyzer this workspace uses now, and the version name stored with its results:
+    its adopted model, else the accurate tier when `tier` (KIZUNA_TEXT_TIER) asks for it
+    (the packaged model, or `model_path`: KIZUNA_TEXT_ACCURATE_MODEL), else the built-in
+    engine."""
     model = session.scalar(
         select(TextModel).where(TextModel.workspace_id == workspace_id, TextModel.active.is_(True))
     )
-    if model is None:
-        return _builtin(), ENGINE_VERSION
-    return _trained(model.id, model.blob), f"{ENGINE_VERSION}+{model.version}"
+    if model is not None:
+        return _trained(model.id, model.blob), f"{ENGINE_VERSION}+{model.version}"
+    if tier == "accurate":
+        path = model_path or None
+        return accurate_analyzer(path), f"{ENGINE_VERSION}+{accurate_version(path)}"
+    return _builtin(), ENGINE_VERSION
 
 
 def enqueue_analysis(
@@ -124,7 +136,14 @@ def analyze_feedback(
 ) -> int:
     """Analyse the given feedback of one workspace and store the results; returns rows stored."""
     with kz.session() as session:
-        return analyze_feedback_in(session, workspace_id, feedback_ids, reanalysis=reanalysis)
+        return analyze_feedback_in(
+            session,
+            workspace_id,
+            feedback_ids,
+            reanalysis=reanalysis,
+            tier=kz.settings.text_tier,
+            model_path=kz.settings.text_accurate_model,
+        )
 
 
 def analyze_feedback_in(
@@ -133,12 +152,14 @@ def analyze_feedback_in(
     feedback_ids: Iterable[int],
     *,
     reanalysis: bool = False,
+    tier: str = "fast",
+    model_path: str = "",
 ) -> int:
     """`analyze_feedback` in the caller's transaction; raises `VoicesAnalyzed` with the rows."""
     ids = list(feedback_ids)
     if not ids:
         return 0
-    analyzer, version = active_engine(session, workspace_id)
+    analyzer, version = active_engine(session, workspace_id, tier, model_path)
     rows = session.execute(
         select(Feedback.id, Feedback.text).where(
             Feedback.workspace_id == workspace_id, Feedback.id.in_(ids)
@@ -210,7 +231,13 @@ def analyze_recorded_voices(kz: Kizuna, session: Session, event: VoicesRecorded)
     """Subscriber of `voice.recorded`: analyse the new voices in the delivery's transaction."""
     for start in range(0, len(event.feedback_ids), JOB_CHUNK):
         chunk = event.feedback_ids[start : start + JOB_CHUNK]
-        analyze_feedback_in(session, event.workspace_id, chunk)
+        analyze_feedback_in(
+            session,
+            event.workspace_id,
+            chunk,
+            tier=kz.settings.text_tier,
+            model_path=kz.settings.text_accurate_model,
+        )
 
 
 def reanalyze_workspace(
@@ -413,6 +440,18 @@ def _builtin_macro_f1(texts: list[str], labels: list[str]) -> float:
     scores = _builtin().analyze(texts)["sentiment_score"].fillna(0.0).to_numpy()
     predicted = np.where(scores >= 0, "positive", "negative")
     return float(f1_score(labels, predicted, average="macro"))
+
+
+def training_evidence(session: Session, workspace_id: int) -> dict[str, dict[str, Any]]:
+    """Each model version's sentence-level evidence as its training recorded it (the
+    audit row of `kizuna text train`): sentences, sentence_macro_f1 (the model's),
+    sentence_baseline_macro_f1 (the built-in engine's), adopted; empty when none."""
+    rows = session.execute(
+        select(AuditEvent.target, AuditEvent.details)
+        .where(AuditEvent.workspace_id == workspace_id, AuditEvent.action == "text.train")
+        .order_by(AuditEvent.id)
+    ).all()
+    return {target.removeprefix("text_model:"): dict(details or {}) for target, details in rows}
 
 
 def list_models(session: Session, workspace_id: int) -> list[TextModel]:

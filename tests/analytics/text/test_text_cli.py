@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -54,3 +55,21 @@ def test_topics_lists_taxonomy() -> None:
     assert result.exit_code == 0, result.output
     assert "cleanliness" in result.output
     assert "清潔さ" in result.output
+
+
+def test_analyze_with_the_accurate_tier_names_it_and_keeps_topics_with_the_decision() -> None:
+    result = runner.invoke(app, ["analyze", SENTENCE, "--format", "json", "--tier", "accurate"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["engine_version"].endswith("+accurate-1")
+    row = payload["results"][0]
+    assert row["sentiment"] in {t["sentiment"] for t in row["topics"]}
+
+
+def test_analyze_with_a_missing_local_model_says_what_to_do(tmp_path: Path) -> None:
+    missing = tmp_path / "model.npz"
+    result = runner.invoke(app, ["analyze", "good", "--tier", "accurate", "--model", str(missing)])
+    assert result.exit_code != 0
+    assert "KIZUNA_TEXT_TIER=fast" in str(result.exception) or "KIZUNA_TEXT_TIER=fast" in (
+        result.output
+    )

@@ -186,9 +186,11 @@ def find_absence_en(g: Grammar, tokens: Tokens, matches: Sequence[Match]) -> lis
         return []
     kinds = tokens.kinds
     starts = {m.first: m for m in matches}
+    # A negator inside a lexicon phrase ("not bad", "no complaints") is the phrase's.
+    covered = {j for m in matches if m.last - m.first > 1 for j in range(m.first, m.last)}
     found: list[Match] = []
     for i, key in enumerate(keys):
-        if key not in g.en_negators:
+        if key not in g.en_negators or i in covered:
             continue
         for j in range(i + 1, min(i + 3, len(keys))):
             word, kind = keys[j], kinds[j]

@@ -12,7 +12,12 @@ was longer than `max_chars` and only its start was analysed). `ENGINE_VERSION` i
 `frame.attrs["engine_version"]`.
 
 With a fitted `PolarityClassifier` the learned model decides sentiment and its score
-(P(positive) - P(negative)); the rules still give cues, topics, emotions and delight.
+(P(positive) - P(negative)), and each topic's polarity from the same decision: the
+model reads the clauses that mention the topic (the whole text's decision when every
+clause does), and when the text is negative (positive) and no topic came out so, the
+topic the model found most negative (positive) takes the text's label and score, so a
+text the model calls negative never has all its topics positive. The rules still give
+cues, which topics are mentioned, emotions and delight.
 Pure: no database, no web. The job worker and the DB layer wrap it. pandas is imported
 only when a frame is built: `analyze_rows` (what `kizuna text analyze` prints) needs
 neither pandas nor NumPy.
@@ -73,6 +78,10 @@ class Analyzer:
         analysis = self.engine.analyze(text)
         if self.classifier is not None and analysis.sentiment is not None:
             ((analysis.sentiment, analysis.sentiment_score),) = self._classify([text])
+            if analysis.topics:
+                self._decide_topics(
+                    [text], [analysis.sentiment], [analysis.sentiment_score], [analysis.topics]
+                )
         return analysis
 
     def analyze_rows(self, texts: Iterable[object] | str) -> list[dict[str, Any]]:
@@ -127,9 +136,38 @@ class Analyzer:
                 rows, self._classify([unique[i] for i in rows]), strict=True
             ):
                 sentiments[i], scores[i] = label, score
+            with_topics = [i for i in rows if columns[_TOPICS][i]]
+            if with_topics:
+                self._decide_topics(
+                    [unique[i] for i in with_topics],
+                    [sentiments[i] for i in with_topics],
+                    [scores[i] for i in with_topics],
+                    [columns[_TOPICS][i] for i in with_topics],
+                )
         if len(unique) == len(items):
             return columns
         return _repeat_rows(columns, slots, len(unique))
+
+    def _decide_topics(
+        self,
+        texts: Sequence[object],
+        labels: Sequence[str | None],
+        scores: Sequence[float | None],
+        topics: Sequence[list[dict[str, Any]]],
+    ) -> None:
+        """Each topic's sentiment and score from the classifier (in place; see the
+        module docstring): on the clauses that mention it, or the text's own decision."""
+        clauses = self.engine.topic_clauses(texts)
+        wanted = list(dict.fromkeys(t for by_topic in clauses for t in by_topic.values() if t))
+        decided = dict(zip(wanted, self._classify(wanted), strict=True))
+        for label, score, found, by_topic in zip(labels, scores, topics, clauses, strict=True):
+            for topic in found:
+                clause = by_topic.get(topic["topic"], "")
+                if clause:
+                    topic["sentiment"], topic["score"] = decided[clause]
+                elif label is not None:
+                    topic["sentiment"], topic["score"] = label, score
+            _agree(found, label, score)
 
     def _classify(self, texts: Sequence[object]) -> list[tuple[str, float]]:
         """The classifier's sentiment and score (P(positive) - P(negative)) of each text."""
@@ -153,6 +191,18 @@ class Analyzer:
         scores = np.round(positive - negative, 3)
         best = proba.argmax(axis=1)
         return [(classes[int(best[n])], float(scores[n])) for n in range(len(texts))]
+
+
+def _agree(topics: list[dict[str, Any]], label: str | None, score: float | None) -> None:
+    """One rule joins the text's decision and its topics': a positive or negative text
+    has at least one topic of its own label (the one the model leaned that way most)."""
+    if label not in ("positive", "negative") or score is None or not topics:
+        return
+    if any(topic["sentiment"] == label for topic in topics):
+        return
+    sign = 1.0 if label == "positive" else -1.0
+    nearest = max(topics, key=lambda topic: sign * float(topic["score"]))
+    nearest["sentiment"], nearest["score"] = label, score
 
 
 def _check_max_chars(max_chars: object) -> None:

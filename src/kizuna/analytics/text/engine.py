@@ -39,7 +39,7 @@ from kizuna.analytics.text.topics import summarize_topics
 __all__ = ["COLUMNS", "ENGINE_VERSION", "Result", "TextAnalysis", "TextEngine", "shared_engine"]
 
 #: Stored with every analysis so results of different engine versions are never mixed.
-ENGINE_VERSION = "kizuna-text-1.2"
+ENGINE_VERSION = "kizuna-text-1.3"
 
 _EMPTY_EMOTIONS = dict.fromkeys(EMOTIONS, 0.0)
 # Texts per stage in `results`: the stage's data stays in cache, and a chunk's Sudachi
@@ -259,21 +259,9 @@ class TextEngine:
                 [],
                 _NO_SCORE,
             )
-        lexicon = self.lexicon
-        matches = lexicon.match(tokens, language)
-        grammar = self.grammar
-        if language == "ja":
-            found, replaced = grammar.find(tokens, matches)
-            if replaced:
-                matches = [m for n, m in enumerate(matches) if n not in replaced]
-            if found:
-                matches = sorted([*matches, *found], key=_by_position)
-        elif found := grammar.find_en(tokens, matches):
-            matches = sorted([*matches, *found], key=_by_position)
-        emoji = lexicon.match_emoji(clean.text)
-        if not matches and not emoji:
+        scored = self._score(clean, language, tokens)
+        if scored is None:
             return self._analyze_plain(raw, clean, language, tokens)
-        scored = score_text(tokens, matches, emoji, language, lexicon, grammar.finals)
         sentiment = label_of(scored.score, scored.positive, scored.negative)
         gap = score_delight(scored, sentiment)
         score = scored.score
@@ -297,6 +285,66 @@ class TextEngine:
             tokens.keys,
             (score, scored.positive, scored.negative),
         )
+
+    def _score(self, clean: CleanText, language: str, tokens: Tokens) -> TextScore | None:
+        """Every cue of one tokenized text, scored; None when it has no cue at all."""
+        lexicon = self.lexicon
+        matches = lexicon.match(tokens, language)
+        grammar = self.grammar
+        if language == "ja":
+            found, replaced = grammar.find(tokens, matches)
+            if replaced:
+                matches = [m for n, m in enumerate(matches) if n not in replaced]
+            if found:
+                matches = sorted([*matches, *found], key=_by_position)
+        elif found := grammar.find_en(tokens, matches):
+            matches = sorted([*matches, *found], key=_by_position)
+        emoji = lexicon.match_emoji(clean.text)
+        if not matches and not emoji:
+            return None
+        return score_text(tokens, matches, emoji, language, lexicon, grammar.finals)
+
+    def topic_clauses(self, raws: Sequence[object]) -> list[dict[str, str]]:
+        """For each text, every topic of its `topics` row -> the text of the clauses
+        that mention it (the cleaned text's words, clauses joined by a space), or ""
+        when every clause mentions it (a text of one clause): the whole text.
+
+        What a learned classifier reads to decide a topic's polarity (analyzer.py), so
+        that a topic's polarity and the text's come from the same model.
+        """
+        out: list[dict[str, str]] = []
+        for raw in raws:
+            clean, language, tokens = self.prepare(raw)
+            scored = None
+            if tokens is not None and tokens.keys:
+                scored = self._score(clean, language, tokens)
+            if scored is None or tokens is None or not scored.topics:
+                out.append({})
+                continue
+            starts = scored.clause_starts
+            size = len(tokens.keys)
+            spans: dict[str, list[int]] = {}
+            for cue in scored.cues:
+                for topic in cue.match.entry.topics:
+                    clauses = spans.setdefault(topic, [])
+                    if cue.clause not in clauses:
+                        clauses.append(cue.clause)
+            texts: dict[str, str] = {}
+            for topic in scored.topics:
+                mentioned = sorted(spans.get(topic, ()))
+                if len(mentioned) == len(starts):
+                    texts[topic] = ""  # every clause: the whole text, decided already
+                    continue
+                parts = []
+                for clause in mentioned:
+                    last = starts[clause + 1] - 1 if clause + 1 < len(starts) else size - 1
+                    if last < starts[clause]:
+                        continue
+                    begin, end = tokens.span(starts[clause], last)
+                    parts.append(clean.text[begin:end].strip())
+                texts[topic] = " ".join(part for part in parts if part) or clean.text
+            out.append(texts)
+        return out
 
     def _analyze_plain(
         self, raw: object, clean: CleanText, language: str, tokens: Tokens

@@ -38,6 +38,7 @@ from kizuna.analytics.text.absence import (
     find_absence_en,
     negated,
 )
+from kizuna.analytics.text.english import find_delight_en
 from kizuna.analytics.text.lexicon import Match, load_yaml
 from kizuna.analytics.text.tokenize import CONJ_PARTICLE, CONTENT, PUNCT, Tokens
 
@@ -209,8 +210,13 @@ class Grammar:
         return found, replaced
 
     def find_en(self, tokens: Tokens, matches: Sequence[Match]) -> list[Match]:
-        """Absence and inability in English: "still can't check in", "no wifi"."""
-        return find_absence_en(self, tokens, matches)
+        """Absence and inability in English ("still can't check in", "no wifi") and
+        delight beyond a phrase list ("exceeded all our expectations": english.py)."""
+        delight = find_delight_en(tokens, matches)
+        if not delight:
+            return find_absence_en(self, tokens, matches)
+        # "did not exceed my expectations": the negation is the construction's
+        return [*find_absence_en(self, tokens, [*matches, *delight]), *delight]
 
     # -- the constructions ---------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import compress
 
-from kizuna.analytics.text.irony import ironic_cues
+from kizuna.analytics.text.irony import ironic_cues, ironic_cues_en
 from kizuna.analytics.text.lexicon import Entry, Lexicon, Match
 from kizuna.analytics.text.tokenize import CONJ_PARTICLE, CONTENT, PUNCT, Tokens
 
@@ -105,6 +105,7 @@ class TextScore:
     negations: list[tuple[int, int]]  # character spans of negators that fired
     contrasts: list[tuple[int, int]]
     topics: dict[str, float]  # topic -> summed score, in order of first mention
+    clause_starts: list[int]  # first token of each clause
 
 
 def squash(total: float) -> float:
@@ -317,7 +318,10 @@ def score_text(
         if entry.request:
             request_clauses.add(clause)
         cues.append(Scored(match, clause, negated, factor, score, True))
-    for index in ironic_cues(tokens, cues, clause_starts, language, finals):
+    ironic = ironic_cues(tokens, cues, clause_starts, language, finals)
+    if not japanese and cues:
+        ironic += ironic_cues_en(tokens, cues, clause_starts, ironic)
+    for index in ironic:
         cue = cues[index]
         cue.score, cue.ironic, cue.negated = -abs(cue.score), True, True
     clause_scores = [0.0] * len(weights)
@@ -343,6 +347,7 @@ def score_text(
         negations=negations,
         contrasts=contrast_spans,
         topics=_topic_scores(cues),
+        clause_starts=clause_starts,
     )
 
 

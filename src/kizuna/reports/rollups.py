@@ -1,0 +1,271 @@
+"""The dashboard's daily rollups: counts and sums per workspace, day and dimension values.
+
+    refresh_rollups(session, workspace_id)   # count again what changed since the last time
+    rebuild_rollups(session, workspace_id)   # count everything again (`kizuna dashboard rebuild`)
+
+A day is counted whole: its voices (customer sources; employee answers are left out as every
+customer metric leaves them out) with each one's newest analysis are read and added up into
+`dashboard_day` and `dashboard_topic_day` rows, replacing that day's rows. What to count again
+is found three ways, so nothing written by any path is missed:
+
+- voices added since the last refresh (ids above `dashboard_state.feedback_mark`), whether
+  recorded through `record_voice`, an import or a bulk insert;
+- analyses added since (ids above `analysis_mark`; the text engine replaces an analysis by
+  inserting a new row);
+- days marked dirty by the `voice.recorded` subscriber (a voice changed in place keeps its id).
+
+The subscribers (`on_voices_recorded`, `on_voices_analysed`) refresh in the event delivery's
+transaction, so the rollups follow the data without a scan per request; the dashboard
+refreshes too before reading, which costs two index lookups when nothing changed. Refreshes
+of one workspace are serialised on its `dashboard_state` row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.orm import Session, aliased
+
+from kizuna.db.guard import TRUSTED
+from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.reports.models import (
+    DashboardDay,
+    DashboardDirtyDay,
+    DashboardState,
+    DashboardTopicDay,
+)
+from kizuna.reports.rollup_counts import DIMENSIONS, GRAINS, count_voices
+
+if TYPE_CHECKING:
+    from kizuna.app import Kizuna
+    from kizuna.feedback.events import VoicesAnalyzed, VoicesRecorded
+
+__all__ = [
+    "DIMENSIONS",
+    "EMPLOYEE_SOURCE",
+    "GRAINS",
+    "mark_days_dirty",
+    "newest_analysis_id",
+    "on_voices_analysed",
+    "on_voices_recorded",
+    "rebuild_rollups",
+    "refresh_rollups",
+]
+
+EMPLOYEE_SOURCE = "employee"
+_DAY_CHUNK = 31
+_INSERT_CHUNK = 2000
+
+
+def newest_analysis_id(workspace_id: int) -> Any:
+    """The id of each voice's newest analysis, as a subquery correlated to `Feedback`.
+
+    The voice's id finds its analyses (`+ 0` keeps SQLite off the workspace index, which
+    would read every analysis of the workspace for each voice: quadratic).
+    """
+    newest = aliased(FeedbackAnalysis)
+    return (
+        select(func.max(newest.id))
+        .where(newest.feedback_id == Feedback.id, (newest.workspace_id + 0) == workspace_id)
+        .correlate(Feedback)
+        .scalar_subquery()
+    )
+
+
+def _voice_rows(session: Session, workspace_id: int, days: Sequence[dt.date]) -> Iterable[Any]:
+    latest = newest_analysis_id(workspace_id)
+    query = (
+        select(
+            Feedback.received_on,
+            Feedback.channel,
+            Feedback.touchpoint,
+            Feedback.language,
+            Feedback.source,
+            Feedback.properties,
+            Feedback.nps,
+            Feedback.csat,
+            Feedback.ces,
+            FeedbackAnalysis.language.label("analysed_language"),
+            FeedbackAnalysis.sentiment,
+            FeedbackAnalysis.sentiment_score,
+            FeedbackAnalysis.delight,
+            FeedbackAnalysis.expectation,
+            FeedbackAnalysis.topics,
+        )
+        .outerjoin(
+            FeedbackAnalysis,
+            (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
+        )
+        .where(
+            Feedback.workspace_id == workspace_id,
+            Feedback.source != EMPLOYEE_SOURCE,
+            Feedback.received_on.in_(list(days)),
+        )
+    )
+    return session.execute(query)
+
+
+def _count_days(
+    session: Session, workspace_id: int, days: Sequence[dt.date]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rollup rows of these days, as dicts ready to insert."""
+    day_rows, topic_rows = count_voices(_voice_rows(session, workspace_id, days))
+    for row in day_rows:
+        row["workspace_id"] = workspace_id
+    for row in topic_rows:
+        row["workspace_id"] = workspace_id
+    return day_rows, topic_rows
+
+
+def _recount(session: Session, workspace_id: int, days: Iterable[dt.date]) -> int:
+    """Replace the rollup rows of these days; returns how many days were counted."""
+    ordered = sorted(set(days))
+    for start in range(0, len(ordered), _DAY_CHUNK):
+        chunk = ordered[start : start + _DAY_CHUNK]
+        for table in (DashboardDay, DashboardTopicDay):
+            session.execute(
+                delete(table).where(table.workspace_id == workspace_id, table.day.in_(chunk))
+            )
+        day_rows, topic_rows = _count_days(session, workspace_id, chunk)
+        for table, rows in ((DashboardDay, day_rows), (DashboardTopicDay, topic_rows)):
+            statement = insert(cast(Table, table.__table__))  # Core: no ORM work per row
+            for at in range(0, len(rows), _INSERT_CHUNK):
+                # Counted from stored rows, which the value guard saw when they were written.
+                session.execute(statement, rows[at : at + _INSERT_CHUNK], execution_options=TRUSTED)
+    return len(ordered)
+
+
+def _lock_state(session: Session, workspace_id: int) -> DashboardState | None:
+    """The workspace's state row, locked for this transaction (None before the first build)."""
+    return session.scalar(
+        select(DashboardState).where(DashboardState.workspace_id == workspace_id).with_for_update()
+    )
+
+
+def _marks(session: Session, workspace_id: int) -> tuple[int, int]:
+    feedback = session.scalar(
+        select(func.max(Feedback.id)).where(Feedback.workspace_id == workspace_id)
+    )
+    analysis = session.scalar(
+        select(func.max(FeedbackAnalysis.id)).where(FeedbackAnalysis.workspace_id == workspace_id)
+    )
+    return int(feedback or 0), int(analysis or 0)
+
+
+def rebuild_rollups(session: Session, workspace_id: int) -> int:
+    """Count every day of the workspace again; returns the number of days counted."""
+    state = _lock_state(session, workspace_id)
+    feedback_mark, analysis_mark = _marks(session, workspace_id)
+    for table in (DashboardDay, DashboardTopicDay, DashboardDirtyDay):
+        session.execute(delete(table).where(table.workspace_id == workspace_id))
+    days = session.scalars(
+        select(Feedback.received_on).where(Feedback.workspace_id == workspace_id).distinct()
+    ).all()
+    counted = _recount(session, workspace_id, days)
+    if state is None:
+        state = DashboardState(workspace_id=workspace_id)
+        session.add(state)
+    state.feedback_mark, state.analysis_mark = feedback_mark, analysis_mark
+    state.built_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return counted
+
+
+def _days_of_new_voices(session: Session, workspace_id: int, mark: int) -> tuple[set[dt.date], int]:
+    rows = session.execute(
+        select(Feedback.received_on, func.max(Feedback.id))
+        # `+ 0` keeps SQLite off the (workspace, day) index, which would read every voice
+        # of the workspace: the primary key's range reads the new ones only.
+        .where(Feedback.id > mark, (Feedback.workspace_id + 0) == workspace_id)
+        .group_by(Feedback.received_on)
+    ).all()
+    return {day for day, _ in rows}, max((int(top) for _, top in rows), default=mark)
+
+
+def _days_of_new_analyses(
+    session: Session, workspace_id: int, mark: int
+) -> tuple[set[dt.date], int]:
+    rows = session.execute(
+        select(Feedback.received_on, func.max(FeedbackAnalysis.id))
+        .select_from(FeedbackAnalysis)
+        .join(Feedback, Feedback.id == FeedbackAnalysis.feedback_id)
+        .where(FeedbackAnalysis.id > mark, FeedbackAnalysis.workspace_id == workspace_id)
+        .group_by(Feedback.received_on)
+    ).all()
+    return {day for day, _ in rows}, max((int(top) for _, top in rows), default=mark)
+
+
+def refresh_rollups(session: Session, workspace_id: int) -> int:
+    """Count again the days whose voices or analyses changed; the first time, every day.
+
+    Returns the number of days counted (0 when the rollups were current).
+    """
+    state = _lock_state(session, workspace_id)
+    if state is None:
+        return rebuild_rollups(session, workspace_id)
+    voice_days, feedback_mark = _days_of_new_voices(session, workspace_id, state.feedback_mark)
+    analysed_days, analysis_mark = _days_of_new_analyses(session, workspace_id, state.analysis_mark)
+    dirty = session.execute(
+        select(DashboardDirtyDay.id, DashboardDirtyDay.day).where(
+            DashboardDirtyDay.workspace_id == workspace_id
+        )
+    ).all()
+    days = voice_days | analysed_days | {day for _, day in dirty}
+    if not days:
+        return 0
+    counted = _recount(session, workspace_id, days)
+    if dirty:
+        session.execute(
+            delete(DashboardDirtyDay).where(
+                DashboardDirtyDay.workspace_id == workspace_id,
+                DashboardDirtyDay.id.in_([i for i, _ in dirty]),
+            )
+        )
+    state.feedback_mark, state.analysis_mark = feedback_mark, analysis_mark
+    state.built_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    return counted
+
+
+def mark_days_dirty(session: Session, workspace_id: int, feedback_ids: Sequence[int]) -> int:
+    """Mark the days of these voices to be counted again; returns how many were new."""
+    days = set(
+        session.scalars(
+            select(Feedback.received_on)
+            .where(Feedback.workspace_id == workspace_id, Feedback.id.in_(list(feedback_ids)))
+            .distinct()
+        )
+    )
+    known = set(
+        session.scalars(
+            select(DashboardDirtyDay.day).where(
+                DashboardDirtyDay.workspace_id == workspace_id, DashboardDirtyDay.day.in_(days)
+            )
+        )
+    )
+    new = sorted(days - known)
+    if new:
+        session.execute(
+            insert(DashboardDirtyDay), [{"workspace_id": workspace_id, "day": d} for d in new]
+        )
+    return len(new)
+
+
+def on_voices_recorded(kz: Kizuna, session: Session, event: VoicesRecorded) -> None:
+    """Subscriber of `voice.recorded`: count the voices' days again (new or changed in place)."""
+    if _lock_state(session, event.workspace_id) is None:
+        return  # never built: the first dashboard view or `rebuild` counts everything
+    ids = event.feedback_ids
+    for start in range(0, len(ids), 1000):
+        mark_days_dirty(session, event.workspace_id, ids[start : start + 1000])
+    refresh_rollups(session, event.workspace_id)
+
+
+def on_voices_analysed(kz: Kizuna, session: Session, event: VoicesAnalyzed) -> None:
+    """Subscriber of `voice.analyzed`: count the days of the new analyses again."""
+    if _lock_state(session, event.workspace_id) is None:
+        return
+    refresh_rollups(session, event.workspace_id)

@@ -1,0 +1,1 @@
+"""Topic management: the workspace's own topics, discovery's proposals, relabelling."""

@@ -1,0 +1,130 @@
+"""The voice search: Japanese words found inside sentences through the full-text index on
+SQLite and PostgreSQL alike, English words, filters with the words, customers' attributes and
+segments, and voices found before the index has read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import VOICES, deliver_index_events
+from kizuna import Kizuna
+from kizuna.customers.segments import create_segment
+from kizuna.errors import InvalidInput
+from kizuna.feedback.explorer import VoiceFilter, search_voices
+from kizuna.feedback.models import Feedback
+from kizuna.feedback.search import count_pending, indexed_through, reindex_workspace
+from kizuna.feedback.search_terms import index_terms, parse_query
+from kizuna.feedback.service import record_voice
+
+TEXT = {key: text for key, _, _, _, text, _ in VOICES}
+
+
+def texts(kz: Kizuna, ws: Any, **wanted: Any) -> list[str]:
+    with kz.session() as session:
+        page = search_voices(session, ws.workspace, VoiceFilter(**wanted), limit=200)
+    return [v.text or "" for v in page.voices]
+
+
+def test_terms_are_bigrams_of_japanese_and_whole_english_words() -> None:
+    assert index_terms("受付の待ち時間") == ["受付", "付の", "の待", "待ち", "ち時", "時間"]
+    assert index_terms("Ｗｉ－Ｆｉ が遅い ﾎﾃﾙ") == ["wi", "fi", "が遅", "遅い", "ホテ", "テル"]
+    query = parse_query("待ち時間 Staff 駅")
+    assert query.phrases == (("待ち", "ち時", "時間"), ("staff",))
+    assert query.substrings == ("駅",)  # one character: no bigram to look up
+
+
+def test_the_index_has_read_every_voice(kz: Kizuna, voices: Any) -> None:
+    with kz.session() as session:
+        newest = session.scalar(
+            select(func.max(Feedback.id)).where(Feedback.workspace_id == voices.workspace.id)
+        )
+        assert indexed_through(session, voices.workspace.id) == newest
+        assert count_pending(session, voices.workspace.id) == 0
+
+
+def test_a_japanese_word_is_found_inside_a_sentence(kz: Kizuna, voices: Any) -> None:
+    assert texts(kz, voices, q="待ち時間") == [TEXT["v1"]]
+    assert texts(kz, voices, q="朝食") == [TEXT["v4"], TEXT["v3"]]  # newest first
+    assert texts(kz, voices, q="心遣い 感動") == [TEXT["v2"]]  # every word must be there
+    assert texts(kz, voices, q="心遣い 朝食") == []
+    assert texts(kz, voices, q="時間待ち") == []  # the characters, in their order
+    assert texts(kz, voices, q="駅") == [TEXT["v4"]]  # one character: a substring
+
+
+def test_an_english_word_is_found_whole_in_any_case(kz: Kizuna, voices: Any) -> None:
+    assert texts(kz, voices, q="STAFF") == [TEXT["v5"]]
+    assert texts(kz, voices, q="waiting time") == [TEXT["v6"]]
+    assert texts(kz, voices, q="check-in") == [TEXT["v6"]]  # the phrase check in
+    assert texts(kz, voices, q="spot") == []  # words, not pieces of words
+
+
+def test_words_combine_with_the_analysis_filters(kz: Kizuna, voices: Any) -> None:
+    assert texts(kz, voices, q="朝食", channel="web") == [TEXT["v3"]]
+    assert texts(kz, voices, q="朝食", min_nps=9) == [TEXT["v3"]]
+    assert texts(kz, voices, q="朝食", topic="room") == [TEXT["v3"]]
+    assert TEXT["v1"] in texts(kz, voices, q="待ち時間", sentiment="negative")
+    assert texts(kz, voices, q="待ち時間", sentiment="positive") == []
+
+
+def test_pages_of_a_search_follow_the_cursor(kz: Kizuna, voices: Any) -> None:
+    with kz.session() as session:
+        first = search_voices(session, voices.workspace, VoiceFilter(q="朝食"), limit=1)
+        assert [v.text for v in first.voices] == [TEXT["v4"]] and first.next_cursor
+        second = search_voices(
+            session, voices.workspace, VoiceFilter(q="朝食"), limit=1, cursor=first.next_cursor
+        )
+    assert [v.text for v in second.voices] == [TEXT["v3"]] and second.next_cursor is None
+
+
+def test_the_search_stays_in_its_workspace(kz: Kizuna, voices: Any, make_workspace: Any) -> None:
+    other = make_workspace()
+    with kz.session() as session:
+        reindex_workspace(session.connection(), other.workspace.id)
+    assert texts(kz, other, q="朝食") == []
+
+
+def test_a_new_voice_is_found_before_the_index_reads_it_and_once_after(
+    kz: Kizuna, voices: Any
+) -> None:
+    text = "チェックアウトの待ち時間も長かった。"
+    with kz.session() as session:
+        record_voice(
+            session,
+            session.merge(voices.workspace),
+            {"external_id": "new", "channel": "web", "received_at": "2026-10-07", "text": text},
+            source="survey",
+        )
+        assert count_pending(session, voices.workspace.id) == 1
+    assert texts(kz, voices, q="待ち時間") == [text, TEXT["v1"]]
+    assert deliver_index_events(kz, voices.workspace.id) >= 1
+    with kz.session() as session:
+        assert count_pending(session, voices.workspace.id) == 0
+    assert texts(kz, voices, q="待ち時間") == [text, TEXT["v1"]]
+
+
+def test_voices_are_filtered_by_their_customers_attribute_and_segment(
+    kz: Kizuna, voices: Any
+) -> None:
+    tokyo = texts(kz, voices, customer_attribute="prefecture:東京都")
+    assert tokyo == [TEXT["v5"], TEXT["v3"], TEXT["v1"]]
+    assert texts(kz, voices, customer_attribute="age_band:40s") == [TEXT["v2"]]
+    assert texts(kz, voices, q="朝食", customer_attribute="prefecture:東京都") == [TEXT["v3"]]
+    with kz.session() as session:
+        segment = create_segment(
+            session,
+            session.merge(voices.workspace),
+            "東京の20代",
+            [
+                {"field": "prefecture", "op": "eq", "value": "東京都"},
+                {"field": "age_band", "op": "eq", "value": "20s"},
+            ],
+        )
+        segment_id = segment.id
+    assert texts(kz, voices, segment=segment_id) == [TEXT["v5"]]
+    with pytest.raises(InvalidInput):
+        VoiceFilter(customer_attribute="shoe_size:27")
+    with pytest.raises(InvalidInput):
+        texts(kz, voices, segment=segment_id + 1000)
