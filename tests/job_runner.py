@@ -74,13 +74,15 @@ def _waiting(app: Kizuna, workspace_id: int, kinds: tuple[str, ...], moment: dt.
         )
 
 
-def _run(app: Kizuna, job: Job) -> None:
+def _run(app: Kizuna, job: Job, fail_fast: bool) -> None:
     spec = get_handler(job.kind)
     limit = effective_max_attempts(job, app.settings.job_max_attempts)
     try:
         spec.run(app, job, spec.parse(job))
         values: dict[str, Any] = {"state": "done", "finished_at": utcnow()}
     except Exception as exc:
+        if fail_fast:
+            raise
         values = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
         if job.attempts >= limit:
             values.update(state="dead", finished_at=utcnow())
@@ -99,11 +101,13 @@ def run_workspace_jobs(
     timeout: float = 60.0,
     max_runs: int | None = None,
     locked_by: str = "test",
+    fail_fast: bool = False,
 ) -> int:
     """Run the workspace's ready jobs of `kinds` until none is left; how many ran.
 
     `now` lets a test run jobs delayed until then (a trigger's delay); `max_runs` stops
-    after that many. Raises AssertionError when jobs still wait after `timeout` seconds.
+    after that many; `fail_fast` lets a handler's error fail the test instead of being
+    retried as the worker would. Raises AssertionError when jobs still wait after `timeout` seconds.
     """
     deadline = time.monotonic() + timeout
     ran = 0
@@ -117,6 +121,6 @@ def run_workspace_jobs(
                 return ran
             time.sleep(0.02)
             continue
-        _run(app, job)
+        _run(app, job, fail_fast)
         ran += 1
     raise AssertionError(f"{kinds} jobs still waiting after {timeout} s")

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dashboard_support import END, START, Demo, build_analysed_demo, log_in, web_app
+from dashboard_support import END, START, Demo, build_analysed_demo, web_app
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
+from web_support import log_in
 
 from kizuna import Kizuna
 from kizuna.feedback.explorer import VoiceFilter, search_voices

@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from dashboard_support import END, START, Demo, build_analysed_demo, live_server, web_app
+from dashboard_support import END, START, Demo, build_analysed_demo, web_app
+from web_support import live_server
 
 from kizuna import Kizuna
 

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from dashboard_support import END, START, Demo, build_analysed_demo, csrf_from, log_in, web_app
+from dashboard_support import END, START, Demo, build_analysed_demo, web_app
 from fastapi.testclient import TestClient
+from web_support import csrf_from, log_in
 
 from kizuna import Kizuna
 from kizuna.accounts.service import add_member, create_user
