@@ -332,9 +332,11 @@ def _xlsx(path: Path, start: Start | None = None) -> Iterator[Table]:
                 f"「{path.name}」は.xlsxとして読めません({exc})。",
                 file=path.name,
             ) from None
+    opened: list[Any] = []  # row generators hold the sheet's XML stream until closed
     try:
         sheet = book.worksheets[0]
         values = sheet.iter_rows(values_only=True)
+        opened.append(values)
         first = next(values, None)
         if first is None:
             raise _empty(path)
@@ -342,6 +344,7 @@ def _xlsx(path: Path, start: Start | None = None) -> Iterator[Table]:
         done = [1]
         if start is not None and start.line > 2:  # rows before it parsed, not converted
             values = sheet.iter_rows(min_row=start.line, values_only=True)
+            opened.append(values)
             done[0] = start.line - 1
 
         def rows() -> Iterator[Row]:
@@ -354,4 +357,6 @@ def _xlsx(path: Path, start: Start | None = None) -> Iterator[Table]:
         table.next_line = lambda: done[0] + 1
         yield table
     finally:
+        for generator in opened:
+            generator.close()
         book.close()
