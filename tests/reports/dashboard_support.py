@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))  # web_support
+
 import datetime as dt
 import uuid
 from dataclasses import dataclass

@@ -3,6 +3,11 @@ jobs run as the worker runs them (scoped to one workspace), and counting as the 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))  # web_support
+
 import time
 from collections.abc import Sequence
 from typing import Any

@@ -51,6 +51,7 @@ class Feedback(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_feedback_ws_received", "workspace_id", "received_on"),
+        Index("ix_feedback_ws_id", "workspace_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
