@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kizuna.accounts.models import Workspace
-from kizuna.db import create_db_engine, upgrade
+from kizuna.db import create_db_engine
 from kizuna.errors import WorkspaceNotFound
 from kizuna.features import load_models
 from kizuna.settings import Settings
@@ -42,6 +42,8 @@ class Kizuna:
 
     def upgrade_db(self) -> None:
         """Apply every feature's Alembic migrations (the only way the schema is created)."""
+        from kizuna.db.migrate import upgrade  # Alembic only when migrating
+
         upgrade(self.engine)
 
     def workspace(self, session: Session, slug: str) -> Workspace:

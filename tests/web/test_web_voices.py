@@ -80,6 +80,40 @@ def test_every_analysis_filter_narrows_the_voices(kz: Kizuna, voices: Any) -> No
     assert later == [VOICES[3][4], VOICES[2][4], VOICES[1][4]]
 
 
+def test_filters_inside_the_analysis_keep_exactly_the_voices_whose_analysis_says_so(
+    kz: Kizuna, voices: Any
+) -> None:
+    """Topic and its polarity, emotion and experience value are read by the database from
+    the analysis' JSON; each keeps the voices the analysis shown beside them says it should."""
+    with kz.session() as session:
+        every = search_voices(session, voices.workspace, VoiceFilter(), limit=200).voices
+    assert len(every) == len(VOICES)
+    asked = 0
+    for v in every:
+        for t in v.topics:
+            for wanted in ({"topic": t["topic"]}, {"topic_sentiment": t["sentiment"]},
+                           {"topic": t["topic"], "topic_sentiment": t["sentiment"]}):  # fmt: skip
+                expected = [
+                    w.text
+                    for w in every
+                    if any(
+                        all(u.get(k.removeprefix("topic_")) == val for k, val in wanted.items())
+                        for u in w.topics
+                    )
+                ]
+                assert texts(kz, voices, **wanted) == expected, wanted
+                asked += 1
+        for emotion in v.emotions:
+            expected = [w.text for w in every if w.emotions.get(emotion, 0) >= 0.5]
+            assert texts(kz, voices, emotion=emotion) == expected, emotion
+        for value in v.experience_values:
+            expected = [w.text for w in every if value in w.experience_values]
+            assert texts(kz, voices, experience_value=value) == expected, value
+            asked += 1
+    assert asked >= 4  # the engine found topics and experience values to ask about
+    assert texts(kz, voices, topic="room", topic_sentiment="mixed") == []
+
+
 def test_pages_follow_the_cursor_and_stay_in_their_workspace(
     kz: Kizuna, voices: Any, make_workspace: Any
 ) -> None:

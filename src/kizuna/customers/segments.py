@@ -34,6 +34,7 @@ __all__ = [
     "get_segment",
     "list_segments",
     "segment_customer_ids",
+    "segment_query",
     "update_segment",
     "validate_conditions",
 ]
@@ -111,7 +112,12 @@ def _persona_column() -> Any:
     )
 
 
-def _customers(session: Session, workspace: Workspace, conditions: Any, what: Any) -> Select[Any]:
+def segment_query(
+    session: Session, workspace: Workspace, conditions: Any, what: Any
+) -> Select[Any]:
+    """SELECT `what` FROM the surviving customers meeting the conditions, scores joined: the
+    one query every count, list and filter by segment builds on (the explorer's and the
+    dashboard's segment filters too), so they all count the same customers."""
     checked = validate_conditions(conditions)
     dialect = session.get_bind().dialect.name
     joined = and_(
@@ -130,7 +136,7 @@ def count_customers(
     session: Session, workspace: Workspace, conditions: list[dict[str, Any]]
 ) -> int:
     """How many surviving customers meet every condition (one SQL COUNT)."""
-    return int(session.scalar(_customers(session, workspace, conditions, func.count())) or 0)
+    return int(session.scalar(segment_query(session, workspace, conditions, func.count())) or 0)
 
 
 def segment_customer_ids(
@@ -142,7 +148,7 @@ def segment_customer_ids(
     offset: int = 0,
 ) -> list[int]:
     """Ids of the customers meeting the conditions, by id."""
-    query = _customers(session, workspace, conditions, Customer.id).order_by(Customer.id)
+    query = segment_query(session, workspace, conditions, Customer.id).order_by(Customer.id)
     return [int(i) for i in session.scalars(query.limit(limit).offset(offset))]
 
 
@@ -155,7 +161,7 @@ def customers_in_segment(
     """Which of these customer ids meet the conditions (rules ask this per batch of voices)."""
     if not among:
         return set()
-    query = _customers(session, workspace, conditions, Customer.id)
+    query = segment_query(session, workspace, conditions, Customer.id)
     return {int(i) for i in session.scalars(query.where(Customer.id.in_(among)))}
 
 

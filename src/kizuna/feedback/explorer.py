@@ -11,8 +11,8 @@ Japanese words inside sentences (待ち時間 finds 受付の待ち時間が長�
 the index is read newest first a chunk at a time, and the filters on stored columns apply
 to each chunk. A word holding a lone CJK character is matched as a substring, as are the
 newest voices the index has not read yet. Filters on what lives inside the analysis' JSON
-(topic, emotion, experience value) are applied as the rows stream, so a page is always full
-when enough voices match. Newest first; `cursor` (the last id of a page) gives the next.
+(topic and its polarity, emotion, experience value) are SQL too (JSONB containment on
+PostgreSQL, `json_each` on SQLite), so the database stops at the page. Newest first; `cursor` (the last id of a page) gives the next.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Row, Select, cast, func, null, or_, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
 from kizuna.accounts.models import Workspace
@@ -72,8 +73,7 @@ def _customers(session: Session, workspace: Workspace, wanted: VoiceFilter) -> A
     # The segment builder's own query (customers room), so a segment here counts the same
     # customers as on its page: survivors of merges, scores joined.
     from kizuna.customers.models import Customer
-    from kizuna.customers.segments import _customers as segment_query
-    from kizuna.customers.segments import get_segment
+    from kizuna.customers.segments import get_segment, segment_query
 
     conditions: list[dict[str, Any]] = []
     if wanted.customer_attribute:
@@ -148,12 +148,9 @@ def _query(
             FeedbackAnalysis,
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
         )
-    in_workspace = Feedback.workspace_id == workspace.id
-    if dialect == "sqlite":
-        # Newest first is the rowid backwards; without statistics SQLite would rather read
-        # the workspace's (workspace_id, received_on) index and sort all of it per page.
-        in_workspace = (Feedback.workspace_id + 0) == workspace.id
-    query = joined.where(in_workspace)
+    # Both databases walk ix_feedback_ws_id (workspace_id, id) backwards: the workspace's
+    # voices newest first, stopping at the page, whatever other workspaces hold.
+    query = joined.where(Feedback.workspace_id == workspace.id)
     simple = {
         Feedback.channel: wanted.channel,
         Feedback.touchpoint: wanted.touchpoint,
@@ -180,6 +177,7 @@ def _query(
         query = query.where(Feedback.received_on <= wanted.until)
     if wanted.customer_attribute or wanted.segment is not None:
         query = query.where(Feedback.customer_id.in_(_customers(session, workspace, wanted)))
+    query = query.where(*_inside_json(analysis, wanted, dialect))
     if wanted.tag:
         tagged = (
             select(VoiceTagging.feedback_id)
@@ -190,19 +188,51 @@ def _query(
     return query.order_by(Feedback.id.desc())
 
 
-def _holds(row: Row[Any], wanted: VoiceFilter) -> bool:
-    """The filters on what lives inside the analysis' JSON."""
-    if wanted.emotion and (row.emotions or {}).get(wanted.emotion, 0) < EMOTION_AT_LEAST:
-        return False
-    if wanted.experience_value and wanted.experience_value not in (row.experience_values or ()):
-        return False
-    if wanted.topic or wanted.topic_sentiment:
-        return any(
-            (not wanted.topic or t.get("topic") == wanted.topic)
-            and (not wanted.topic_sentiment or t.get("sentiment") == wanted.topic_sentiment)
-            for t in row.topics or ()
+def _holds_json(column: Any, part: Any) -> ColumnElement[bool]:
+    """PostgreSQL's JSONB containment (`@>`), which reads an array of objects element-wise."""
+    held: ColumnElement[bool] = column.op("@>")(cast(type_coerce(part, JSONB), JSONB))
+    return held
+
+
+def _inside_json(analysis: Any, wanted: VoiceFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The filters on what lives inside the analysis' JSON, as SQL, so that the database
+    stops at the page: a filter that keeps few voices never streams the whole workspace
+    through Python. PostgreSQL tests containment in its JSONB; SQLite reads `json_each`.
+    Emotion names are checked against `EMOTIONS` before they reach a JSON path."""
+    found: list[ColumnElement[bool]] = []
+    topic = {
+        key: value
+        for key, value in (("topic", wanted.topic), ("sentiment", wanted.topic_sentiment))
+        if value
+    }
+    if wanted.emotion:
+        # ->> on PostgreSQL, json_extract on SQLite; a voice without the emotion is left out.
+        found.append(analysis.emotions[wanted.emotion].as_float() >= EMOTION_AT_LEAST)
+    if dialect == "postgresql":
+        if wanted.experience_value:
+            found.append(_holds_json(analysis.experience_values, [wanted.experience_value]))
+        if topic:
+            found.append(_holds_json(analysis.topics, [topic]))
+        return found
+    if wanted.experience_value:
+        each = func.json_each(analysis.experience_values).table_valued("value")
+        found.append(
+            select(1).select_from(each).where(each.c.value == wanted.experience_value).exists()
         )
-    return True
+    if topic:
+        each = func.json_each(analysis.topics).table_valued("value")
+        found.append(
+            select(1)
+            .select_from(each)
+            .where(
+                *(
+                    func.json_extract(each.c.value, f"$.{key}") == value
+                    for key, value in topic.items()
+                )
+            )
+            .exists()
+        )
+    return found
 
 
 def tags_of(session: Session, workspace_id: int, ids: list[int]) -> dict[int, list[str]]:
@@ -243,21 +273,19 @@ Found = tuple[Row[Any], list[str]]  # a voice's row (columns of _columns) and it
 
 
 def _read(
-    session: Session, workspace: Workspace, wanted: VoiceFilter, query: Select[Any]
+    session: Session, workspace: Workspace, query: Select[Any]
 ) -> tuple[list[Found], int | None, int]:
-    """One batch: its rows meeting the JSON filters, the last id read, how many rows."""
+    """One batch: its rows with their tags, the last id read, how many rows."""
     rows = session.connection().execute(query).all()
     if not rows:
         return [], None, 0
     tags = tags_of(session, workspace.id, [row.id for row in rows])
-    kept = [(row, tags.get(row.id, [])) for row in rows if _holds(row, wanted)]
-    return kept, int(rows[-1].id), len(rows)
+    return [(row, tags.get(row.id, [])) for row in rows], int(rows[-1].id), len(rows)
 
 
 def _scan(
     session: Session,
     workspace: Workspace,
-    wanted: VoiceFilter,
     query: Select[Any],
     below: int | None,
     size: int,
@@ -265,7 +293,7 @@ def _scan(
     """Every row of the query below `below`, newest first, `size` rows at first, then more."""
     while True:
         batch = query if below is None else query.where(Feedback.id < below)
-        found, last, read = _read(session, workspace, wanted, batch.limit(size))
+        found, last, read = _read(session, workspace, batch.limit(size))
         yield from found
         if read < size:
             return
@@ -289,19 +317,19 @@ def matching_rows(
     query = _query(session, workspace, wanted, cues=cues)
     query = query.where(*map(contains, words.substrings))
     if not words.phrases:
-        yield from _scan(session, workspace, wanted, query, cursor, first)
+        yield from _scan(session, workspace, query, cursor, first)
         return
     # Voices the index has not read yet are all newer than those it has: read them first.
     mark = indexed_through(session, workspace.id)
     if cursor is None or cursor > mark + 1:
         fresh = query.where(Feedback.id > mark, *map(contains, words.words))
-        yield from _scan(session, workspace, wanted, fresh, cursor, first)
+        yield from _scan(session, workspace, fresh, cursor, first)
     below = mark + 1 if cursor is None else min(cursor, mark + 1)
     size = first
     while True:
         ids = matching_ids(session, workspace.id, words, below=below, limit=size)
         if ids:
-            found, _, _ = _read(session, workspace, wanted, query.where(Feedback.id.in_(ids)))
+            found, _, _ = _read(session, workspace, query.where(Feedback.id.in_(ids)))
             yield from found
         if len(ids) < size:
             return

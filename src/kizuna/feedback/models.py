@@ -84,12 +84,15 @@ class FeedbackAnalysis(WorkspaceScoped, Base):
     """What the text engine found in one feedback, per engine version."""
 
     __tablename__ = "feedback_analysis"
-    __table_args__ = (UniqueConstraint("feedback_id", "engine_version"),)
+    __table_args__ = (
+        UniqueConstraint("feedback_id", "engine_version"),
+        # A voice's newest analysis is the first entry of this index read backwards; without
+        # it PostgreSQL may walk the whole table's primary key backwards looking for one.
+        Index("ix_feedback_analysis_feedback_id_id", "feedback_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    feedback_id: Mapped[int] = mapped_column(
-        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
-    )
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
     engine_version: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     sentiment: Mapped[str | None] = mapped_column(String(16), default=None)
