@@ -13,10 +13,7 @@ A batch over `MAX_BATCH` records is refused whole with `PayloadTooLarge` (413).
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
@@ -24,13 +21,14 @@ from typing import Any
 
 import pydantic_core
 from pydantic import BaseModel
-from sqlalchemy import Engine, insert
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
+from kizuna.db.engine import one_writer
 from kizuna.errors import InvalidInput, KizunaError
 from kizuna.ingest.block import Block, Rejection
 from kizuna.ingest.fields import Plan, RowContext, build_plan
@@ -153,7 +151,7 @@ def _write(
 ) -> tuple[ImportSummary, Written]:
     """The run's row, the records, their event and the audit entry, in one transaction."""
     try:
-        with _one_writer(kz), kz.session() as session:
+        with one_writer(kz.engine), kz.session() as session:
             conn = session.connection()
             now = utcnow()
             # Written "done" at once: the transaction shows it to nobody before the rows,
@@ -206,24 +204,6 @@ def _write(
             )
         raise _not_saved(exc, len(block) + len(rejected)) from exc
     return summary, written
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_WRITERS_GUARD = threading.Lock()
-
-
-@contextmanager
-def _one_writer(kz: Kizuna) -> Iterator[None]:
-    """On SQLite, the batch calls of this process write one at a time (first come, first
-    served); elsewhere nothing. SQLite's own wait for its one writer sleeps and retries:
-    with eight calls at once some slept for seconds while the database stood idle."""
-    if kz.engine.dialect.name != "sqlite":
-        yield
-        return
-    with _WRITERS_GUARD:
-        lock = _WRITERS.setdefault(kz.engine, threading.Lock())
-    with lock:
-        yield
 
 
 def _not_saved(exc: BaseException, count: int) -> BaseException:

@@ -11,14 +11,11 @@ interrupted run's row and counts.
 from __future__ import annotations
 
 import csv
-import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,6 +23,7 @@ from kizuna.accounts.audit import record_audit
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
+from kizuna.db.engine import one_writer
 from kizuna.errors import InvalidInput, KizunaError, UnsupportedFile
 from kizuna.feedback.models import SOURCES
 from kizuna.ingest.arrow_csv import Chunk
@@ -217,7 +215,7 @@ def _run_at_once(
     lines = (0, 0)
     try:
         ready = list(batches)
-        with _one_writer(kz), kz.session() as session:
+        with one_writer(kz.engine), kz.session() as session:
             record = ImportRun(
                 workspace_id=workspace.id,
                 target=target,
@@ -262,22 +260,6 @@ def _run_at_once(
             session.add(failed)
         raise _explain(exc, lines, Counts()) from exc
     return summary, results
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_WRITERS_GUARD = threading.Lock()
-
-
-@contextmanager
-def _one_writer(kz: Kizuna) -> Iterator[None]:
-    """On SQLite, one writing transaction of this process at a time; elsewhere nothing."""
-    if kz.engine.dialect.name != "sqlite":
-        yield
-        return
-    with _WRITERS_GUARD:
-        lock = _WRITERS.setdefault(kz.engine, threading.Lock())
-    with lock:
-        yield
 
 
 def _chunk_batches(
