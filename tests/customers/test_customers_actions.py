@@ -146,6 +146,29 @@ def test_work_list_is_most_urgent_first_and_filters_by_code(kz: Kizuna, ws) -> N
     assert [a.customer_id for a in only] == [birthday]
 
 
+def test_the_work_list_holds_exactly_each_customers_own_actions(kz: Kizuna, ws) -> None:  # type: ignore[no-untyped-def]
+    """The list evaluates each rule over every customer at once; it must say what each
+    customer's own profile says, reasons filled in, for every rule that fires."""
+    w = ws.workspace
+    people = [
+        add_customer(kz, w, "a", birthday=dt.date(1980, 11, 3)),
+        add_customer(kz, w, "b", {"nps_last": 3, "clv_percentile": 95.0, "clv_12m": 5e4}),
+        add_customer(kz, w, "c", {"churn_probability": 0.7, "clv_percentile": 90.0}),
+        add_customer(kz, w, "d", life_stage="family", attributes={"previous_life_stage": "couple"}),
+        add_customer(kz, w, "e", {"nps_last": 10, "clv_percentile": 10.0}),
+        add_customer(kz, w, "f", attributes=["not", "a", "mapping"]),
+    ]
+    add_purchase(kz, w, people[4], AS_OF - dt.timedelta(days=3), "p1")
+    with kz.session() as session:
+        listed = action_worklist(session, w, as_of=AS_OF, limit=1000)
+        own = {c: next_best_actions(session, w, c, as_of=AS_OF) for c in people}
+    assert sorted(listed, key=lambda a: (a.customer_id, a.code)) == sorted(
+        (a for actions in own.values() for a in actions), key=lambda a: (a.customer_id, a.code)
+    )
+    assert {a.code for a in listed} >= {"birthday_surprise", "win_back", "life_stage_offer"}
+    assert own[people[5]] == []
+
+
 def test_a_workspace_can_bring_its_own_rules(kz: Kizuna, ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = ws.workspace
     rules = tmp_path / "rules.yaml"

@@ -37,6 +37,7 @@ __all__ = [
     "load_action_rules",
     "matches",
     "parse_action_rules",
+    "suggestion",
 ]
 
 DEFAULT_RULES = Path(__file__).parent / "data" / "actions.yaml"
@@ -187,21 +188,22 @@ def fill_text(template: str, facts: Mapping[str, Any]) -> str:
     return _FIELD.sub(one, template)
 
 
+def suggestion(rule: ActionRule, facts: Mapping[str, Any]) -> Suggestion:
+    """The rule as fired for these facts, its titles and reasons filled in."""
+    return Suggestion(
+        code=rule.code,
+        priority=rule.priority,
+        due_within_hours=rule.due_within_hours,
+        title_ja=fill_text(rule.title_ja, facts),
+        title_en=fill_text(rule.title_en, facts),
+        reason_ja=fill_text(rule.reason_ja, facts),
+        reason_en=fill_text(rule.reason_en, facts),
+    )
+
+
 def evaluate_rules(rules: Iterable[ActionRule], facts: Mapping[str, Any]) -> list[Suggestion]:
     """The rules that hold for one customer, most urgent first (priority, then deadline)."""
-    fired = [
-        Suggestion(
-            code=r.code,
-            priority=r.priority,
-            due_within_hours=r.due_within_hours,
-            title_ja=fill_text(r.title_ja, facts),
-            title_en=fill_text(r.title_en, facts),
-            reason_ja=fill_text(r.reason_ja, facts),
-            reason_en=fill_text(r.reason_en, facts),
-        )
-        for r in rules
-        if matches(r.when, facts)
-    ]
+    fired = [suggestion(r, facts) for r in rules if matches(r.when, facts)]
     return sorted(fired, key=_urgency)
 
 
