@@ -18,7 +18,10 @@ so it is timed apart; each pm4py call is then timed on the formatted frame:
 `get_variants`, `get_all_case_durations`. Kizuna's `directly_follows` (counts and median
 times together), `variants` and `case_durations` are timed from the raw frame, their own
 encoding and sorting included. Every number is the median of `--runs` runs, pm4py's and
-Kizuna's runs alternating so that both meet the same load on a shared machine.
+Kizuna's runs alternating so that both meet the same load on a shared machine. On the
+small receipt log one call takes milliseconds, so each run there is the median of
+`RECEIPT_CALLS` calls in one process on each side (both sides warm, as in a notebook or a
+server); a single call in a fresh process would mostly time first-call costs.
 
 Identity: directly-follows counts, variant counts (every variant's activity sequence and
 count) and the sorted case durations must be equal; median times may differ by float
@@ -52,6 +55,7 @@ PEER_PYTHON = PEER_VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements-journeys-peers.txt"
 RECEIPT = ROOT.parent.parent / "shared" / "data" / "eventlogs" / "receipt.csv"
 COLUMNS = ("case", "activity", "timestamp")
+RECEIPT_CALLS = 20  # calls per run on receipt.csv, each side, in one process (median)
 
 
 # --- both sides: one canonical digest of each result ---------------------------------
@@ -140,6 +144,7 @@ def ensure_peer_venv() -> str | None:
 
 
 def time_peer(path: Path, runs: int, timeout: float) -> dict[str, Any]:
+    """pm4py's results and timings (the median of `runs` calls in one process)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT.parent), "OPENBLAS_NUM_THREADS": "1"}
     command = [str(PEER_PYTHON), "-m", "bench.journeys", "--peer", str(path), "--runs", str(runs)]
     try:
@@ -158,6 +163,7 @@ def time_peer(path: Path, runs: int, timeout: float) -> dict[str, Any]:
 
 
 def time_kizuna(path: Path, runs: int) -> dict[str, Any]:
+    """Kizuna's results and timings (the median of `runs` calls in one process)."""
     import pandas as pd
 
     from kizuna.analytics.journeys import case_durations, directly_follows, event_log, variants
@@ -340,7 +346,11 @@ def fmt(seconds: float) -> str:
 
 
 def write_table(
-    rows: list[dict[str, Any]], runs: int, loads: tuple[tuple[float, ...], tuple[float, ...]]
+    rows: list[dict[str, Any]],
+    runs: int,
+    loads: tuple[tuple[float, ...], tuple[float, ...]],
+    command: str,
+    out: Path,
 ) -> None:
     lines = [
         "# Journeys analytics: Kizuna vs pm4py",
@@ -349,9 +359,10 @@ def write_table(
         f"{platform.python_version()}, shared and noisy; load average "
         f"{' / '.join(f'{x:.2f}' for x in loads[0])} before, "
         f"{' / '.join(f'{x:.2f}' for x in loads[1])} after (1/5/15 min). Each time is the "
-        f"median of {runs} runs (receipt: at least 5), pm4py's and Kizuna's alternating.",
+        f"median of {runs} runs (receipt: at least 5, each run the median of {RECEIPT_CALLS} "
+        "calls in one process on each side), pm4py's and Kizuna's alternating.",
         "",
-        "Command: `.venv/bin/python -m bench.journeys` (pm4py in `.venv-bench-journeys`, "
+        f"Command: `{command}` (pm4py in `.venv-bench-journeys`, "
         "made from `bench/requirements-journeys-peers.txt`).",
         "",
         "pm4py must `format_dataframe` a frame first (its variants and durations read the "
@@ -409,8 +420,8 @@ def write_table(
         + ".",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
 
@@ -420,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 M generated events, not 10 M")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--peer-timeout", type=float, default=3600.0)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the table")
     args = parser.parse_args(argv)
     if args.peer:
         run_peer(args.peer, args.runs)
@@ -427,25 +439,29 @@ def main(argv: list[str] | None = None) -> int:
     problem = ensure_peer_venv()
     sets = []
     if RECEIPT.exists():
-        sets.append(("receipt.csv", receipt_frame(), max(args.runs, 5)))
+        sets.append(("receipt.csv", receipt_frame(), max(args.runs, 5), RECEIPT_CALLS))
     size = 1_000_000 if args.quick else 10_000_000
     generated = generated_frame(size)
-    sets.append((f"generated {size // 1_000_000} M, time order", generated, args.runs))
+    sets.append((f"generated {size // 1_000_000} M, time order", generated, args.runs, 1))
     sets.append(
-        (f"generated {size // 1_000_000} M, case order", case_ordered(generated), args.runs)
+        (f"generated {size // 1_000_000} M, case order", case_ordered(generated), args.runs, 1)
     )
     before = os.getloadavg()
     rows = []
-    for name, path, runs in sets:
+    for name, path, runs, calls in sets:
         # Runs alternate, pm4py then Kizuna, so both meet the same load on a shared machine.
         peers: list[dict[str, Any]] = []
         ours_runs: list[dict[str, Any]] = []
         for _ in range(runs):
-            peers.append({"error": problem} if problem else time_peer(path, 1, args.peer_timeout))
-            ours_runs.append(time_kizuna(path, 1))
+            peers.append(
+                {"error": problem} if problem else time_peer(path, calls, args.peer_timeout)
+            )
+            ours_runs.append(time_kizuna(path, calls))
         rows.append(compare(name, merge_runs(ours_runs), merge_runs(peers)))
         print(f"{name}: done", flush=True)
-    write_table(rows, args.runs, (before, os.getloadavg()))
+    shown = [a for a in (argv or sys.argv[1:]) if a != "--out" and a != str(args.out)]
+    command = " ".join([".venv/bin/python -m bench.journeys", *shown])
+    write_table(rows, args.runs, (before, os.getloadavg()), command, args.out)
     same = all(all(r.get("same", {}).values()) for r in rows if "same" in r)
     return 0 if same else 1
 

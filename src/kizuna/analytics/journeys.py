@@ -13,9 +13,11 @@ in UTC; naive timestamps as they are; text is parsed as ISO 8601.
 
 Speed: the log is encoded once (`event_log`: case and activity as integer codes, times as
 int64 nanoseconds, sorted with one stable integer sort when the frame is already in time
-order) and every result is counted with NumPy (`bincount`, integer sorts, `unique` over
-fixed-length rows), never with Python objects per event; bench/journeys.py measures it
-against pm4py on the same frames.
+order; ids of one width such as c0000123 are read as numbers, not hashed) and every result
+is counted with NumPy (`bincount`, integer sorts, a hash of each case's sequence), never
+with Python objects per event; only the variants shown become tuples. Results that never
+show a case id leave the ids unread. bench/journeys.py measures it against pm4py on the
+same frames.
 
 The experience side of a journey (touchpoint statistics, the emotion curve, pain points,
 moments of truth) lives in `kizuna.analytics.journey_experience` and is re-exported here.
@@ -23,6 +25,7 @@ moments of truth) lives in `kizuna.analytics.journey_experience` and is re-expor
 
 from __future__ import annotations
 
+import gc
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +38,7 @@ from kizuna.analytics._event_log import (
     argsort_stable,
     encoded,
     event_log,
+    ordered_log,
 )
 from kizuna.analytics.intervals import wilson_interval, z_critical
 from kizuna.analytics.journey_experience import (
@@ -78,23 +82,44 @@ def _group_medians(
         # Many values in few groups: one (radix) sort by group, then a median per group,
         # O(n) each; sorting by (group, value) would cost more than the loop.
         ordered = values[argsort_stable(keys)]
-        for key in present:
-            medians[key] = np.median(ordered[ends[key] - counts[key] : ends[key]])
+        for key, end, count in zip(
+            present.tolist(), ends[present].tolist(), counts[present].tolist(), strict=True
+        ):
+            # In place on our own copy: one partition, no copy, no NaN scan (np.median's).
+            middle = (count - 1) // 2, count // 2
+            group = ordered[end - count : end]
+            group.partition(middle)
+            medians[key] = (float(group[middle[0]]) + float(group[middle[1]])) / 2
         return medians
     # A group of one value is its own median (most variants of a varied log): only the
     # values of larger groups are sorted, by group and then value.
     alone = counts[keys] == 1
-    medians[keys[alone]] = values[alone]
     if alone.all():
+        medians[keys] = values
         return medians
-    keys, values = keys[~alone], values[~alone]
-    ordered = values[np.lexsort((values, keys))]
+    if alone.any():
+        medians[keys[alone]] = values[alone]
+        keys, values = keys[~alone], values[~alone]
+    ordered = _sorted_by_group(keys, values, len(counts))
     present = np.flatnonzero(counts > 1)
     starts = np.cumsum(counts[present]) - counts[present]
     lower = ordered[starts + (counts[present] - 1) // 2].astype(float)
     upper = ordered[starts + counts[present] // 2].astype(float)
     medians[present] = (lower + upper) / 2
     return medians
+
+
+def _sorted_by_group(
+    keys: NDArray[np.int64], values: NDArray[np.int64], groups: int
+) -> NDArray[np.int64]:
+    """`values` sorted by key, then by value: one integer sort of key * span + value when
+    that fits in 62 bits (a few hundred edges of gaps up to months), else a two-key sort."""
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span * groups < 2**62:
+        combined = np.sort(keys * span + (values - low))
+        return combined % span + low
+    return values[np.lexsort((values, keys))]
 
 
 def _pairs(
@@ -133,30 +158,29 @@ def directly_follows(
     """
     import pandas as pd
 
-    log = event_log(frame, case, activity, timestamp)
+    log = ordered_log(frame, case, activity, timestamp, cases_named=False)
     keys, dense, counts, gaps = _pairs(log)
     medians = _group_medians(dense, gaps, counts) / NS
     width = len(log.activity_labels)
-    keep = counts >= max(1, min_count)
-    result = pd.DataFrame(
+    keep = np.flatnonzero(counts >= max(1, min_count))
+    text = _text_rank(log.activity_labels)
+    order = keep[np.lexsort((text[keys[keep] % width], text[keys[keep] // width], -counts[keep]))]
+    source, target = keys[order] // width, keys[order] % width
+    return pd.DataFrame(
         {
-            "source": log.activity_labels[keys[keep] // width],
-            "target": log.activity_labels[keys[keep] % width],
-            "count": counts[keep],
-            "median_seconds": medians[keep],
+            "source": log.activity_labels[source],
+            "target": log.activity_labels[target],
+            "count": counts[order],
+            "median_seconds": medians[order],
         }
     )
-    return _by_count(result, ["source", "target"])
 
 
-def _by_count(frame: pd.DataFrame, then: list[str]) -> pd.DataFrame:
-    """Rows by count (most first), ties by the `then` columns' text, index 0..n-1."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    order = np.lexsort(
-        [frame[c].astype(str).to_numpy() for c in reversed(then)] + [-frame["count"].to_numpy()]
-    )
-    return frame.iloc[order].reset_index(drop=True)
+def _text_rank(labels: NDArray[Any]) -> NDArray[np.int64]:
+    """Each label's rank by its text (equal texts, equal ranks): ties of counts go by text."""
+    if len(labels) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(labels.astype(str), return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
 def endpoints(
@@ -165,14 +189,14 @@ def endpoints(
     """How many cases start and end with each activity (pm4py's start and end activities)."""
     import pandas as pd
 
-    log = event_log(frame, case, activity, timestamp)
+    log = ordered_log(frame, case, activity, timestamp, cases_named=False)
     width = len(log.activity_labels)
     firsts = np.bincount(log.activity[log.starts[:-1]], minlength=width)
     lasts = np.bincount(log.activity[log.starts[1:] - 1], minlength=width)
-    result = pd.DataFrame(
-        {"activity": log.activity_labels, "starts": firsts, "ends": lasts, "count": firsts + lasts}
+    order = np.lexsort((_text_rank(log.activity_labels), -(firsts + lasts)))
+    return pd.DataFrame(
+        {"activity": log.activity_labels[order], "starts": firsts[order], "ends": lasts[order]}
     )
-    return _by_count(result, ["activity"]).drop(columns="count")
 
 
 def _collapsed(log: EventLog) -> EventLog:
@@ -199,19 +223,20 @@ _PRIME = np.uint64(0x100000001B3)  # the 64-bit FNV prime, a good odd multiplier
 
 def _positions(log: EventLog) -> NDArray[np.int64]:
     """Each event's position within its case (0 for the first)."""
-    lengths = np.diff(log.starts)
-    return np.arange(log.events, dtype=np.int64) - np.repeat(log.starts[:-1], lengths)
+    return np.arange(log.events, dtype=np.int64) - log.starts[log.case]
 
 
 def _variant_of_case(log: EventLog) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Each case's variant number, and for each variant the first case that follows it.
 
     Variants are numbered in order of their first case. Each case's sequence is hashed
-    (a polynomial over 64-bit integers) and cases are grouped by hash; then every event
-    is compared with the same position of its group's first case, so two sequences share
-    a variant only when they are equal (a hash collision, never seen, falls back to
-    comparing the sequences of each length row by row).
+    (a polynomial over 64-bit integers) and cases are grouped by hash (a hash table, in
+    order of first case); then every event is compared with the same position of its
+    group's first case, so two sequences share a variant only when they are equal (a hash
+    collision, never seen, falls back to comparing the sequences of each length row by row).
     """
+    import pandas as pd
+
     lengths = np.diff(log.starts)
     if log.cases == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -219,18 +244,27 @@ def _variant_of_case(log: EventLog) -> tuple[NDArray[np.int64], NDArray[np.int64
     powers = np.ones(int(lengths.max()), dtype=np.uint64)
     with np.errstate(over="ignore"):
         np.cumprod(np.full(len(powers), _PRIME, dtype=np.uint64)[:-1], out=powers[1:])
-        terms = (log.activity.astype(np.uint64) + np.uint64(1)) * powers[position]
+        terms = powers[position]  # in place from here: no temporaries of 10 M values
+        codes = log.activity.astype(np.uint64)
+        codes += np.uint64(1)
+        terms *= codes
+        del codes
         hashed = np.add.reduceat(terms, log.starts[:-1]) * _PRIME + lengths.astype(np.uint64)
-    _, first, group = np.unique(hashed, return_index=True, return_inverse=True)
-    group = group.reshape(-1)
+    group = pd.factorize(hashed)[0].astype(np.int64, copy=False)
+    # Numbered in order of first case: a case starts a group when its number is new.
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1))
     leader = first[group]  # the first case with the same hash
     same = lengths[leader] == lengths
     if same.all():
-        mirror = log.starts[leader][log.case] + position
-        same = np.ones(log.cases, dtype=bool)
-        same[log.case[log.activity[mirror] != log.activity]] = False
-    if not same.all():
-        group, first = _variant_by_rows(log, lengths)
+        # Each event faces the event at the same position of its case's leader.
+        mirror = log.starts[leader][log.case]
+        mirror += position
+        differs = log.activity[mirror] != log.activity
+        if differs.any():
+            same[log.case[differs]] = False
+    if same.all():
+        return group, first
+    group, first = _variant_by_rows(log, lengths)
     # Number the variants by their first case, so the numbering follows the frame.
     rank = np.empty(len(first), dtype=np.int64)
     order = np.argsort(first, kind="stable")
@@ -273,33 +307,73 @@ def variants(
     """
     import pandas as pd
 
-    log = event_log(frame, case, activity, timestamp)
+    log = ordered_log(frame, case, activity, timestamp, cases_named=False)
     if collapse_repeats:
         log = _collapsed(log)
     variant, leaders = _variant_of_case(log)
     counts = np.bincount(variant, minlength=len(leaders)).astype(np.int64)
     medians = _group_medians(variant, _durations_ns(log), counts) / NS
-    order = np.lexsort((np.arange(len(counts)), -counts))
+    # Most cases first; ties: the variant whose first case came first (a stable sort).
+    order = argsort_stable(counts.max(initial=0) - counts)
     if top is not None:
         order = order[: max(0, top)]
-    # Only the rows kept become Python tuples, read from the events of one case each.
     shown = leaders[order]
     lengths = log.starts[shown + 1] - log.starts[shown]
-    offsets = np.zeros(len(shown) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    events = np.repeat(log.starts[shown] - offsets[:-1], lengths) + np.arange(offsets[-1])
-    names = log.activity_labels[log.activity[events]].tolist()
-    bounds = offsets.tolist()
-    sequences = [tuple(names[b:e]) for b, e in pairwise(bounds)]
     return pd.DataFrame(
         {
-            "variant": pd.Series(sequences, dtype=object),
+            "variant": _sequences(log, shown, lengths),  # tuples: pandas keeps them objects
             "count": counts[order],
             "share": counts[order] / max(1, log.cases),
             "length": lengths,
             "median_seconds": medians[order],
         }
     )
+
+
+def _sequences(log: EventLog, cases: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[Any]:
+    """Each case's activity names as one tuple (an object array of them, in `cases` order).
+
+    Only the variants shown become Python objects. Cases of one length are read as a
+    (length, cases) table of names whose columns `zip` turns into tuples in C, one
+    allocation each, rather than slicing a list per case.
+    """
+    if len(cases) <= 2000:  # few: one list of names, sliced per case, costs less
+        offsets = np.zeros(len(cases) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        events = np.repeat(log.starts[cases] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        names = log.activity_labels[log.activity[events]].tolist()
+        bounds = offsets.tolist()
+        return np.fromiter(
+            (tuple(names[b:e]) for b, e in pairwise(bounds)), dtype=object, count=len(cases)
+        )
+    sequences = np.empty(len(cases), dtype=object)
+    # Hundreds of thousands of new tuples would set off the cyclic garbage collector again
+    # and again (20-30% of this step); they hold only text, so it can wait until the end.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _fill_sequences(sequences, log, cases, lengths)
+    finally:
+        if enabled:
+            gc.enable()
+    return sequences
+
+
+def _fill_sequences(
+    sequences: NDArray[Any], log: EventLog, cases: NDArray[np.int64], lengths: NDArray[np.int64]
+) -> None:
+    by_length = np.argsort(lengths, kind="stable")
+    firsts = log.starts[cases[by_length]]
+    sizes = np.bincount(lengths) if len(lengths) else np.zeros(0, dtype=np.int64)
+    done = 0
+    for length in np.flatnonzero(sizes).tolist():
+        rows = by_length[done : done + sizes[length]]
+        at = firsts[done : done + sizes[length]]
+        # Read case by case (each case's events are adjacent), then one list per position.
+        codes = log.activity[at[:, None] + np.arange(length)].T
+        names = log.activity_labels[codes].tolist()
+        sequences[rows] = np.fromiter(zip(*names, strict=True), dtype=object, count=len(rows))
+        done += len(rows)
 
 
 def _durations_ns(log: EventLog) -> NDArray[np.int64]:
@@ -327,7 +401,7 @@ def case_durations(
         events = np.diff(log.starts)
         utc = log.utc
     else:
-        codes, cases, _, _, time, utc = encoded(frame, case, activity, timestamp)
+        codes, cases, _, _, time, utc = encoded(frame, case, activity, timestamp, activities=False)
         first = np.full(len(cases), np.iinfo(np.int64).max, dtype=np.int64)
         last = np.full(len(cases), np.iinfo(np.int64).min, dtype=np.int64)
         np.minimum.at(first, codes, time)
@@ -381,7 +455,7 @@ def funnel(
             f"confidence must be between 0 and 1, such as 0.95 (got {confidence!r}).",
             f"confidence は 0.95 のように 0 と 1 の間で指定してください(指定値: {confidence!r})。",
         )
-    log = event_log(frame, case, stage, timestamp)
+    log = ordered_log(frame, case, stage, timestamp, cases_named=False)
     labels = {value: code for code, value in enumerate(log.activity_labels.tolist())}
     never = np.iinfo(np.int64).max
     reached_at = np.full(log.cases, never, dtype=np.int64)  # moment of the step before
