@@ -2,9 +2,9 @@
 
 1. Generate 1,000,000 voices (Japanese and English sentences put together from hotel-review
    phrases, about 7 in 10 Japanese) with an analysis row each (sentiment, delight, emotions,
-   topics with their polarity, experience values), written by a bulk generator straight into
-   the tables (not the per-voice path), then build the search index (`reindex_workspace`,
-   what `kizuna voices reindex` runs), timed.
+   topics with their polarity and score, experience values), written by a bulk generator
+   straight into the tables (not the per-voice path), then build the search index
+   (`reindex_workspace`, what `kizuna voices reindex` runs), timed.
 2. Search: `search_voices` (a page of 50, what the page and `/api/v1/voices` call) for
    Japanese and English words, rare and common, alone and with filters; each query run
    RUNS times after one warm-up; p50 and p95 in ms. Target: p95 under 200 ms.
@@ -12,11 +12,14 @@
    `kizuna voices export -o FILE` runs), timed. Target: under 30 s.
 
 PostgreSQL runs in a database of its own (`kizuna_bench_explorer_*`) on the server of
-KIZUNA_BENCH_PG_URL (default: the test server), dropped at the end.
+KIZUNA_BENCH_PG_URL (default: the test server), dropped at the end unless `--keep`.
 
     .venv/bin/python -m bench.explorer --db sqlite            # 1 M voices
     .venv/bin/python -m bench.explorer --db postgresql
     .venv/bin/python -m bench.explorer --db sqlite --rows 50000 --no-write   # a quick look
+    # the export alone, generating once and measuring again later:
+    .venv/bin/python -m bench.explorer --db sqlite --export-only --exports 0 --keep
+    .venv/bin/python -m bench.explorer --db sqlite --export-only --url sqlite:///...db
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 from kizuna import Kizuna, Settings
 from kizuna.accounts.service import init_workspace
@@ -159,7 +162,18 @@ def generate(kz: Kizuna, workspace_id: int, rows: int, seed: int = 12) -> float:
                     "delight": round(rng.random(), 3),
                     "expectation": rng.choice(("exceeded", "met", "below", "unknown")),
                     "emotions": emotions,
-                    "topics": [{"topic": p[1], "sentiment": p[2]} for p in picked],
+                    # Scores as the engine writes them (three decimals): every row's topics
+                    # are its own, as in real data.
+                    "topics": [
+                        {
+                            "topic": p[1],
+                            "sentiment": p[2],
+                            "score": round(
+                                rng.uniform(0.2, 1) * (1 if p[2] == "positive" else -1), 3
+                            ),
+                        }
+                        for p in picked
+                    ],
                     "experience_values": rng.sample(("sense", "feel", "think", "act"), 1),
                     "cues": [],
                     "truncated": False,
@@ -181,14 +195,15 @@ def generate(kz: Kizuna, workspace_id: int, rows: int, seed: int = 12) -> float:
 
 
 @contextmanager
-def database(kind: str) -> Iterator[str]:
+def database(kind: str, keep: bool = False) -> Iterator[str]:
+    """A new database for the run, removed at the end unless `keep`."""
     if kind == "sqlite":
         WORK.mkdir(parents=True, exist_ok=True)
         path = WORK / f"explorer-{uuid.uuid4().hex[:6]}.db"
         try:
             yield f"sqlite:///{path}"
         finally:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm") if not keep else ():
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
     name = f"kizuna_bench_explorer_{uuid.uuid4().hex[:6]}"
@@ -198,8 +213,9 @@ def database(kind: str) -> Iterator[str]:
     try:
         yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -213,27 +229,57 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
-def run(kind: str, rows: int, exports: int) -> dict[str, Any]:
+def _export(session: Any, workspace: Any) -> tuple[int, float, float, int, list[str]]:
+    """One export of every voice to CSV: rows, wall s, CPU s, bytes, load after."""
+    out = WORK / "export.csv"
+    WORK.mkdir(parents=True, exist_ok=True)
+    cpu, t0 = _cpu(), time.perf_counter()
+    with out.open("wb") as handle:
+        written = write_voices(session, workspace, VoiceFilter(), "csv", handle)
+    took = (written, time.perf_counter() - t0, _cpu() - cpu, out.stat().st_size)
+    out.unlink()
+    return (*took, Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run(
+    kind: str,
+    rows: int,
+    exports: int,
+    *,
+    export_only: bool = False,
+    keep: bool = False,
+    url: str | None = None,
+) -> dict[str, Any]:
     load_before = Path("/proc/loadavg").read_text().split()[:3]
-    with database(kind) as url:
+    generated: float | None = None
+    index: tuple[float, float] | None = None
+    searches = []
+    with nullcontext(url) if url else database(kind, keep) as url:
         kz = Kizuna(Settings(database_url=url, embedded_worker=False))
-        kz.upgrade_db()
-        with kz.session() as session:
-            init_workspace(session, "bench", "bench@example.com")
-        with kz.session() as session:
-            ws_id = kz.workspace(session, "bench").id
-        generated = generate(kz, ws_id, rows)
-        cpu, started = _cpu(), time.perf_counter()
-        with kz.engine.begin() as conn:
-            reindex_workspace(conn, ws_id)
-        if kind == "postgresql":
-            with kz.engine.begin() as conn:
-                conn.execute(text("ANALYZE feedback_search"))
-        index = (time.perf_counter() - started, _cpu() - cpu)
-        searches = []
+        if not kz_has_bench(kz):
+            kz.upgrade_db()
+            with kz.session() as session:
+                init_workspace(session, "bench", "bench@example.com")
+            with kz.session() as session:
+                ws_id = kz.workspace(session, "bench").id
+            generated = generate(kz, ws_id, rows)
         with kz.session() as session:
             workspace = kz.workspace(session, "bench")
-            for label, wanted in QUERIES:
+            ws_id = workspace.id
+            rows = session.scalar(
+                select(func.count()).select_from(Feedback).where(Feedback.workspace_id == ws_id)
+            )
+        if not export_only:
+            cpu, started = _cpu(), time.perf_counter()
+            with kz.engine.begin() as conn:
+                reindex_workspace(conn, ws_id)
+            if kind == "postgresql":
+                with kz.engine.begin() as conn:
+                    conn.execute(text("ANALYZE feedback_search"))
+            index = (time.perf_counter() - started, _cpu() - cpu)
+        with kz.session() as session:
+            workspace = kz.workspace(session, "bench")
+            for label, wanted in [] if export_only else QUERIES:
                 times, found = [], 0
                 for n in range(RUNS + 1):
                     t0 = time.perf_counter()
@@ -242,18 +288,11 @@ def run(kind: str, rows: int, exports: int) -> dict[str, Any]:
                         times.append((time.perf_counter() - t0) * 1000)
                     found = len(page.voices)
                 searches.append((label, found, _pct(times, 0.5), _pct(times, 0.95)))
-            export_runs = []
-            for _ in range(exports):
-                out = WORK / "export.csv"
-                WORK.mkdir(parents=True, exist_ok=True)
-                cpu, t0 = _cpu(), time.perf_counter()
-                with out.open("wb") as handle:
-                    written = write_voices(session, workspace, VoiceFilter(), "csv", handle)
-                export_runs.append(
-                    (written, time.perf_counter() - t0, _cpu() - cpu, out.stat().st_size)
-                )
-                out.unlink()
+            export_load = Path("/proc/loadavg").read_text().split()[:3]
+            export_runs = [_export(session, workspace) for _ in range(exports)]
         kz.close()
+        if keep:
+            print(f"kept: --db {kind} --url {url}")
     return {
         "db": kind,
         "rows": rows,
@@ -261,30 +300,65 @@ def run(kind: str, rows: int, exports: int) -> dict[str, Any]:
         "index": index,
         "searches": searches,
         "exports": export_runs,
+        "export_load": export_load,
         "load": (load_before, Path("/proc/loadavg").read_text().split()[:3]),
     }
 
 
+def kz_has_bench(kz: Kizuna) -> bool:
+    """Whether the database already holds the bench workspace (a kept one, `--url`)."""
+    try:
+        with kz.session() as session:
+            kz.workspace(session, "bench")
+    except Exception:  # no tables yet, or no such workspace
+        return False
+    return True
+
+
 def table(result: dict[str, Any]) -> str:
+    made = (
+        f"Generated in {result['generated_s']:.0f} s"
+        if result["generated_s"] is not None
+        else "Kept database from an earlier run (`--url`)"
+    )
+    indexed = (
+        f"; search index built in {result['index'][0]:.1f} s ({result['index'][1]:.1f} CPU s "
+        "in Python)"
+        if result["index"]
+        else "; no search (`--export-only`)"
+    )
     lines = [
         f"### {result['db']}: {result['rows']:,} voices",
         "",
         f"Load average (1, 5, 15 min) before: {' '.join(result['load'][0])}; "
-        f"after: {' '.join(result['load'][1])}. Generated in {result['generated_s']:.0f} s; "
-        f"search index built in {result['index'][0]:.1f} s ({result['index'][1]:.1f} CPU s "
-        "in Python).",
+        f"after: {' '.join(result['load'][1])}. {made}{indexed}.",
         "",
-        "| query (page of 50) | voices on the page | p50 ms | p95 ms |",
-        "|---|---:|---:|---:|",
     ]
-    for label, found, p50, p95 in result["searches"]:
-        lines.append(f"| {label} | {found} | {p50:.1f} | {p95:.1f} |")
-    lines += ["", "| export to CSV | rows | wall s | CPU s | MB |", "|---|---:|---:|---:|---:|"]
-    for n, (written, wall, cpu, size) in enumerate(result["exports"], start=1):
-        lines.append(f"| run {n} | {written:,} | {wall:.1f} | {cpu:.1f} | {size / 1e6:.0f} |")
+    if result["searches"]:
+        lines += [
+            "| query (page of 50) | voices on the page | p50 ms | p95 ms |",
+            "|---|---:|---:|---:|",
+        ]
+        for label, found, p50, p95 in result["searches"]:
+            lines.append(f"| {label} | {found} | {p50:.1f} | {p95:.1f} |")
+        lines.append("")
+    lines += [
+        f"Exports start at load {' '.join(result['export_load'])}.",
+        "",
+        "| export to CSV | rows | wall s | CPU s | µs CPU per voice | MB | load after |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for n, (written, wall, cpu, size, load) in enumerate(result["exports"], start=1):
+        lines.append(
+            f"| run {n} | {written:,} | {wall:.1f} | {cpu:.1f} | {cpu / max(written, 1) * 1e6:.1f} "
+            f"| {size / 1e6:.0f} | {' '.join(load)} |"
+        )
     if result["exports"]:
-        walls = [wall for _, wall, _, _ in result["exports"]]
-        lines.append(f"| median | | {statistics.median(walls):.1f} | | |")
+        walls = [run[1] for run in result["exports"]]
+        cpus = [run[2] for run in result["exports"]]
+        lines.append(
+            f"| median | | {statistics.median(walls):.1f} | {statistics.median(cpus):.1f} | | | |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -294,8 +368,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--exports", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--export-only", action="store_true", help="no search index, no searches: exports only"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated database and print its URL"
+    )
+    parser.add_argument("--url", help="a database kept by --keep: measure it, generate nothing")
     args = parser.parse_args()
-    result = run(args.db, args.rows, args.exports)
+    result = run(
+        args.db,
+        args.rows,
+        args.exports,
+        export_only=args.export_only,
+        keep=args.keep,
+        url=args.url,
+    )
     out = table(result)
     print(out)
     if not args.no_write:
