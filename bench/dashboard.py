@@ -6,11 +6,17 @@ For each database and size, a fresh database is migrated and filled:
   text engine, as `kizuna demo` leaves it;
 - 1m: 1,000,000 generated voices over two years (six channels, eight touchpoints, two
   languages, four sources, three surveys, five stores) with one analysis each (sentiment,
-  delight, expectation, one to three topics of twelve), bulk-inserted.
+  delight, expectation, one to three topics of twelve), bulk-inserted; 100,000 customers
+  (with a CLV score each) give 60% of the voices and have 400,000 interactions (purchases,
+  stays, visits, event attendances, community posts) for the value and engagement card.
 The rollups are then counted once (`rebuild_rollups`, timed), and the dashboard is requested
 through the app (FastAPI TestClient, in-process, so the time is the server's: routing,
 the rollup freshness check, every widget's queries and the HTML) `--repeat` times for: the
-default page (last 12 months), the same page filtered by a channel, and one widget's CSV.
+default page (last 12 months), the same page filtered by a channel, by a channel and a
+language at once (the "full" grain), by a segment (its customers' voices counted on request
+and cached; timed warm and with every cache cleared before each request) and one widget's
+CSV, and the default page with every cache cleared (value card, drivers, notable voices
+computed again).
 Reported: p50 and p95 of wall time and the process CPU time per request; then the time to
 take in 1,000 new voices incrementally (`refresh_rollups`, what the subscribers run).
 
@@ -48,8 +54,11 @@ from sqlalchemy.engine import make_url
 
 from kizuna import Kizuna, Settings
 from kizuna.accounts.service import init_workspace
+from kizuna.customers.models import Customer, CustomerScore, Interaction
+from kizuna.customers.segments import create_segment
 from kizuna.db.guard import TRUSTED
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.reports.dashboard_cache import clear_cache
 from kizuna.reports.rollups import rebuild_rollups, refresh_rollups
 from kizuna.web import create_app
 
@@ -77,6 +86,17 @@ TOPICS = (
 )  # fmt: skip
 SENTIMENTS = ("positive", "neutral", "negative", "mixed")
 CHUNK = 20_000
+CUSTOMERS = 100_000
+INTERACTIONS = 400_000
+AGE_BANDS = ("20s", "30s", "40s", "50s", "60s")
+# kind, channel, share of interactions, amount range (None: no amount)
+KINDS = (
+    ("purchase", "web", 0.25, (1000, 20000)),
+    ("stay", "store", 0.1, (10000, 80000)),
+    ("visit", "app", 0.55, None),
+    ("event_attendance", "event", 0.05, None),
+    ("community_post", "community", 0.05, None),
+)
 
 
 @dataclass
@@ -174,17 +194,83 @@ def _analysis(rng: random.Random, feedback_id: int, nps: int | None) -> dict[str
     }
 
 
+def fill_customers(kz: Kizuna, workspace_id: int, rng: random.Random, count: int) -> list[int]:
+    """Customers with an age band and a CLV score, and their interactions over two years."""
+    today = dt.date.today()
+    with kz.engine.begin() as conn:
+        for start in range(0, count, CHUNK):
+            rows = [
+                {
+                    "workspace_id": workspace_id,
+                    "source": "bench",
+                    "external_id": f"c{i}",
+                    "age_band": rng.choice(AGE_BANDS),
+                    "content_hash": "",
+                }
+                for i in range(start, min(count, start + CHUNK))
+            ]
+            conn.execute(insert(Customer), rows, execution_options=TRUSTED)
+        ids = list(
+            conn.scalars(
+                select(Customer.id)
+                .where(Customer.workspace_id == workspace_id)
+                .order_by(Customer.id)
+            )
+        )
+        scores = [
+            {
+                "workspace_id": workspace_id,
+                "customer_id": cid,
+                "as_of": today,
+                "model_version": "bench",
+                "clv_12m": round(rng.lognormvariate(10, 1), 0),
+                "clv_percentile": round(100 * rng.random(), 1),
+            }
+            for cid in ids
+        ]
+        for start in range(0, len(scores), CHUNK):
+            conn.execute(insert(CustomerScore), scores[start : start + CHUNK])
+        weights = [k[2] for k in KINDS]
+        interactions = INTERACTIONS * count // CUSTOMERS
+        for start in range(0, interactions, CHUNK):
+            rows = []
+            for i in range(start, min(interactions, start + CHUNK)):
+                kind, channel, _, amounts = rng.choices(KINDS, weights)[0]
+                day = today - dt.timedelta(days=int(730 * rng.random() ** 0.8))
+                rows.append(
+                    {
+                        "workspace_id": workspace_id,
+                        "source": "bench",
+                        "external_id": f"i{i}",
+                        "customer_id": rng.choice(ids),
+                        "occurred_at": dt.datetime(day.year, day.month, day.day, 3, tzinfo=dt.UTC),
+                        "occurred_on": day,
+                        "channel": channel,
+                        "kind": kind,
+                        "amount": rng.randint(*amounts) if amounts else None,
+                        "content_hash": "",
+                    }
+                )
+            conn.execute(insert(Interaction), rows, execution_options=TRUSTED)
+    return ids
+
+
 def fill_generated(kz: Kizuna, voices: int, seed: int = 12) -> tuple[str, str, str]:
     rng = random.Random(seed)
     slug = "bench"
     email = f"owner-{slug}@example.com"
     with kz.session() as session:
         ws = init_workspace(session, slug, email, password=PASSWORD).workspace
+    customers = fill_customers(kz, ws.id, rng, min(CUSTOMERS, max(100, voices // 10)))
     today = dt.date.today()
     last = 0
     for start in range(0, voices, CHUNK):
         rows = [
-            {**_voice(rng, i, 730, today), "workspace_id": ws.id}
+            {
+                **_voice(rng, i, 730, today),
+                "workspace_id": ws.id,
+                "customer_id": rng.choice(customers) if rng.random() < 0.6 else None,
+            }
             for i in range(start, min(voices, start + CHUNK))
         ]
         with kz.engine.begin() as conn:
@@ -236,17 +322,26 @@ def measure(url: str, size: str, repeat: int) -> dict[str, Any]:
     token = client.get("/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
-    def get(path: str, **params: str) -> Callable[[], None]:
+    def get(path: str, cold: bool = False, **params: str) -> Callable[[], None]:
         def call() -> None:
+            if cold:
+                clear_cache()
             answer = client.get(path, params=params)
             assert answer.status_code == 200, answer.text[:500]
 
         return call
 
+    segment = _segment_id(kz, slug)
+    some = max(3, repeat // 3)
+    home = f"/w/{slug}/"
     timings = [
-        _time(get(f"/w/{slug}/"), repeat, "dashboard, last 12 months"),
-        _time(get(f"/w/{slug}/", channel="web"), repeat, "dashboard, channel = web"),
-        _time(get(f"/w/{slug}/", months="24", language="ja"), repeat, "dashboard, 24 months, ja"),
+        _time(get(home), repeat, "dashboard, last 12 months"),
+        _time(get(home, channel="web"), repeat, "dashboard, channel = web"),
+        _time(get(home, months="24", language="ja"), repeat, "dashboard, 24 months, ja"),
+        _time(get(home, channel="web", language="ja"), repeat, "dashboard, channel = web and ja"),
+        _time(get(home, segment=segment), repeat, "dashboard, segment (warm cache)"),
+        _time(get(home, True, segment=segment), some, "dashboard, segment (cold caches)"),
+        _time(get(home, True), some, "dashboard, last 12 months (cold caches)"),
         _time(get(f"/w/{slug}/dashboard/topics.csv"), repeat, "topics CSV"),
     ]
     # 1,000 new voices, then what the subscribers run to take them in.
@@ -271,6 +366,14 @@ def measure(url: str, size: str, repeat: int) -> dict[str, Any]:
         "timings": timings,
         "refresh": refresh,
     }
+
+
+def _segment_id(kz: Kizuna, slug: str) -> str:
+    """A segment on age bands (30s and 40s), made for the bench."""
+    with kz.session() as session:
+        workspace = kz.workspace(session, slug)
+        conditions = [{"field": "age_band", "op": "in", "value": ["30s", "40s"]}]
+        return str(create_segment(session, workspace, "30s and 40s", conditions).id)
 
 
 def _postgres_admin() -> str | None:

@@ -116,9 +116,9 @@ def test_a_wrong_period_says_what_to_do(demo: Demo, member_of: Any) -> None:
     answer = client.get(f"/w/{demo.slug}/", params={"from": "2026-05-01", "to": "2026-04-01"})
     assert answer.status_code == 422
     assert "入れ替えてください" in answer.text
-    two = client.get(f"/w/{demo.slug}/", params={"channel": "web", "language": "ja"})
-    assert two.status_code == 422
-    assert "一つずつ" in two.text
+    bad = client.get(f"/w/{demo.slug}/", params={"segment": "vip"})
+    assert bad.status_code == 422
+    assert "一覧から選んでください" in bad.text
 
 
 def test_analysts_set_targets_and_viewers_read_them(demo: Demo, member_of: Any) -> None:
@@ -168,13 +168,17 @@ def test_the_dashboard_speaks_english_too(demo: Demo, member_of: Any) -> None:
     assert "感情と感動度の推移" not in page
 
 
-def test_a_filter_on_another_dimension_says_why_channels_are_not_split(
+def test_a_filter_on_another_dimension_still_splits_the_channels(
     demo: Demo, member_of: Any
 ) -> None:
     client = member_of("viewer")
     page = client.get(f"/w/{demo.slug}/", params={**PERIOD, "language": "ja"})
     assert page.status_code == 200
-    assert "ほかの絞り込みを外すと表示されます" in page.text
+    assert "ほかの絞り込みを外すと表示されます" not in page.text
+    split = _csv(
+        client.get(f"/w/{demo.slug}/dashboard/channels.csv", params={**PERIOD, "language": "ja"})
+    )
+    assert len(split) >= 2
     rows = _csv(
         client.get(f"/w/{demo.slug}/dashboard/volume.csv", params={**PERIOD, "language": "ja"})
     )

@@ -4,10 +4,18 @@
     report = metric_report(session, workspace_id, chosen, "nps", period="month")
 
 Every widget takes the same `DashboardFilter` (period plus channel, touchpoint, language,
-source, survey and store), so they all obey it and the URL keeps it (`as_query`). Metrics
-are finished by `kizuna.analytics.metrics.finish_metric` from the rolled-up counts, the very
-function `compute_metric` finishes its own counts with, so the numbers and intervals equal
-`kizuna metrics` and the metrics API for the same voices. Nothing here scans the voices.
+source, survey and store, any of them at once, and a segment or persona), so they all obey it
+and the URL keeps it (`as_query`). Metrics are finished by
+`kizuna.analytics.metrics.finish_metric` from the rolled-up counts, the very function
+`compute_metric` finishes its own counts with, so the numbers and intervals equal
+`kizuna metrics` and the metrics API for the same voices.
+
+Dimension filters read the rollups (one dimension: its own grain; several: the "full" grain's
+rows matching them, read once per rollup version and summed by each widget,
+`kizuna.reports.dashboard_frames`); nothing scans the voices. A segment or persona is a set
+of customers that changes with their scores, so no rollup can hold it: its voices are turned
+into rows by the rollups' own counting code on request and cached per rollup version
+(`kizuna.reports.dashboard_segment`), and every reader below sums those rows instead.
 """
 
 from __future__ import annotations
@@ -23,23 +31,26 @@ from sqlalchemy.orm import Session
 from kizuna.analytics.metrics import Metric, Period, finish_metric, shift_period, start_of_period
 from kizuna.errors import InvalidInput
 from kizuna.reports.models import DashboardDay
-from kizuna.reports.rollups import DIMENSIONS
+from kizuna.reports.rollups import DIMENSIONS, FULL
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
     "FILTER_NAMES",
+    "GROUP_NAMES",
     "DashboardFilter",
     "dimension_choices",
     "grain_of",
     "metric_report",
+    "read_sums",
     "sentiment_trend",
     "volume_by",
     "volume_series",
 ]
 
 FILTER_NAMES = DIMENSIONS
+GROUP_NAMES = ("segment", "persona")
 MAX_DAYS = 3 * 366
 # Rolled-up column per count column of `count_metric` (kizuna.analytics.metrics).
 _METRIC_COLUMNS: dict[str, dict[str, str]] = {
@@ -62,6 +73,8 @@ class DashboardFilter:
     source: str | None = None
     survey: str | None = None
     store: str | None = None
+    segment: int | None = None
+    persona: int | None = None
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -69,8 +82,6 @@ class DashboardFilter:
                 f"The start date {self.start} is after the end date {self.end}; swap them.",
                 f"開始日 {self.start} が終了日 {self.end} より後です。入れ替えてください。",
             )
-        if len(self.dimensions()) > 1:
-            raise _one_dimension_error()
         if (self.end - self.start).days >= MAX_DAYS:
             raise InvalidInput(
                 "Choose a period of at most three years.",
@@ -85,10 +96,23 @@ class DashboardFilter:
         """The dimension filters given, by name."""
         return {n: v for n in DIMENSIONS if (v := getattr(self, n)) is not None}
 
+    @property
+    def grouped(self) -> bool:
+        """Whether a segment or persona is chosen (figures computed from its voices)."""
+        return self.segment is not None or self.persona is not None
+
+    def groups(self) -> dict[str, str]:
+        """The segment and persona filters given, as URL parameters."""
+        return {n: str(v) for n in GROUP_NAMES if (v := getattr(self, n)) is not None}
+
+    def filters(self) -> dict[str, str]:
+        """Every filter but the period, as URL parameters."""
+        return {**self.dimensions(), **self.groups()}
+
     def as_query(self) -> dict[str, str]:
         """The filter as URL parameters, for links and forms that keep it."""
         query = {"from": self.start.isoformat(), "to": self.end.isoformat()}
-        return {**query, **self.dimensions()}
+        return {**query, **self.filters()}
 
     def explorer_query(self) -> dict[str, str]:
         """The same filter in the voice explorer's parameters (those it understands)."""
@@ -117,15 +141,7 @@ def grain_of(names: set[str]) -> str:
         return "all"
     if len(names) == 1:
         return next(iter(names))
-    raise _one_dimension_error()
-
-
-def _one_dimension_error() -> InvalidInput:
-    listed = ", ".join(DIMENSIONS)
-    return InvalidInput(
-        f"Filter by one of {listed} at a time; clear the others.",
-        f"絞り込みは {listed} のうち一つずつにしてください。ほかの絞り込みを外してください。",
-    )
+    return FULL
 
 
 def _where(
@@ -141,6 +157,40 @@ def _where(
     return conditions
 
 
+def read_sums(
+    session: Session,
+    workspace_id: int,
+    chosen: DashboardFilter,
+    table: Any,
+    columns: dict[str, str],
+    keys: tuple[str, ...],
+    first: dt.date,
+    last: dt.date,
+) -> list[tuple[Any, ...]]:
+    """Rows of `keys` and the sums of `columns` (label -> rollup column) of `table`
+    (`DashboardDay` or `DashboardTopicDay`) over the filter's rows of `first`..`last`.
+
+    From the rollups, or for a segment or persona from its voices counted the same way.
+    """
+    by = next((k for k in keys if k in DIMENSIONS), None)
+    if chosen.grouped:
+        from kizuna.reports.dashboard_segment import group_sums
+
+        return group_sums(session, workspace_id, chosen, table, columns, keys, first, last)
+    if len(chosen.dimensions()) > 1:  # several at once: the "full" rows, read once
+        from kizuna.reports.dashboard_frames import full_sums
+
+        return full_sums(session, workspace_id, chosen, table, columns, keys, first, last)
+    sums = [func.sum(getattr(table, c)).label(n) for n, c in columns.items()]
+    groups = [getattr(table, k) for k in keys]
+    query = select(*groups, *sums).where(
+        *_where(table, workspace_id, chosen, by), table.day >= first, table.day <= last
+    )
+    if groups:
+        query = query.group_by(*groups)
+    return [tuple(row) for row in session.execute(query)]
+
+
 def _read_days(
     session: Session,
     workspace_id: int,
@@ -148,18 +198,10 @@ def _read_days(
     columns: dict[str, str],
     first: dt.date,
 ) -> list[tuple[Any, ...]]:
-    sums = [func.sum(getattr(DashboardDay, c)).label(n) for n, c in columns.items()]
-    query = (
-        select(DashboardDay.day, *sums)
-        .where(
-            *_where(DashboardDay, workspace_id, chosen),
-            DashboardDay.day >= first,
-            DashboardDay.day <= chosen.end,
-        )
-        .group_by(DashboardDay.day)
-        .order_by(DashboardDay.day)
+    rows = read_sums(
+        session, workspace_id, chosen, DashboardDay, columns, ("day",), first, chosen.end
     )
-    return [tuple(row) for row in session.execute(query)]
+    return sorted(rows, key=lambda row: row[0])
 
 
 def metric_counts(
@@ -274,29 +316,38 @@ def volume_by(
 ) -> list[tuple[str, int]] | None:
     """Voices per value of one dimension (largest first); "" is a voice without one.
 
-    None when the filter is on another dimension: the rollups keep one dimension apart at a
-    time, so they cannot split a channel's voices by language.
+    With filters on other dimensions, the "full" grain splits the matching voices (a
+    channel's voices by language). The return type keeps None for callers written when
+    that was not possible; it is always a list now.
     """
     if dimension not in DIMENSIONS:
         raise InvalidInput(
             f"Unknown dimension '{dimension}'. Choose one of: {', '.join(DIMENSIONS)}.",
             f"分析軸「{dimension}」はありません。次から選んでください: {', '.join(DIMENSIONS)}",
         )
-    if set(chosen.dimensions()) - {dimension}:
-        return None
-    column = getattr(DashboardDay, dimension)
-    total = func.sum(DashboardDay.voices)
-    query = (
-        select(column, total)
-        .where(
-            *_where(DashboardDay, workspace_id, chosen, by=dimension),
-            DashboardDay.day >= chosen.start,
-            DashboardDay.day <= chosen.end,
+
+    def read() -> list[tuple[Any, ...]]:
+        return read_sums(
+            session,
+            workspace_id,
+            chosen,
+            DashboardDay,
+            {"voices": "voices"},
+            (dimension,),
+            chosen.start,
+            chosen.end,
         )
-        .group_by(column)
-        .order_by(total.desc(), column)
-    )
-    return [(str(value), int(n or 0)) for value, n in session.execute(query) if n]
+
+    if grain_of(set(chosen.dimensions()) | {dimension}) == FULL and not chosen.grouped:
+        # Another dimension's filter splits by the "full" rows: a long read, kept per version.
+        from kizuna.reports.dashboard_cache import cached, rollup_version
+
+        version = rollup_version(session, workspace_id)
+        rows = cached(("volume-by", workspace_id, chosen, dimension, version), read)
+    else:
+        rows = read()
+    found = [(str(value), int(n or 0)) for value, n in rows if n]
+    return sorted(found, key=lambda row: (-row[1], row[0]))
 
 
 def dimension_choices(session: Session, workspace_id: int) -> dict[str, list[str]]:
@@ -304,7 +355,7 @@ def dimension_choices(session: Session, workspace_id: int) -> dict[str, list[str
     columns = [getattr(DashboardDay, name) for name in DIMENSIONS]
     rows = session.execute(
         select(DashboardDay.grain, *columns)
-        .where(DashboardDay.workspace_id == workspace_id, DashboardDay.grain != "all")
+        .where(DashboardDay.workspace_id == workspace_id, DashboardDay.grain.in_(DIMENSIONS))
         .distinct()
     )
     found: dict[str, set[str]] = {name: set() for name in DIMENSIONS}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kizuna.reports.models import DashboardState
 
-__all__ = ["cached", "clear_cache", "rollup_version"]
+__all__ = ["cached", "clear_cache", "lookup", "rollup_version", "store"]
 
 T = TypeVar("T")
 SIZE = 256
@@ -54,6 +54,25 @@ def cached(key: Hashable, compute: Callable[[], T]) -> T:
         while len(_entries) > SIZE:
             _entries.popitem(last=False)
     return value
+
+
+def lookup(key: Hashable) -> Any:
+    """The fresh value stored under `key`, else None."""
+    with _lock:
+        found = _entries.get(key)
+        if found is not None and time.monotonic() - found[0] < TTL:
+            _entries.move_to_end(key)
+            return found[1]
+    return None
+
+
+def store(key: Hashable, value: Any) -> None:
+    """Keep `value` under `key` (replacing what was there)."""
+    with _lock:
+        _entries[key] = (time.monotonic(), value)
+        _entries.move_to_end(key)
+        while len(_entries) > SIZE:
+            _entries.popitem(last=False)
 
 
 def clear_cache() -> None:

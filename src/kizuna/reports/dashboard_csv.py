@@ -14,7 +14,10 @@ from kizuna.reports.home import HomeView
 
 __all__ = ["WIDGETS", "widget_csv", "widget_rows"]
 
-WIDGETS = ("metrics", "nps", "sentiment", "volume", "channels", "topics", "drivers", "voices")
+WIDGETS = (
+    *("metrics", "value", "responses", "nps", "sentiment", "volume", "channels"),
+    *("topics", "drivers", "voices"),
+)
 
 
 def _metrics(view: HomeView) -> tuple[list[str], list[list[Any]]]:
@@ -44,6 +47,18 @@ def widget_rows(view: HomeView, widget: str) -> tuple[list[str], list[list[Any]]
     """The header and rows of one widget."""
     if widget == "metrics":
         return _metrics(view)
+    if widget == "value":
+        header = ["measure", "value", "scope", "start", "end"]
+        measures = view.value.rows() if view.value else []
+        scope = view.value.scope if view.value else None
+        period = [view.start.isoformat(), view.end.isoformat()]
+        return header, [[name, value, scope, *period] for name, value in measures]
+    if widget == "responses":
+        header = ["voices", "invitations_sent", "completed", "rate", "ci_low", "ci_high"]
+        header += ["start", "end"]
+        r = view.responses
+        rows = [[r.voices, r.sent, r.completed, r.rate, r.ci_low, r.ci_high]] if r else []
+        return header, [[*row, view.start.isoformat(), view.end.isoformat()] for row in rows]
     if widget == "nps":
         header = ["period", "n", "value", "ci_low", "ci_high"]
         return header, _records(view.nps_series, header)

@@ -19,13 +19,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.analytics.intervals import z_critical
 from kizuna.errors import KizunaError
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
-from kizuna.reports.dashboard import DashboardFilter, _where
+from kizuna.reports.dashboard import DashboardFilter, read_sums
+from kizuna.reports.dashboard_segment import customer_condition, group_customers
 from kizuna.reports.models import DashboardDay, DashboardTopicDay
 from kizuna.reports.rollup_counts import voice_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, newest_analysis_id
@@ -56,29 +57,34 @@ def _topic_totals(
     session: Session, workspace_id: int, chosen: DashboardFilter
 ) -> dict[str, dict[str, int]]:
     names = ("voices", "positive", "negative", "nps_n", "promoters", "detractors")
-    sums = [func.sum(getattr(DashboardTopicDay, n)) for n in names]
-    query = (
-        select(DashboardTopicDay.topic, *sums)
-        .where(
-            *_where(DashboardTopicDay, workspace_id, chosen),
-            DashboardTopicDay.day >= chosen.start,
-            DashboardTopicDay.day <= chosen.end,
-        )
-        .group_by(DashboardTopicDay.topic)
+    rows = read_sums(
+        session,
+        workspace_id,
+        chosen,
+        DashboardTopicDay,
+        {n: n for n in names},
+        ("topic",),
+        chosen.start,
+        chosen.end,
     )
     return {
         str(topic): {n: int(v or 0) for n, v in zip(names, values, strict=True)}
-        for topic, *values in session.execute(query)
+        for topic, *values in rows
     }
 
 
 def _analysed(session: Session, workspace_id: int, chosen: DashboardFilter) -> int:
-    query = select(func.sum(DashboardDay.analysed)).where(
-        *_where(DashboardDay, workspace_id, chosen),
-        DashboardDay.day >= chosen.start,
-        DashboardDay.day <= chosen.end,
+    rows = read_sums(
+        session,
+        workspace_id,
+        chosen,
+        DashboardDay,
+        {"analysed": "analysed"},
+        (),
+        chosen.start,
+        chosen.end,
     )
-    return int(session.scalar(query) or 0)
+    return int(rows[0][0] or 0) if rows else 0
 
 
 def _trend(k1: int, n1: int, k0: int, n0: int) -> str:
@@ -169,24 +175,21 @@ def _sample(
             score.is_not(None),
         )
         .order_by(Feedback.received_on.desc(), Feedback.id.desc())
-        .limit(SAMPLE * 2 if chosen.dimensions() else SAMPLE)
+        .limit(SAMPLE * 2 if chosen.filters() else SAMPLE)
     )
+    members = group_customers(session, workspace_id, chosen)
+    if members is not None:
+        query = query.where(customer_condition(members)).add_columns(Feedback.customer_id)
     for name in ("channel", "touchpoint", "source"):
         value = getattr(chosen, name)
         if value is not None:
             query = query.where(getattr(Feedback, name) == value)
     wanted = chosen.dimensions()
     out = []
-    for (
-        channel,
-        touchpoint,
-        language,
-        source,
-        props,
-        value,
-        analysed_language,
-        topics,
-    ) in session.execute(query):
+    for row in session.execute(query):
+        channel, touchpoint, language, source, props, value, analysed_language, topics = row[:8]
+        if members is not None and row[8] not in members:
+            continue
         dims = voice_dimensions(channel, touchpoint, language or analysed_language, source, props)
         if any(dict(zip(_DIMS, dims, strict=True))[n] != v for n, v in wanted.items()):
             continue

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kizuna.customers.models import CustomerScore
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.reports.dashboard import DashboardFilter
+from kizuna.reports.dashboard_segment import customer_condition, group_customers
 from kizuna.reports.rollup_counts import DIMENSIONS, voice_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, newest_analysis_id
 
@@ -40,7 +41,12 @@ class NotableVoice:
     clv_percentile: float | None = None
 
 
-def _query(workspace_id: int, chosen: DashboardFilter, valuable: bool = False) -> Any:
+def _query(
+    workspace_id: int,
+    chosen: DashboardFilter,
+    valuable: bool = False,
+    members: frozenset[int] | None = None,
+) -> Any:
     latest = newest_analysis_id(workspace_id)
     query = (
         select(
@@ -69,6 +75,8 @@ def _query(workspace_id: int, chosen: DashboardFilter, valuable: bool = False) -
         value = getattr(chosen, name)
         if value is not None:
             query = query.where(getattr(Feedback, name) == value)
+    if members is not None:
+        query = query.where(customer_condition(members))
     if valuable:
         query = query.join(
             CustomerScore,
@@ -78,7 +86,14 @@ def _query(workspace_id: int, chosen: DashboardFilter, valuable: bool = False) -
     return query
 
 
-def _keeps(chosen: DashboardFilter, feedback: Feedback, language: str | None) -> bool:
+def _keeps(
+    chosen: DashboardFilter,
+    feedback: Feedback,
+    language: str | None,
+    members: frozenset[int] | None = None,
+) -> bool:
+    if members is not None and feedback.customer_id not in members:
+        return False
     dims = voice_dimensions(
         feedback.channel,
         feedback.touchpoint,
@@ -109,10 +124,11 @@ def notable_voices(
     session: Session, workspace_id: int, chosen: DashboardFilter
 ) -> dict[str, list[NotableVoice]]:
     """`delighted`, `angriest` and `valuable`, up to three voices each."""
+    members = group_customers(session, workspace_id, chosen)
     rows = [
         row
-        for row in session.execute(_query(workspace_id, chosen).limit(RECENT))
-        if _keeps(chosen, row[0], row.language)
+        for row in session.execute(_query(workspace_id, chosen, members=members).limit(RECENT))
+        if _keeps(chosen, row[0], row.language, members)
     ]
     delighted = sorted(
         (r for r in rows if r.delight is not None and r.delight > 0),
@@ -122,10 +138,10 @@ def notable_voices(
         (r for r in rows if r.sentiment == "negative" and r.sentiment_score is not None),
         key=lambda r: (float(r.sentiment_score), -r[0].id),
     )
-    valuable_query = _query(workspace_id, chosen, valuable=True).limit(RECENT)
+    valuable_query = _query(workspace_id, chosen, valuable=True, members=members).limit(RECENT)
     valuable = []
     for row in session.execute(valuable_query):
-        if _keeps(chosen, row[0], row.language):
+        if _keeps(chosen, row[0], row.language, members):
             valuable.append(_voice(row, row.clv_percentile))
             if len(valuable) >= SHOWN:
                 break

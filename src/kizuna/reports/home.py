@@ -1,11 +1,14 @@
 """What the dashboard (the workspace home) shows, for a period and a filter.
 
-NPS, CSAT and CES with 95% intervals and targets, monthly NPS, sentiment and delight over
-time, volume by channel, topics rising and falling, key drivers and notable voices. Every
-figure comes from the daily rollups (`kizuna.reports.rollups`, refreshed here before
-reading) through `kizuna.reports.dashboard`; this module picks the window (whole months in
-the workspace's time zone, or the days asked for) and shapes the figures for the template
-and the charts (names from kizuna.i18n.vocabulary).
+NPS, CSAT and CES with 95% intervals and targets, value and engagement (CLV, repeat rate,
+revenue of promoters and detractors, active customers, participation), monthly NPS,
+sentiment and delight over time, volume by channel and response rate, topics rising and
+falling, key drivers and notable voices. Voice figures come from the daily rollups
+(`kizuna.reports.rollups`, refreshed here before reading) through `kizuna.reports.dashboard`
+(a segment's from its voices, `dashboard_segment`); customer figures from
+`dashboard_value` and invitations from `dashboard_responses`. This module picks the window
+(whole months in the workspace's time zone, or the days asked for) and shapes the figures
+for the template and the charts (names from kizuna.i18n.vocabulary).
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ from kizuna.reports.dashboard import (
     volume_series,
 )
 from kizuna.reports.dashboard_cache import cached, rollup_version
+from kizuna.reports.dashboard_responses import ResponseRate, response_rate
+from kizuna.reports.dashboard_segment import group_choices
 from kizuna.reports.dashboard_topics import DriverResult, TopicRow, key_drivers, topic_table
+from kizuna.reports.dashboard_value import ValueMeasures, value_measures
 from kizuna.reports.dashboard_voices import NotableVoice, notable_voices
 from kizuna.reports.rollups import refresh_rollups
 from kizuna.reports.targets import TargetProgress, list_targets, progress_of
@@ -52,6 +58,7 @@ __all__ = [
 ]
 
 WINDOWS = (3, 6, 12, 24)
+WIDGETS = ("metrics", "value", "topics", "drivers", "voices")
 
 # How each headline is shown; the scales are the reports room's (ARCHITECTURE.md metrics).
 METRIC_SPECS: dict[str, dict[str, Any]] = {
@@ -116,6 +123,9 @@ class HomeView:
     drivers: DriverResult | None = None
     notable: dict[str, list[NotableVoice]] = field(default_factory=dict)
     choices: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    value: ValueMeasures | None = None
+    responses: ResponseRate | None = None
     targets: dict[str, float] = field(default_factory=dict)
     unavailable: str | None = None
 
@@ -149,6 +159,8 @@ def choose_filter(
     months: int = 12,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    segment: int | None = None,
+    persona: int | None = None,
     **dimensions: str | None,
 ) -> tuple[DashboardFilter, int, bool]:
     """The filter a request asks for: `from`/`to` when given, else the last `months` months.
@@ -158,8 +170,10 @@ def choose_filter(
     months = months if months in WINDOWS else 12
     first, last = month_window(today_in(workspace), months)
     custom = start is not None or end is not None
-    given = {k: (v.strip() or None) if v else None for k, v in dimensions.items()}
-    chosen = DashboardFilter(start=start or first, end=end or last, **given)
+    given: dict[str, Any] = {k: (v.strip() or None) if v else None for k, v in dimensions.items()}
+    chosen = DashboardFilter(
+        start=start or first, end=end or last, segment=segment, persona=persona, **given
+    )
     return chosen, months, custom
 
 
@@ -205,7 +219,8 @@ def build_home(
     months: int = 12,
     chosen: DashboardFilter | None = None,
     custom: bool = False,
-    widgets: tuple[str, ...] = ("metrics", "topics", "drivers", "voices"),
+    widgets: tuple[str, ...] = WIDGETS,
+    lang: str = "ja",
 ) -> HomeView:
     """Gather the dashboard's figures for the filter (default: the last `months` months)."""
     if chosen is None:
@@ -227,6 +242,7 @@ def build_home(
         channels = volume_by(session, ws, chosen, "channel")
         view.channels, view.channels_split = channels or [], channels is not None
         view.choices = dimension_choices(session, ws)
+        view.groups = group_choices(session, ws, lang)
         for metric in DASHBOARD_METRICS:
             overall = _records(metric_report(session, ws, chosen, metric))
             monthly = _records(metric_report(session, ws, chosen, metric, "month"))
@@ -248,6 +264,9 @@ def build_home(
         period = trend_period(chosen)
         view.trend = sentiment_trend(session, ws, chosen, period)
         view.volume = volume_series(session, ws, chosen, period)
+        view.responses = response_rate(session, workspace, chosen, view.total)
+        if "value" in widgets:
+            view.value = value_measures(session, ws, chosen)
         if "topics" in widgets or "drivers" in widgets:
             view.topics = topic_table(session, ws, chosen)
         version = rollup_version(session, ws)

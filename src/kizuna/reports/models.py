@@ -36,10 +36,11 @@ class ReportSubscription(WorkspaceScoped, Base):
 
 # --- the dashboard's daily rollups (kizuna.reports.rollups keeps them) ----------------------
 # Dimension columns hold "" for "not given", so equality filters and the unique keys work the
-# same on SQLite and PostgreSQL (NULLs are never equal there). `grain` says which dimension a
-# row keeps apart: "all" (none: the day's total) or one dimension's name (that dimension, the
-# others ""). Every combination of dimensions would be about one row per voice (a copy of the
-# voices, not a rollup), so a filter takes one dimension at a time.
+# same on SQLite and PostgreSQL (NULLs are never equal there). `grain` says which dimensions a
+# row keeps apart: "all" (none: the day's total), one dimension's name (that dimension, the
+# others "") or "full" (every dimension: one row per day and distinct combination). A filter
+# on one dimension reads that dimension's small grain; a filter on several at once sums the
+# "full" rows that match (reports_0003 added them).
 
 
 class _Dimensions:

@@ -2,7 +2,8 @@
 the targets form.
 
 Every route reads the same filter from the query string (`from`, `to` or `months`, and
-channel, touchpoint, language, source, survey, store), so links and downloads keep it.
+channel, touchpoint, language, source, survey, store, segment, persona), so links and
+downloads keep it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from kizuna.app import Kizuna
 from kizuna.errors import InvalidInput
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_csv import widget_csv
+from kizuna.reports.dashboard_text import MEASURES, text_of
 from kizuna.reports.home import (
     METRIC_SPECS,
+    WIDGETS,
     WINDOWS,
     HomeView,
     build_chart_data,
@@ -55,8 +58,11 @@ class Wanted:
         source: Text = None,
         survey: Text = None,
         store: Text = None,
+        segment: Annotated[str | None, Query(max_length=20)] = None,
+        persona: Annotated[str | None, Query(max_length=20)] = None,
     ) -> None:
         self.months, self.start, self.end = months, start, end
+        self.segment, self.persona = _group_id("segment", segment), _group_id("persona", persona)
         self.dimensions = {
             "channel": channel,
             "touchpoint": touchpoint,
@@ -67,7 +73,29 @@ class Wanted:
         }
 
     def choose(self, member: Caller) -> tuple[DashboardFilter, int, bool]:
-        return choose_filter(member.workspace, self.months, self.start, self.end, **self.dimensions)
+        return choose_filter(
+            member.workspace,
+            self.months,
+            self.start,
+            self.end,
+            self.segment,
+            self.persona,
+            **self.dimensions,
+        )
+
+
+def _group_id(name: str, text: str | None) -> int | None:
+    """A segment or persona id from the query string ("" is none chosen)."""
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise InvalidInput(
+            f"The {name} '{text}' is not an id; choose one from the {name} filter.",
+            f"{'セグメント' if name == 'segment' else 'ペルソナ'}「{text}」は ID ではありません。"
+            "絞り込みの一覧から選んでください。",
+            **{name: text},
+        )
+    return int(text)
 
 
 WantedDep = Annotated[Wanted, Depends()]
@@ -77,7 +105,7 @@ def _query_of(view: HomeView) -> dict[str, str]:
     assert view.chosen is not None
     if view.custom:
         return view.chosen.as_query()
-    return {"months": str(view.months), **view.chosen.dimensions()}
+    return {"months": str(view.months), **view.chosen.filters()}
 
 
 def _home_context(
@@ -85,11 +113,11 @@ def _home_context(
     kz: Kizuna,
     member: Caller,
     wanted: Wanted,
-    widgets: tuple[str, ...] = ("metrics", "topics", "drivers", "voices"),
+    widgets: tuple[str, ...] = WIDGETS,
 ) -> dict[str, Any]:
     chosen, months, custom = wanted.choose(member)
-    view = build_home(kz, member.workspace, months, chosen, custom, widgets)
     lang = choose_language(request, kz.settings.language)
+    view = build_home(kz, member.workspace, months, chosen, custom, widgets, lang)
     _ = request.app.state.catalogs.gettext(lang)
     query = _query_of(view)
     return {
@@ -101,7 +129,9 @@ def _home_context(
         "charts": build_chart_data(view, lang, _),
         "query": query,
         "query_string": urlencode(query),
-        "dimension_query": urlencode(chosen.dimensions()),
+        "dimension_query": urlencode(chosen.filters()),
+        "t": text_of(lang),
+        "measures": MEASURES,
         "explorer_query": urlencode(chosen.explorer_query()),
         "may_manage": member.may("dashboard.manage"),
         "target_ranges": TARGET_RANGES,
@@ -145,7 +175,12 @@ def download_widget(
 ) -> Response:
     """One widget's figures, for the same filter, as a CSV file."""
     chosen, months, custom = wanted.choose(member)
-    needs = {"topics": ("topics",), "drivers": ("drivers",), "voices": ("voices",)}
+    needs = {
+        "topics": ("topics",),
+        "drivers": ("drivers",),
+        "voices": ("voices",),
+        "value": ("value",),
+    }
     view = build_home(kz, member.workspace, months, chosen, custom, needs.get(widget, ()))
     body = widget_csv(view, widget)
     name = f"{member.workspace.slug}-{widget}-{chosen.start}-{chosen.end}.csv"

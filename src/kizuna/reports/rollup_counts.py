@@ -3,7 +3,9 @@ rows to read dimensions and topics, then vectorised group-bys).
 
 `count_voices(rows)` takes the voices of some days, each with its newest analysis, and gives
 the `dashboard_day` and `dashboard_topic_day` rows (as dicts) for the grains "all" (no
-dimension) and each dimension alone; `kizuna.reports.models` says why.
+dimension), each dimension alone and "full" (every dimension kept apart: one row per day and
+distinct combination, which filters on several dimensions at once sum over);
+`kizuna.reports.models` says why.
 Pure: no database, no web.
 """
 
@@ -20,15 +22,18 @@ if TYPE_CHECKING:
 __all__ = [
     "DAY_COUNTS",
     "DIMENSIONS",
+    "FULL",
     "GRAINS",
     "TOPIC_COUNTS",
     "count_voices",
     "voice_dimensions",
+    "voice_frames",
 ]
 
 # The dimensions every rollup row carries ("" when the voice has none).
 DIMENSIONS = ("channel", "touchpoint", "language", "source", "survey", "store")
-GRAINS = ("all", *DIMENSIONS)
+FULL = "full"
+GRAINS = ("all", *DIMENSIONS, FULL)
 SENTIMENTS = ("positive", "neutral", "negative", "mixed")
 EXPECTATIONS = ("exceeded", "met", "below")
 DAY_COUNTS = (
@@ -135,14 +140,17 @@ def _grains(
     if frame.empty:
         return rows
     for grain in GRAINS:
-        kept = () if grain == "all" else (grain,)
+        kept = () if grain == "all" else DIMENSIONS if grain == FULL else (grain,)
         keys = ["day", *kept, *extra]
         summed = frame.groupby(keys, sort=False, as_index=False)[list(counts)].sum()
         for name in DIMENSIONS:
             if name not in kept:
                 summed[name] = ""
         summed["grain"] = grain
-        rows.extend({str(k): v for k, v in row.items()} for row in summed.to_dict("records"))
+        # Column lists, zipped: `to_dict("records")` walks Arrow-backed strings one by one.
+        names = [str(name) for name in summed.columns]
+        values = [summed[name].tolist() for name in summed.columns]
+        rows.extend(dict(zip(names, row, strict=True)) for row in zip(*values, strict=True))
     return rows
 
 
@@ -155,6 +163,15 @@ def count_voices(
     csat, ces, and from its newest analysis (None when it has none) analysed_language,
     sentiment, sentiment_score, delight, expectation, topics.
     """
+    day_frame, topic_frame = voice_frames(voices)
+    day_rows = _grains(day_frame, DAY_COUNTS, ())
+    topic_rows = _grains(topic_frame, TOPIC_COUNTS, ("topic",))
+    return day_rows, topic_rows
+
+
+def voice_frames(voices: Iterable[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per voice (day, dimensions and `DAY_COUNTS`) and one per voice and topic it
+    mentions (day, dimensions, topic and `TOPIC_COUNTS`): what the rollups sum, unsummed."""
     names = ("nps", "csat", "ces", "sentiment", "sentiment_score", "delight", "expectation")
     day_columns: dict[str, list[Any]] = {n: [] for n in ("day", *DIMENSIONS, "analysed", *names)}
     topic_columns: dict[str, list[Any]] = {
@@ -187,6 +204,4 @@ def count_voices(
             for name in SENTIMENTS:
                 topic_columns[name].append(name in found)
             topic_columns["nps"].append(row.nps)
-    day_rows = _grains(_day_frame(day_columns), DAY_COUNTS, ())
-    topic_rows = _grains(_topic_frame(topic_columns), TOPIC_COUNTS, ("topic",))
-    return day_rows, topic_rows
+    return _day_frame(day_columns), _topic_frame(topic_columns)

@@ -37,7 +37,7 @@ from kizuna.reports.models import (
     DashboardState,
     DashboardTopicDay,
 )
-from kizuna.reports.rollup_counts import DIMENSIONS, GRAINS, count_voices
+from kizuna.reports.rollup_counts import DIMENSIONS, FULL, GRAINS, count_voices
 
 if TYPE_CHECKING:
     from kizuna.app import Kizuna
@@ -46,13 +46,16 @@ if TYPE_CHECKING:
 __all__ = [
     "DIMENSIONS",
     "EMPLOYEE_SOURCE",
+    "FULL",
     "GRAINS",
+    "in_workspace",
     "mark_days_dirty",
     "newest_analysis_id",
     "on_voices_analysed",
     "on_voices_recorded",
     "rebuild_rollups",
     "refresh_rollups",
+    "voice_rows",
 ]
 
 EMPLOYEE_SOURCE = "employee"
@@ -75,11 +78,17 @@ def newest_analysis_id(workspace_id: int) -> Any:
     )
 
 
-def _voice_rows(session: Session, workspace_id: int, days: Sequence[dt.date]) -> Iterable[Any]:
+def voice_rows(
+    session: Session, workspace_id: int, *conditions: Any, by_customer: bool = False
+) -> Iterable[Any]:
+    """The workspace's customer voices meeting `conditions`, each with its newest analysis:
+    the rows `count_voices` adds up. `by_customer`: the conditions pick customers by id
+    (`in_workspace` says why that matters)."""
     latest = newest_analysis_id(workspace_id)
     query = (
         select(
             Feedback.received_on,
+            Feedback.customer_id,
             Feedback.channel,
             Feedback.touchpoint,
             Feedback.language,
@@ -100,19 +109,30 @@ def _voice_rows(session: Session, workspace_id: int, days: Sequence[dt.date]) ->
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
         )
         .where(
-            Feedback.workspace_id == workspace_id,
+            in_workspace(workspace_id, by_customer),
             Feedback.source != EMPLOYEE_SOURCE,
-            Feedback.received_on.in_(list(days)),
+            *conditions,
         )
     )
     return session.execute(query)
+
+
+def in_workspace(workspace_id: int, by_customer: bool = False) -> Any:
+    """`Feedback.workspace_id == workspace_id`; `by_customer` writes it as `workspace_id + 0`
+    so that SQLite reads a list of customers' voices through the customer index rather than
+    every voice of the period through the (workspace, day) index, once per list."""
+    if by_customer:
+        return (Feedback.workspace_id + 0) == workspace_id
+    return Feedback.workspace_id == workspace_id
 
 
 def _count_days(
     session: Session, workspace_id: int, days: Sequence[dt.date]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rollup rows of these days, as dicts ready to insert."""
-    day_rows, topic_rows = count_voices(_voice_rows(session, workspace_id, days))
+    day_rows, topic_rows = count_voices(
+        voice_rows(session, workspace_id, Feedback.received_on.in_(list(days)))
+    )
     for row in day_rows:
         row["workspace_id"] = workspace_id
     for row in topic_rows:

@@ -1,0 +1,366 @@
+"""Value and engagement of the dashboard's customers for a period: CLV, repeat rate, revenue
+of promoters against detractors, active customers and participation in events and community.
+
+Whose figures: the customers of the chosen segment or persona (every surviving customer
+without one); a voice filter (channel, touchpoint, store, language, source, survey) narrows
+them to the customers who gave a voice matching it in the period, so the card speaks of the
+same people as the satisfaction cards.
+
+- CLV: mean and total of their latest `customer_score.clv_12m` (12 months, discounted; the
+  customers room scores it), over those who have one; not tied to the period.
+- Repeat rate: of the customers with a purchase in the period, the share with two or more.
+  A purchase is an interaction of kind purchase or stay, several on one day counting once,
+  as the customers room's scores count them (`kizuna.customers.scores`).
+- Revenue of promoters and detractors: the amounts of the period's purchases of customers
+  whose latest NPS answer on or before the period's end is 9-10, and 0-6.
+- Active: customers with any interaction or voice in the period.
+- Participation: active customers with an interaction in the period whose kind or channel is
+  an event (event_attendance, channel event) or community activity (community_post, channel
+  community), the demo's and the import format's names.
+
+Read with grouped SQL per period and cached per filter in `dashboard_cache` for its TTL
+(five minutes): the figures may be that old, and a page view within it reads nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, literal, select, union
+from sqlalchemy.orm import Session
+
+from kizuna.customers.lifecycle import PURCHASE_KINDS
+from kizuna.customers.models import Customer, CustomerScore, Interaction
+from kizuna.feedback.models import Feedback
+from kizuna.reports.dashboard import DashboardFilter
+from kizuna.reports.dashboard_cache import cached
+from kizuna.reports.dashboard_segment import CHUNK, group_customers
+from kizuna.reports.rollup_counts import DIMENSIONS, voice_dimensions
+from kizuna.reports.rollups import EMPLOYEE_SOURCE, in_workspace, voice_rows
+
+__all__ = [
+    "COMMUNITY_CHANNELS",
+    "COMMUNITY_KINDS",
+    "EVENT_CHANNELS",
+    "EVENT_KINDS",
+    "ValueMeasures",
+    "value_measures",
+]
+
+EVENT_KINDS = ("event_attendance",)
+EVENT_CHANNELS = ("event",)
+COMMUNITY_KINDS = ("community_post",)
+COMMUNITY_CHANNELS = ("community",)
+
+
+@dataclass(frozen=True)
+class ValueMeasures:
+    """The card's figures; `scope` says whose: "all", "group" or "respondents"."""
+
+    scope: str
+    customers: int | None
+    clv_n: int
+    clv_mean: float | None
+    clv_total: float | None
+    buyers: int
+    repeat_buyers: int
+    revenue: float
+    promoters: int
+    promoter_revenue: float
+    detractors: int
+    detractor_revenue: float
+    active: int
+    participants: int
+    event_participants: int
+    community_participants: int
+
+    @property
+    def repeat_rate(self) -> float | None:
+        return 100.0 * self.repeat_buyers / self.buyers if self.buyers else None
+
+    @property
+    def participation_rate(self) -> float | None:
+        return 100.0 * self.participants / self.active if self.active else None
+
+    def rows(self) -> list[tuple[str, float | int | None]]:
+        """(measure, value) pairs, the card's table and CSV."""
+        return [
+            ("customers", self.customers),
+            ("clv_customers", self.clv_n),
+            ("clv_mean", self.clv_mean),
+            ("clv_total", self.clv_total),
+            ("buyers", self.buyers),
+            ("repeat_buyers", self.repeat_buyers),
+            ("repeat_rate", self.repeat_rate),
+            ("revenue", self.revenue),
+            ("promoters", self.promoters),
+            ("promoter_revenue", self.promoter_revenue),
+            ("detractors", self.detractors),
+            ("detractor_revenue", self.detractor_revenue),
+            ("active", self.active),
+            ("participants", self.participants),
+            ("participation_rate", self.participation_rate),
+            ("event_participants", self.event_participants),
+            ("community_participants", self.community_participants),
+        ]
+
+
+def _respondents(session: Session, workspace_id: int, chosen: DashboardFilter) -> set[int]:
+    """Customers with a voice in the period matching the filter's dimensions.
+
+    Channel, touchpoint and source are columns, matched in SQL; survey, store and language
+    (which falls back to the analysis's) are read as the rollups read them. The newest
+    analysis is joined only when the language is asked for.
+    """
+    wanted = chosen.dimensions()
+    found: set[int] = set()
+    conditions = [
+        Feedback.received_on >= chosen.start,
+        Feedback.received_on <= chosen.end,
+        Feedback.customer_id.is_not(None),
+        *(
+            getattr(Feedback, n) == wanted[n]
+            for n in ("channel", "touchpoint", "source")
+            if n in wanted
+        ),
+    ]
+    if not set(wanted) - {"channel", "touchpoint", "source"}:
+        query = (
+            select(Feedback.customer_id)
+            .where(
+                Feedback.workspace_id == workspace_id,
+                Feedback.source != EMPLOYEE_SOURCE,
+                *conditions,
+            )
+            .distinct()
+        )
+        return {int(c) for (c,) in _rows(session, query)}
+    rows: Iterable[Any]
+    if "language" in wanted:
+        rows = voice_rows(session, workspace_id, *conditions)
+    else:
+        rows = session.execute(
+            select(
+                Feedback.customer_id,
+                Feedback.channel,
+                Feedback.touchpoint,
+                Feedback.language,
+                Feedback.source,
+                Feedback.properties,
+                literal(None).label("analysed_language"),
+            ).where(
+                Feedback.workspace_id == workspace_id,
+                Feedback.source != EMPLOYEE_SOURCE,
+                *conditions,
+            )
+        )
+    for row in rows:
+        dims = voice_dimensions(
+            row.channel,
+            row.touchpoint,
+            row.language or row.analysed_language,
+            row.source,
+            row.properties,
+        )
+        values = dict(zip(DIMENSIONS, dims, strict=True))
+        if all(values[n] == v for n, v in wanted.items()):
+            found.add(int(row.customer_id))
+    return found
+
+
+def _scope(
+    session: Session, workspace_id: int, chosen: DashboardFilter
+) -> tuple[str, set[int] | None]:
+    members = group_customers(session, workspace_id, chosen)
+    scope: set[int] | None = None if members is None else set(members)
+    if chosen.dimensions():
+        respondents = _respondents(session, workspace_id, chosen)
+        scope = respondents if scope is None else scope & respondents
+        return "respondents", scope
+    return ("all" if members is None else "group"), scope
+
+
+def _rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
+    """Result rows as plain tuples (the columns' values, typed loosely)."""
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _within(ids: Iterable[Any], scope: set[int] | None) -> set[int]:
+    found = {int(i) for i in ids if i is not None}
+    return found if scope is None else found & scope
+
+
+def _clv(
+    session: Session, workspace_id: int, scope: set[int] | None
+) -> tuple[int, float | None, float | None]:
+    base = select(CustomerScore.customer_id, CustomerScore.clv_12m).where(
+        CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None)
+    )
+    if scope is None:
+        n, total = _rows(
+            session,
+            select(func.count(), func.sum(CustomerScore.clv_12m)).where(
+                CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None)
+            ),
+        )[0]
+        n = int(n or 0)
+        return n, (float(total) / n if n else None), (float(total) if n else None)
+    values = [float(v) for c, v in _rows(session, base) if int(c) in scope]
+    if not values:
+        return 0, None, None
+    return len(values), sum(values) / len(values), sum(values)
+
+
+def _period(table: Any, chosen: DashboardFilter) -> list[Any]:
+    return [table.occurred_on >= chosen.start, table.occurred_on <= chosen.end]
+
+
+def _purchases(
+    session: Session, workspace_id: int, chosen: DashboardFilter, scope: set[int] | None
+) -> dict[int, tuple[int, float]]:
+    """Per buyer in scope: purchase days and revenue in the period."""
+    query = (
+        select(
+            Interaction.customer_id,
+            func.count(func.distinct(Interaction.occurred_on)),
+            func.coalesce(func.sum(Interaction.amount), 0),
+        )
+        .where(
+            Interaction.workspace_id == workspace_id,
+            Interaction.customer_id.is_not(None),
+            Interaction.kind.in_(PURCHASE_KINDS),
+            *_period(Interaction, chosen),
+        )
+        .group_by(Interaction.customer_id)
+    )
+    return {
+        int(c): (int(days), float(revenue))
+        for c, days, revenue in _rows(session, query)
+        if scope is None or int(c) in scope
+    }
+
+
+def _latest_nps(
+    session: Session, workspace_id: int, end: dt.date, customers: set[int]
+) -> dict[int, int]:
+    """Each customer's latest NPS answer on or before `end`."""
+    latest: dict[int, tuple[Any, int, int]] = {}
+    ordered = sorted(customers)
+    for at in range(0, len(ordered), CHUNK):
+        query = select(Feedback.customer_id, Feedback.received_at, Feedback.id, Feedback.nps).where(
+            in_workspace(workspace_id, by_customer=True),
+            Feedback.customer_id.in_(ordered[at : at + CHUNK]),
+            Feedback.nps.is_not(None),
+            Feedback.source != EMPLOYEE_SOURCE,
+            Feedback.received_on <= end,
+        )
+        for customer, received_at, voice_id, nps in _rows(session, query):
+            key = (received_at, int(voice_id), int(nps))
+            found = latest.get(int(customer))
+            if found is None or key[:2] > found[:2]:
+                latest[int(customer)] = key
+    return {customer: nps for customer, (_, _, nps) in latest.items()}
+
+
+def _engagement(
+    session: Session, workspace_id: int, chosen: DashboardFilter, scope: set[int] | None
+) -> tuple[int, set[int], set[int]]:
+    """Active customers, and those who took part in events and in the community."""
+    interacting = select(Interaction.customer_id).where(
+        Interaction.workspace_id == workspace_id,
+        Interaction.customer_id.is_not(None),
+        *_period(Interaction, chosen),
+    )
+    voicing = select(Feedback.customer_id).where(
+        Feedback.workspace_id == workspace_id,
+        Feedback.customer_id.is_not(None),
+        Feedback.received_on >= chosen.start,
+        Feedback.received_on <= chosen.end,
+        Feedback.source != EMPLOYEE_SOURCE,
+    )
+    if scope is None:  # counted where the rows are: no customer id list comes back
+        both = union(interacting, voicing).subquery()
+        active = int(session.scalar(select(func.count()).select_from(both)) or 0)
+    else:
+        found = session.scalars(interacting.distinct()), session.scalars(voicing.distinct())
+        active = len(_within(found[0], scope) | _within(found[1], scope))
+    taking_part = _rows(
+        session,
+        select(Interaction.customer_id, Interaction.kind, Interaction.channel)
+        .where(
+            Interaction.workspace_id == workspace_id,
+            Interaction.customer_id.is_not(None),
+            *_period(Interaction, chosen),
+            Interaction.kind.in_(EVENT_KINDS + COMMUNITY_KINDS)
+            | Interaction.channel.in_(EVENT_CHANNELS + COMMUNITY_CHANNELS),
+        )
+        .distinct(),
+    )
+    events: set[int] = set()
+    community: set[int] = set()
+    for customer, kind, channel in taking_part:
+        if scope is not None and int(customer) not in scope:
+            continue
+        if kind in EVENT_KINDS or channel in EVENT_CHANNELS:
+            events.add(int(customer))
+        if kind in COMMUNITY_KINDS or channel in COMMUNITY_CHANNELS:
+            community.add(int(customer))
+    return active, events, community
+
+
+def _count_customers(session: Session, workspace_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def compute_value_measures(
+    session: Session, workspace_id: int, chosen: DashboardFilter
+) -> ValueMeasures:
+    """The figures, read now (`value_measures` caches them)."""
+    kind, scope = _scope(session, workspace_id, chosen)
+    clv_n, clv_mean, clv_total = _clv(session, workspace_id, scope)
+    bought = _purchases(session, workspace_id, chosen, scope)
+    nps = _latest_nps(session, workspace_id, chosen.end, set(bought))
+    promoters = [c for c, score in nps.items() if score >= 9]
+    detractors = [c for c, score in nps.items() if score <= 6]
+    active, events, community = _engagement(session, workspace_id, chosen, scope)
+    return ValueMeasures(
+        scope=kind,
+        customers=_count_customers(session, workspace_id) if scope is None else len(scope),
+        clv_n=clv_n,
+        clv_mean=clv_mean,
+        clv_total=clv_total,
+        buyers=len(bought),
+        repeat_buyers=sum(1 for days, _ in bought.values() if days >= 2),
+        revenue=sum(revenue for _, revenue in bought.values()),
+        promoters=len(promoters),
+        promoter_revenue=sum(bought[c][1] for c in promoters),
+        detractors=len(detractors),
+        detractor_revenue=sum(bought[c][1] for c in detractors),
+        active=active,
+        participants=len(events | community),
+        event_participants=len(events),
+        community_participants=len(community),
+    )
+
+
+def value_measures(session: Session, workspace_id: int, chosen: DashboardFilter) -> ValueMeasures:
+    """The card's figures for the filter, cached per filter for the cache's TTL.
+
+    Not keyed by the rollup version, which moves with every new voice: interactions and
+    scores move without it anyway, and on a busy workspace the card would be read again on
+    every view. The figures are at most `dashboard_cache.TTL` seconds old.
+    """
+    return cached(
+        ("value", workspace_id, chosen),
+        lambda: compute_value_measures(session, workspace_id, chosen),
+    )
