@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["safe_cell", "safe_row"]
+__all__ = ["FORMULA_FIRST", "safe_cell", "safe_row"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The first characters `safe_cell` changes, for writers that test a cell before calling it.
+FORMULA_FIRST = frozenset(_FORMULA_START)
 
 
 def safe_cell(value: Any) -> Any:

@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Select, Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import Workspace
-from kizuna.cells import safe_cell
+from kizuna.cells import FORMULA_FIRST, safe_cell
 from kizuna.errors import InvalidInput
 from kizuna.feedback.explorer import _query, contains
 from kizuna.feedback.explorer_filter import EMOTIONS, VoiceFilter
@@ -61,21 +61,6 @@ _JSON = ("emotions", "topics", "experience_values")
 _NO_EMOTIONS = (None,) * len(EMOTIONS)
 
 Batch = tuple[Sequence[Any], dict[int, list[str]]]  # driver rows in _READ order; tags
-
-
-class _FirstCharacters(dict[str, bool]):
-    """Whether `safe_cell` changes a cell starting with this character, asked of `safe_cell`
-    itself the first time a character is seen: it stays the one rule, and the export calls
-    it only where it can matter (a call per cell was a tenth of a row's time)."""
-
-    def __missing__(self, first: str) -> bool:
-        probe = first + "x"
-        changes: bool = safe_cell(probe) != probe
-        self[first] = changes
-        return changes
-
-
-_RISKY = _FirstCharacters()
 
 
 def _topics(topics: list[dict[str, Any]], scores: dict[Any, str]) -> str:
@@ -130,7 +115,7 @@ def _when(value: Any) -> str:
 def _rows(batch: Batch) -> list[list[Any]]:
     """The file's rows of one batch."""
     found, tags = batch
-    risky = _RISKY
+    risky = FORMULA_FIRST  # safe_cell changes only cells starting with one of these
     no_tags: list[str] = []
     # Experience values as shown, by their JSON text: a handful of names, so a few
     # combinations make nearly every row, and decoding each would cost more.
@@ -153,28 +138,28 @@ def _rows(batch: Batch) -> list[list[Any]]:
             [
                 fid,
                 _when(when),
-                safe_cell(channel) if channel and risky[channel[0]] else channel,
-                safe_cell(touchpoint) if touchpoint and risky[touchpoint[0]] else touchpoint,
-                safe_cell(source) if source and risky[source[0]] else source,
+                safe_cell(channel) if channel and channel[0] in risky else channel,
+                safe_cell(touchpoint) if touchpoint and touchpoint[0] in risky else touchpoint,
+                safe_cell(source) if source and source[0] in risky else source,
                 customer_id,
-                safe_cell(customer_ref) if customer_ref and risky[customer_ref[0]]
+                safe_cell(customer_ref) if customer_ref and customer_ref[0] in risky
                 else customer_ref,
                 nps,
                 csat,
                 ces,
                 rating,
-                safe_cell(text) if text and risky[text[0]] else text,
+                safe_cell(text) if text and text[0] in risky else text,
                 analysis_language or voice_language,
                 sentiment,
                 sentiment_score,
                 delight,
                 expectation,
                 *(map(emotions.get, EMOTIONS) if emotions else _NO_EMOTIONS),
-                safe_cell(shown_topics) if shown_topics and risky[shown_topics[0]]
+                safe_cell(shown_topics) if shown_topics and shown_topics[0] in risky
                 else shown_topics,
                 shown,
                 engine_version,
-                safe_cell(shown_tags) if shown_tags and risky[shown_tags[0]] else shown_tags,
+                safe_cell(shown_tags) if shown_tags and shown_tags[0] in risky else shown_tags,
             ]
         )  # fmt: skip
     return out

@@ -68,6 +68,13 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _matching(frame: pd.DataFrame, chosen: DashboardFilter, keep: pd.Series) -> pd.Series:
+    """`keep` narrowed to the rows holding every dimension value the filter names."""
+    for name, value in chosen.dimensions().items():
+        keep &= frame[name] == value
+    return keep
+
+
 def sum_frame(
     frame: pd.DataFrame,
     chosen: DashboardFilter,
@@ -80,10 +87,7 @@ def sum_frame(
     names = list(columns.values())
     if frame.empty:
         return [] if keys else [tuple(0 for _ in names)]
-    keep = (frame["day"] >= first) & (frame["day"] <= last)
-    for name, value in chosen.dimensions().items():
-        keep &= frame[name] == value
-    inside = frame[keep]
+    inside = frame[_matching(frame, chosen, (frame["day"] >= first) & (frame["day"] <= last))]
     if not keys:
         return [tuple(_plain(inside[n].sum()) for n in names)]
     if inside.empty:
@@ -96,9 +100,7 @@ def sum_frame(
 def _narrow(frame: pd.DataFrame, chosen: DashboardFilter, keys: tuple[str, ...]) -> pd.DataFrame:
     if frame.empty:
         return frame
-    keep = frame["day"].notna()
-    for name, value in chosen.dimensions().items():
-        keep &= frame[name] == value
+    keep = _matching(frame, chosen, frame["day"].notna())
     return frame[keep].groupby(list(keys), sort=False, as_index=False).sum(numeric_only=True)
 
 
