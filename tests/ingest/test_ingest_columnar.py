@@ -83,6 +83,27 @@ def test_chunks_have_the_csv_modules_cells_and_lines_in_batches_of_the_size_aske
         assert all(s == size for s in sizes[:-1]) and all(0 < s <= size for s in sizes)
 
 
+@pytest.mark.parametrize("size", [1, 500])
+@pytest.mark.parametrize("block", [1 << 16, 1 << 20])
+def test_bad_shift_jis_bytes_stop_the_chunks_after_whole_untouched_records(
+    size: int, block: int
+) -> None:
+    """Whatever pyarrow has read ahead, the records before the bad bytes come first, whole
+    and unchanged, in full chunks only (never the record the bad bytes cut), then the error."""
+    comment = "お部屋からの眺めが素晴らしく、スタッフの皆さんの心遣いに感動しました。"
+    lines = ["id,comment"] + [f"R{i},{comment}{i}" for i in range(20_000)]
+    data = "\r\n".join(lines).encode("cp932")
+    cut = data.index(b"R15000,") + 7 + 12  # six characters into the record's comment
+    raw = io.BytesIO(data[:cut] + b"\x82\xff" + data[cut:])
+    got: list[list[str]] = []
+    with pytest.raises(UnicodeDecodeError):
+        for chunk in read_chunks(raw, 2, ",", size, block_size=block, encoding="cp932"):
+            assert len(chunk) == size and not chunk.odd
+            got += [list(row) for row in zip(*(c.to_pylist() for c in chunk.columns), strict=True)]
+    assert 0 < len(got) < 15_000 and len(got) % size == 0
+    assert got == [[f"R{i}", f"{comment}{i}"] for i in range(len(got))]
+
+
 def _date_strings(rng: random.Random) -> list[str]:
     found = []
     for _ in range(3000):

@@ -80,17 +80,22 @@ def read_chunks(
     source = _PyarrowText(binary, encoding)
     reader = _open(source, names, delimiter, keep_odd, block_size, skip_rows=int(header))
     if reader is None:  # resumed at the end of the file: nothing left
+        if source.failed is not None:
+            raise source.failed
         return
     pending = _Pending(batch_rows)
     # The next record's number (pyarrow counts from the first row it reads, the header
     # included) and its line.
     record, line = (2, 2) if header else (1, start_line)
     while True:
-        batch = _next_batch(reader)
+        batch = _next_batch(reader, source)
         if batch is None:
             break
         record, line = _place(batch, odd, delimiter, record, line, pending)
-        yield from pending.full_chunks()
+        # Past bad bytes the text stops mid-record: its last record is never handed on.
+        yield from pending.full_chunks(keep=int(source.failed is not None))
+    if source.failed is not None:
+        raise source.failed
     for number, text in odd:  # rows pyarrow could not split, after the last batch
         line += number - record  # records in between would have been in a batch
         pending.add_odd(line, text, delimiter, line + 1 + _breaks(text))
@@ -106,9 +111,11 @@ def read_chunks(
 class _PyarrowText(io.RawIOBase):
     """The file as pyarrow needs it: UTF-8, no read ending on "\r", a line break at the end.
 
-    - Another encoding (Shift_JIS / CP932) is decoded at most 64 KiB at a time, so a bad
-      byte (UnicodeDecodeError, as on the row path) is found near the rows read so far, not
-      a block ahead of them, and the batches before it are saved first.
+    - Another encoding (Shift_JIS / CP932) is decoded at most 64 KiB at a time. A bad byte
+      ends the text there and is kept (`failed`): pyarrow reads ahead on a thread of its
+      own, so raising it at once could reach the caller before the rows read before it;
+      `read_chunks` hands those on in whole batches first, then raises it (a
+      UnicodeDecodeError, as on the row path).
     - pyarrow drops the "\n" of a quoted "\r\n" that a read cuts in two, so a read ending
       on "\r" hands it over with the next one (short reads are fine for pyarrow).
     - pyarrow cannot skip a header with no line break after it ("Could not skip initial 1
@@ -125,6 +132,7 @@ class _PyarrowText(io.RawIOBase):
             self.decoder = codecs.getincrementaldecoder(encoding)()  # strict: bad bytes raise
         self.buffer = b""
         self.ended = False
+        self.failed: UnicodeDecodeError | None = None
 
     def readable(self) -> bool:
         return True
@@ -153,7 +161,11 @@ class _PyarrowText(io.RawIOBase):
             return data
         data = self.raw.read(min(missing, _STEP))
         self.ended = not data
-        return self.decoder.decode(data, final=self.ended).encode("utf-8")
+        try:
+            return self.decoder.decode(data, final=self.ended).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.failed, self.ended = exc, True
+            return b""
 
 
 def _open(
@@ -183,17 +195,21 @@ def _open(
             binary, read_options=read, parse_options=parse, convert_options=convert
         )
     except pa.ArrowInvalid as exc:
+        if binary.failed is not None:
+            raise binary.failed from None
         if not skip_rows and str(exc).startswith("Empty CSV file"):
             return None  # no header expected, and no bytes left
         raise _explain(exc) from None
 
 
-def _next_batch(reader: Any) -> pa.RecordBatch | None:
+def _next_batch(reader: Any, source: _PyarrowText) -> pa.RecordBatch | None:
     try:
         return reader.read_next_batch()
     except StopIteration:
         return None
     except pa.ArrowInvalid as exc:
+        if source.failed is not None:  # the cut text's fault: the bad bytes are the cause
+            raise source.failed from None
         raise _explain(exc) from None
 
 
@@ -298,8 +314,9 @@ class _Pending:
     def add_odd(self, line: int, text: str, delimiter: str, end: int) -> None:
         self.add(np.empty(0, dtype=np.int64), [], [(line, text)], delimiter, end)
 
-    def full_chunks(self) -> Iterator[Chunk]:
-        while self.count >= self.size:
+    def full_chunks(self, keep: int = 0) -> Iterator[Chunk]:
+        """Chunks of `size` records while more than `keep` records would stay pending."""
+        while self.count - keep >= self.size:
             yield self._take(self.size)
 
     def rest(self) -> Chunk | None:
