@@ -29,6 +29,7 @@ best, and
 on shared members (Kuhn 1955), so names and ids carry over.
 
 Pure: pandas and NumPy (SciPy's assignment solver, scikit-learn's silhouette); no DB.
+Gower's distances and the prototypes' medians and modes live in `_gower`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kizuna.analytics._gower import (
+    Encoded,
+    column_medians,
+    pairwise_distances,
+    to_prototype_distance,
+    weighted_medians,
+    weighted_modes,
+)
 from kizuna.errors import InsufficientData, InvalidInput, NotFittedError
 
 if TYPE_CHECKING:
@@ -45,128 +54,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["PersonaModel", "gower_distances", "match_personas"]
-
-
-class _Encoded:
-    """Features of a frame ready for distances: scaled numbers and category codes."""
-
-    def __init__(
-        self,
-        numbers: NDArray[np.float64],
-        categories: NDArray[np.int64],
-        number_weights: NDArray[np.float64],
-        category_weights: NDArray[np.float64],
-    ) -> None:
-        self.numbers = numbers  # n x p in 0..1, NaN = missing
-        self.categories = categories  # n x q codes, -1 = missing
-        self.number_weights = number_weights
-        self.category_weights = category_weights
-        present = (~np.isnan(numbers)) * number_weights
-        known = (categories >= 0) * category_weights
-        # Each customer's total weight of known features (the Gower denominator).
-        self.weight = present.sum(axis=1) + known.sum(axis=1)
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    def take(self, rows: NDArray[np.intp]) -> _Encoded:
-        return _Encoded(
-            self.numbers[rows],
-            self.categories[rows],
-            self.number_weights,
-            self.category_weights,
-        )
-
-
-def _to_prototype_distance(
-    data: _Encoded, proto_numbers: NDArray[np.float64], proto_categories: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Gower distance of every customer (rows) to every prototype (columns)."""
-    k = len(proto_numbers)
-    out = np.zeros((len(data), k))
-    for j in range(k):
-        gaps = np.abs(data.numbers - proto_numbers[j]) * data.number_weights
-        total = np.nansum(gaps, axis=1)
-        if data.categories.shape[1]:
-            differ = (data.categories != proto_categories[j]) & (data.categories >= 0)
-            total += (differ * data.category_weights).sum(axis=1)
-        out[:, j] = total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(data.weight[:, None] > 0, out / data.weight[:, None], 0.0)
-
-
-def _pairwise(data: _Encoded) -> NDArray[np.float64]:
-    """Exact Gower distances between all customers of `data` (n x n; keep n small)."""
-    n = len(data)
-    total = np.zeros((n, n))
-    weight = np.zeros((n, n))
-    for f, w in enumerate(data.number_weights):
-        column = data.numbers[:, f]
-        present = ~np.isnan(column)
-        filled = np.where(present, column, 0.0)
-        both = np.outer(present, present)
-        total += w * both * np.abs(filled[:, None] - filled[None, :])
-        weight += w * both
-    for g, w in enumerate(data.category_weights):
-        codes = data.categories[:, g]
-        present = codes >= 0
-        both = np.outer(present, present)
-        total += w * both * (codes[:, None] != codes[None, :])
-        weight += w * both
-    with np.errstate(invalid="ignore", divide="ignore"):
-        distances = np.where(weight > 0, total / weight, 0.0)
-    np.fill_diagonal(distances, 0.0)
-    return distances
-
-
-def _weighted_medians(
-    values: NDArray[np.float64], labels: NDArray[np.int64], weights: NDArray[np.float64], k: int
-) -> NDArray[np.float64]:
-    """Per cluster 0..k-1: the weighted median of `values` (NaN skipped; NaN if none)."""
-    out = np.full(k, np.nan)
-    present = ~np.isnan(values)
-    v, lab, w = values[present], labels[present], weights[present]
-    if not len(v):
-        return out
-    order = np.lexsort((v, lab))
-    v, lab, w = v[order], lab[order], w[order]
-    bounds = np.searchsorted(lab, np.arange(k + 1))
-    cumulative = np.cumsum(w)
-    for j in range(k):
-        start, end = bounds[j], bounds[j + 1]
-        if start == end:
-            continue
-        before = cumulative[start - 1] if start else 0.0
-        half = before + (cumulative[end - 1] - before) / 2
-        out[j] = v[start + int(np.searchsorted(cumulative[start:end], half))]
-    return out
-
-
-def _weighted_modes(
-    codes: NDArray[np.int64], labels: NDArray[np.int64], weights: NDArray[np.float64], k: int
-) -> NDArray[np.int64]:
-    """Per cluster: the category with the largest total weight (ties: lower code; -1 if none)."""
-    out = np.full(k, -1, dtype=np.int64)
-    present = codes >= 0
-    if not present.any():
-        return out
-    width = int(codes.max()) + 1
-    tally = np.bincount(
-        labels[present] * width + codes[present], weights=weights[present], minlength=k * width
-    ).reshape(k, width)
-    has = tally.sum(axis=1) > 0
-    out[has] = tally[has].argmax(axis=1)
-    return out
-
-
-def _column_medians(numbers: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Median of each column over its known values (0.5, the middle, for an empty one)."""
-    out = np.full(numbers.shape[1], 0.5)
-    for f in range(numbers.shape[1]):
-        known = numbers[:, f][~np.isnan(numbers[:, f])]
-        if len(known):
-            out[f] = float(np.median(known))
-    return out
 
 
 def gower_distances(
@@ -182,7 +69,7 @@ def gower_distances(
     """
     model = PersonaModel(n_personas=2)
     model._prepare(frame, numeric, categorical, weights)
-    return _pairwise(model._encode(frame))
+    return pairwise_distances(model._encode(frame))
 
 
 class PersonaModel:
@@ -269,7 +156,7 @@ class PersonaModel:
             seen = frame[name].dropna().astype(str)
             self.categories_[name] = sorted(set(seen.tolist()))
 
-    def _encode(self, frame: pd.DataFrame) -> _Encoded:
+    def _encode(self, frame: pd.DataFrame) -> Encoded:
         import pandas as pd
 
         n = len(frame)
@@ -286,7 +173,7 @@ class PersonaModel:
                 for value in column.tolist()
             ]
             categories[:, g] = np.asarray(codes, dtype=np.int64)
-        return _Encoded(
+        return Encoded(
             numbers,
             categories,
             np.asarray([self.weights_[c] for c in self.numeric_], dtype=float),
@@ -301,15 +188,15 @@ class PersonaModel:
     # --- clustering -----------------------------------------------------------------
 
     def _seed_prototypes(
-        self, data: _Encoded, k: int, rng: np.random.Generator
+        self, data: Encoded, k: int, rng: np.random.Generator
     ) -> tuple[NDArray[Any], NDArray[Any]]:
         """k-means++ seeding on Gower distances (Arthur & Vassilvitskii 2007)."""
-        fill_numbers = _column_medians(data.numbers)
+        fill_numbers = column_medians(data.numbers)
         chosen = [int(rng.integers(len(data)))]
         nearest = np.full(len(data), np.inf)
         while len(chosen) < k:
             numbers, categories = self._rows_as_prototypes(data, chosen[-1:], fill_numbers)
-            nearest = np.minimum(nearest, _to_prototype_distance(data, numbers, categories)[:, 0])
+            nearest = np.minimum(nearest, to_prototype_distance(data, numbers, categories)[:, 0])
             weights = nearest**2
             total = weights.sum()
             pick = (
@@ -322,7 +209,7 @@ class PersonaModel:
 
     @staticmethod
     def _rows_as_prototypes(
-        data: _Encoded, rows: list[int], fill_numbers: NDArray[np.float64]
+        data: Encoded, rows: list[int], fill_numbers: NDArray[np.float64]
     ) -> tuple[NDArray[Any], NDArray[Any]]:
         numbers = data.numbers[rows].copy()
         gaps = np.isnan(numbers)
@@ -330,13 +217,13 @@ class PersonaModel:
         return numbers, data.categories[rows].copy()
 
     def _iterate(
-        self, data: _Encoded, numbers: NDArray[Any], categories: NDArray[Any]
+        self, data: Encoded, numbers: NDArray[Any], categories: NDArray[Any]
     ) -> tuple[NDArray[np.int64], NDArray[Any], NDArray[Any], float]:
         """Lloyd-style steps until no customer moves: (labels, numbers, categories, cost)."""
         k = len(numbers)
         inverse = np.where(data.weight > 0, 1.0 / np.maximum(data.weight, 1e-12), 0.0)
         labels = np.full(len(data), -1, dtype=np.int64)
-        distances = _to_prototype_distance(data, numbers, categories)
+        distances = to_prototype_distance(data, numbers, categories)
         for _ in range(self.max_iter):
             new = distances.argmin(axis=1).astype(np.int64)
             sizes = np.bincount(new, minlength=k)
@@ -349,18 +236,18 @@ class PersonaModel:
                 break
             labels = new
             for f in range(numbers.shape[1]):
-                medians = _weighted_medians(data.numbers[:, f], labels, inverse, k)
+                medians = weighted_medians(data.numbers[:, f], labels, inverse, k)
                 numbers[:, f] = np.where(np.isnan(medians), numbers[:, f], medians)
             for g in range(categories.shape[1]):
-                modes = _weighted_modes(data.categories[:, g], labels, inverse, k)
+                modes = weighted_modes(data.categories[:, g], labels, inverse, k)
                 categories[:, g] = np.where(modes >= 0, modes, categories[:, g])
-            distances = _to_prototype_distance(data, numbers, categories)
+            distances = to_prototype_distance(data, numbers, categories)
         cost = float(distances[np.arange(len(data)), labels].mean()) if len(data) else 0.0
         return labels, numbers, categories, cost
 
     def _cluster(
         self,
-        data: _Encoded,
+        data: Encoded,
         k: int,
         rng: np.random.Generator,
         init: tuple[NDArray[Any], NDArray[Any]] | None,
@@ -414,7 +301,7 @@ class PersonaModel:
         previous_k = None if start is None else len(start[0])
         sample_rows = np.sort(rng.choice(len(data), min(len(data), self.sample_size), False))
         sample = data.take(sample_rows)
-        distances = _pairwise(sample)
+        distances = pairwise_distances(sample)
         self.silhouettes_: dict[int, float] = {}
         high = min(high, len(sample) - 1)
         for k in range(low, high + 1):
@@ -473,7 +360,7 @@ class PersonaModel:
     def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """Gower distance of each row to each persona's prototype (n x k)."""
         self._check_fitted()
-        return _to_prototype_distance(self._encode(frame), self._numbers, self._categories)
+        return to_prototype_distance(self._encode(frame), self._numbers, self._categories)
 
     def predict(self, frame: pd.DataFrame) -> NDArray[np.int64]:
         """The nearest persona (0..k-1) of each row."""

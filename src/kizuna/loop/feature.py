@@ -14,7 +14,9 @@ FEATURE = Feature(
     api=("kizuna.loop.api:router",),
     pages=(
         "kizuna.loop.pages_cases:router",
+        "kizuna.loop.pages_rules:router",
         "kizuna.loop.pages_loop:router",
+        "kizuna.loop.pages_admin:router",
         "kizuna.loop.public:router",
     ),
     nav=(
