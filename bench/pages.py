@@ -187,13 +187,20 @@ def tour(client: Any, timed: Timed, slug: str, runs: int, depth: int) -> list[Pa
     return sorted(seen.values(), key=lambda p: p.shape)
 
 
-def measure(kind: str, runs: int, depth: int, feedback: int) -> dict[str, Any]:
-    url, drop = fresh_database(kind)
+def measure(
+    kind: str, runs: int, depth: int, feedback: int, kept: str | None = None
+) -> dict[str, Any]:
+    """Build the demo in a fresh database and time its pages; with `kept`, time the pages
+    of a database that already holds the demo (upgraded first), building nothing."""
+    url, drop = (kept, lambda: None) if kept else fresh_database(kind)
     secret = "bench-pages-" + "x" * 40
     env = dict(os.environ, KIZUNA_DATABASE_URL=url, KIZUNA_SECRET_KEY=secret)
     env.update(KIZUNA_EMBEDDED_WORKER="false", KIZUNA_RUN_SCHEDULES="false")
     try:
-        built = build(url, env, feedback)
+        if kept:
+            kizuna = str(Path(sys.executable).parent / "kizuna")
+            subprocess.run([kizuna, "db", "upgrade"], check=True, env=env, cwd=REPO)
+        built = None if kept else build(url, env, feedback)
         from fastapi.testclient import TestClient
 
         from kizuna import Kizuna, Settings
@@ -232,13 +239,15 @@ def measure(kind: str, runs: int, depth: int, feedback: int) -> dict[str, Any]:
     }
 
 
-def write(results: list[dict[str, Any]], runs: int, feedback: int) -> None:
+def write(results: list[dict[str, Any]], runs: int, feedback: int, url: str | None = None) -> None:
+    size = "" if feedback == 20_000 else f" at {feedback:,} voices"
     lines = [
-        "# Page server times on the demo workspace",
+        f"# Page server times on the demo workspace{size}",
         "",
         "```",
         f".venv/bin/python -m bench.pages --runs {runs}"
-        + ("" if feedback == 20_000 else f" --feedback {feedback}"),
+        + ("" if feedback == 20_000 else f" --feedback {feedback}")
+        + (" --url DATABASE_URL" if url else ""),
         "```",
         "",
         f"Date: {dt.date.today().isoformat()}. Machine: {os.cpu_count()} cores shared with "
@@ -257,7 +266,12 @@ def write(results: list[dict[str, Any]], runs: int, feedback: int) -> None:
         lines += [
             f"## {result['database']}",
             "",
-            f"Demo built in {result['built_seconds']:.0f} s. Load average (1 / 5 min) "
+            (
+                f"Demo built in {result['built_seconds']:.0f} s."
+                if result["built_seconds"] is not None
+                else "Demo kept from an earlier build (`--url`), upgraded to this code."
+            )
+            + " Load average (1 / 5 min) "
             f"{b1:.1f} / {b5:.1f} before the pages, {a1:.1f} / {a5:.1f} after.",
             "",
             "| page | example | status | p50 ms | p95 ms | max ms | CPU ms |",
@@ -287,7 +301,15 @@ def write(results: list[dict[str, Any]], runs: int, feedback: int) -> None:
         if over:
             lines.append("- Over the target: " + ", ".join(f"`{p.shape}`" for p in over) + ".")
         lines.append("")
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    results_file(feedback).write_text("\n".join(lines), encoding="utf-8")
+
+
+def results_file(feedback: int) -> Path:
+    """pages.md for the demo as `kizuna demo` builds it; pages_<size>.md for another size."""
+    if feedback == 20_000:
+        return RESULTS
+    size = f"{feedback // 1_000_000}m" if feedback % 1_000_000 == 0 else str(feedback)
+    return RESULTS.with_name(f"pages_{size}.md")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,10 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="requests per page (p50/p95)")
     parser.add_argument("--depth", type=int, default=2, help="levels of links below the nav")
     parser.add_argument("--feedback", type=int, default=20_000, help="voices in the demo")
+    parser.add_argument(
+        "--url", help="time a database that already holds a demo of --feedback voices"
+    )
     args = parser.parse_args(argv)
-    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    results = [measure(kind, args.runs, args.depth, args.feedback) for kind in kinds]
-    write(results, args.runs, args.feedback)
+    if args.url:
+        kind = "postgresql" if args.url.startswith("postgresql") else "sqlite"
+        results = [measure(kind, args.runs, args.depth, args.feedback, kept=args.url)]
+    else:
+        kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+        results = [measure(kind, args.runs, args.depth, args.feedback) for kind in kinds]
+    write(results, args.runs, args.feedback, args.url)
     print(RESULTS.read_text(encoding="utf-8"))
     over = [p for r in results for p in r["pages"] if p.times and p.percentile(95) >= TARGET_MS]
     return 1 if over else 0

@@ -25,7 +25,7 @@ from kizuna.customers.identity import external_kind, normalize_external_id
 from kizuna.customers.merges import customer_group
 from kizuna.customers.models import Customer, CustomerScore, Identity, Interaction
 from kizuna.errors import InvalidInput
-from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.feedback.models import Feedback, FeedbackAnalysis, analysis_scope
 
 __all__ = [
     "CustomerProfile",
@@ -204,7 +204,7 @@ def latest_analyses(
     rows = session.scalars(
         select(FeedbackAnalysis)
         .where(
-            FeedbackAnalysis.workspace_id == workspace.id,
+            analysis_scope(workspace.id),
             FeedbackAnalysis.feedback_id.in_(feedback_ids),
         )
         .order_by(FeedbackAnalysis.analyzed_at, FeedbackAnalysis.id)

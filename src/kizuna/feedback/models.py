@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Date,
     Float,
     ForeignKey,
@@ -27,6 +28,7 @@ __all__ = [
     "FeedbackSearchState",
     "VoiceTag",
     "VoiceTagging",
+    "analysis_scope",
 ]
 
 # "employee" holds answers of employee surveys (eNPS); every customer metric leaves it out.
@@ -52,6 +54,10 @@ class Feedback(WorkspaceScoped, Base):
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_feedback_ws_received", "workspace_id", "received_on"),
         Index("ix_feedback_ws_id", "workspace_id", "id"),
+        # A person's voices: customer first (deleting a customer finds them by it), then the
+        # workspace, so a query naming both reads this index rather than the workspace's
+        # (SQLite keeps no statistics; feedback_0004).
+        Index("ix_feedback_customer_ws", "customer_id", "workspace_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,7 +67,7 @@ class Feedback(WorkspaceScoped, Base):
     touchpoint: Mapped[str | None] = mapped_column(String(100), default=None)
     customer_ref: Mapped[str | None] = mapped_column(String(200), default=None)
     customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customer.id", ondelete="SET NULL"), default=None, index=True
+        ForeignKey("customer.id", ondelete="SET NULL"), default=None
     )
     interaction_id: Mapped[int | None] = mapped_column(
         ForeignKey("interaction.id", ondelete="SET NULL"), default=None
@@ -105,6 +111,17 @@ class FeedbackAnalysis(WorkspaceScoped, Base):
     cues: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     truncated: Mapped[bool] = mapped_column(default=False)
     analyzed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+def analysis_scope(workspace_id: int) -> ColumnElement[bool]:
+    """`FeedbackAnalysis.workspace_id == workspace_id`, written so that no index serves it.
+
+    For use beside `FeedbackAnalysis.feedback_id.in_(ids)`: SQLite, which keeps no
+    statistics, would otherwise read the workspace's index, every analysis the workspace
+    has, instead of the few rows of those ids (at 1 M voices 1.5-2.7 s against 1-4 ms per
+    call). "+ 0" keeps the scope exact and leaves the choice to the feedback ids' index.
+    """
+    return FeedbackAnalysis.workspace_id + 0 == workspace_id
 
 
 class FeedbackSearchState(Base):

@@ -38,7 +38,7 @@ from kizuna.analytics.text.engine import ENGINE_VERSION
 from kizuna.app import Kizuna
 from kizuna.errors import InvalidInput
 from kizuna.feedback.events import VoicesAnalyzed, VoicesRecorded
-from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.feedback.models import Feedback, FeedbackAnalysis, analysis_scope
 from kizuna.jobs.events import raise_event
 from kizuna.jobs.models import Job
 from kizuna.jobs.queue import JobPayload, enqueue, job_handler
@@ -171,7 +171,7 @@ def analyze_feedback_in(
     found = [fid for fid, _ in rows]
     session.execute(
         delete(FeedbackAnalysis).where(
-            FeedbackAnalysis.workspace_id == workspace_id,
+            analysis_scope(workspace_id),
             FeedbackAnalysis.feedback_id.in_(found),
             FeedbackAnalysis.engine_version == version,
         )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
 from kizuna.feedback.events import VoicesAnalyzed
-from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.feedback.models import Feedback, FeedbackAnalysis, analysis_scope
 from kizuna.jobs.queue import enqueue
 from kizuna.topics.jobs import RelabelTopics
 from kizuna.topics.models import TopicOriginal, TopicRelabel
@@ -78,7 +78,12 @@ def latest_relabel(session: Session, workspace_id: int) -> TopicRelabel | None:
     )
 
 
-def _rows(workspace_id: int) -> Any:
+def _rows(workspace_id: int, *, by_ids: bool = False) -> Any:
+    """Analyses of the workspace with their texts; `by_ids` when the caller narrows them to
+    some voices (`feedback_id IN ...`): then the voices' index is read, not the workspace's."""
+    scope = (
+        analysis_scope(workspace_id) if by_ids else FeedbackAnalysis.workspace_id == workspace_id
+    )
     return (
         select(
             FeedbackAnalysis.id,
@@ -89,7 +94,7 @@ def _rows(workspace_id: int) -> Any:
         )
         .join(Feedback, Feedback.id == FeedbackAnalysis.feedback_id)
         .outerjoin(TopicOriginal, TopicOriginal.analysis_id == FeedbackAnalysis.id)
-        .where(FeedbackAnalysis.workspace_id == workspace_id)
+        .where(scope)
     )
 
 
@@ -182,6 +187,6 @@ def apply_to_analyzed(kz: Kizuna, session: Session, event: VoicesAnalyzed) -> No
     for start in range(0, len(event.feedback_ids), BATCH):
         chunk = event.feedback_ids[start : start + BATCH]
         rows = session.execute(
-            _rows(event.workspace_id).where(FeedbackAnalysis.feedback_id.in_(chunk))
+            _rows(event.workspace_id, by_ids=True).where(FeedbackAnalysis.feedback_id.in_(chunk))
         ).all()
         rewrite_topics(session, event.workspace_id, rows, taxonomy)
