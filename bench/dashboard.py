@@ -22,6 +22,8 @@ take in 1,000 new voices incrementally (`refresh_rollups`, what the subscribers 
 
     .venv/bin/python -m bench.dashboard                        # demo and 1m, SQLite (+ PG)
     .venv/bin/python -m bench.dashboard --sizes demo --repeat 30
+    # SQLite: fill and count 1 M once, then measure again on a copy of it
+    .venv/bin/python -m bench.dashboard --sizes 1m --databases sqlite --keep bench/work/dashboard
     KIZUNA_BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python -m bench.dashboard
 
@@ -38,6 +40,7 @@ import os
 import platform
 import random
 import shlex
+import shutil
 import statistics
 import sys
 import tempfile
@@ -300,23 +303,43 @@ def _time(call: Callable[[], Any], repeat: int, label: str) -> Timing:
     return Timing(label, wall, cpu)
 
 
-def measure(url: str, size: str, repeat: int) -> dict[str, Any]:
+def _kept(keep: Path | None, size: str) -> Path | None:
+    """Where a kept SQLite database of this size lives (`--keep DIR`)."""
+    return None if keep is None else keep / f"dashboard-{size}.db"
+
+
+def measure(url: str, size: str, repeat: int, keep: Path | None = None) -> dict[str, Any]:
+    """Fill (or, with `keep` holding a database of this size, copy it), rebuild, time."""
+    kept = _kept(keep, size) if url.startswith("sqlite") else None
+    reused = kept is not None and kept.exists()
+    if reused:
+        assert kept is not None
+        shutil.copyfile(kept, make_url(url).database or "")
     settings = Settings(database_url=url, run_schedules=False, embedded_worker=False)
     kz = Kizuna(settings)
     kz.upgrade_db()
     started = time.perf_counter()
-    if size == "demo":
+    if reused:
+        slug, email, password = "bench", "owner-bench@example.com", PASSWORD
+    elif size == "demo":
         slug, email, password = fill_demo(kz)
     else:
         slug, email, password = fill_generated(kz, 1_000_000 if size == "1m" else int(size))
-    filled = time.perf_counter() - started
+    filled: float | None = None if reused else time.perf_counter() - started
     with kz.session() as session:
         ws = kz.workspace(session, slug)
         voices = session.scalar(select(func.count()).where(Feedback.workspace_id == ws.id))
-    c0, w0 = time.process_time(), time.perf_counter()
-    with kz.session() as session:
-        days = rebuild_rollups(session, ws.id)
-    rebuild = (time.perf_counter() - w0, time.process_time() - c0)
+    rebuild: tuple[float, float] | None = None
+    days = 0
+    if not reused:
+        c0, w0 = time.process_time(), time.perf_counter()
+        with kz.session() as session:
+            days = rebuild_rollups(session, ws.id)
+        rebuild = (time.perf_counter() - w0, time.process_time() - c0)
+    if kept is not None and not reused:  # filled and counted: kept for the next run
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        with kz.engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM INTO ?", (str(kept),))
     app = create_app(kz)
     client = TestClient(app)
     token = client.get("/login").text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -421,11 +444,12 @@ def render(results: list[dict[str, Any]], command: str, before: str, after: str)
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        wall, cpu = r["rebuild"]
         rw, rc, rd = r["refresh"]
+        filled = "kept" if r["filled"] is None else f"{r['filled']:.0f}"
+        rebuilt = "kept" if r["rebuild"] is None else "{:.1f} ({:.1f})".format(*r["rebuild"])
         lines.append(
-            f"| {r['database']} | {r['size']} | {r['filled']:.0f} | {wall:.1f} ({cpu:.1f}) "
-            f"| {r['days']} | {1000 * rw:.0f} ({1000 * rc:.0f}) | {rd} |"
+            f"| {r['database']} | {r['size']} | {filled} | {rebuilt} "
+            f"| {r['days'] or 'kept'} | {1000 * rw:.0f} ({1000 * rc:.0f}) | {rd} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -436,6 +460,12 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="SQLite: a folder keeping each size's filled and counted database; a later run "
+        "with the same folder copies it instead of filling and counting again",
+    )
     args = parser.parse_args()
     before = _loadavg()
     results = []
@@ -448,7 +478,7 @@ def main() -> None:
             print(f"{database} / {size} ...", file=sys.stderr, flush=True)
             context = sqlite_url() if database == "sqlite" else postgres_url(pg_admin or "")
             with context as url:
-                result = measure(url, size, args.repeat)
+                result = measure(url, size, args.repeat, args.keep)
             result["database"] = "SQLite" if database == "sqlite" else "PostgreSQL"
             results.append(result)
             print(render([result], "", "", ""), file=sys.stderr, flush=True)

@@ -191,8 +191,10 @@ def found_all(kz: Kizuna, voices: Any) -> list[int]:
 def test_many_voices_cross_batches_with_their_tags(
     kz: Kizuna, ws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """More voices than one batch reads: every voice once, newest first, each with its tags."""
+    """More voices than one batch reads, taken from the driver in smaller chunks: every voice
+    once, newest first, each with its tags."""
     monkeypatch.setattr(explorer_export, "_BATCH", 500)
+    monkeypatch.setattr(explorer_export, "_CHUNK", 37)
     workspace_id = ws.workspace.id
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with kz.session() as session:
@@ -239,3 +241,43 @@ def test_a_filter_naming_no_segment_is_refused_in_both_languages(kz: Kizuna, voi
         assert "segment" in refused.value.message_en and "セグメント" in refused.value.message_ja
         _, rows = export_voices(session, voices.workspace, VoiceFilter(), "csv")
     assert rows == len(found_all(kz, voices))
+
+
+def test_dates_stored_in_other_shapes_are_shown_as_before(
+    kz: Kizuna, ws: Any, is_postgres: bool
+) -> None:
+    """The date is cut in SQL; a text SQLite holds in another shape (written by hand or by
+    another tool) is still shown as `_when`, the code that read every date before, shows it."""
+    if is_postgres:
+        pytest.skip("PostgreSQL stores a timestamp, never a text")
+    shapes = [
+        "2026-10-01 01:00:00.123456",
+        "2026-10-01 01:00:00",
+        "2026-10-01T01:00:00",
+        "2026-10-01T01:00:00+09:00",
+        "2026-10-01 01:00",
+        "2026-10-01",
+    ]
+    with kz.session() as session:
+        made = [
+            Feedback(
+                workspace_id=ws.workspace.id, source="survey", external_id=f"d{i}",
+                channel="web", received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                received_on=dt.date(2026, 1, 1), text="x",
+            )
+            for i in range(len(shapes))
+        ]  # fmt: skip
+        session.add_all(made)
+        session.flush()
+        for voice, shape in zip(made, shapes, strict=True):
+            session.connection().exec_driver_sql(
+                "UPDATE feedback SET received_at = ? WHERE id = ?", (shape, voice.id)
+            )
+        data, _ = export_voices(session, ws.workspace, VoiceFilter(), "csv")
+    shown = {
+        int(r["id"]): r["received_at"]
+        for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    }
+    for voice, shape in zip(made, shapes, strict=True):
+        assert shown[voice.id] == explorer_export._when(shape), shape
+    assert shown[made[0].id] == "2026-10-01T01:00:00+00:00"

@@ -54,6 +54,7 @@ __all__ = [
     "matching_voices",
     "search_voices",
     "tags_of",
+    "voice_query",
 ]
 
 EMOTION_AT_LEAST = 0.5  # an emotion "present" in a voice
@@ -114,10 +115,11 @@ def _columns(analysis: Any, cues: bool) -> tuple[Any, ...]:
     )
 
 
-def _query(
+def voice_query(
     session: Session, workspace: Workspace, wanted: VoiceFilter, *, cues: bool = True
 ) -> Select[Any]:
-    """Voices and their newest analysis meeting every filter but the words, newest first."""
+    """Voices and their newest analysis meeting every filter but the words, newest first:
+    the statement the page reads a chunk at a time and the export streams whole."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # A lateral join keeps PostgreSQL walking the voices newest first and stopping at
@@ -314,7 +316,7 @@ def matching_rows(
     The first batch reads `first` rows (a page needs its size and one more), the next ones
     twice as many each time, for filters that keep few of the rows read."""
     words = parse_query(wanted.q)
-    query = _query(session, workspace, wanted, cues=cues)
+    query = voice_query(session, workspace, wanted, cues=cues)
     query = query.where(*map(contains, words.substrings))
     if not words.phrases:
         yield from _scan(session, workspace, query, cursor, first)

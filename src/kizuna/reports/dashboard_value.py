@@ -166,7 +166,7 @@ def _respondents(session: Session, workspace_id: int, chosen: DashboardFilter) -
             row.properties,
         )
         values = dict(zip(DIMENSIONS, dims, strict=True))
-        if all(values[n] == v for n, v in wanted.items()):
+        if row.customer_id is not None and all(values[n] == v for n, v in wanted.items()):
             found.add(int(row.customer_id))
     return found
 

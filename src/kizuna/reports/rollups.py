@@ -23,10 +23,12 @@ of one workspace are serialised on its `dashboard_state` row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Date, Table, Text, delete, func, insert, select
+from sqlalchemy import cast as cast_to
 from sqlalchemy.orm import Session, aliased
 
 from kizuna.db.guard import TRUSTED
@@ -48,6 +50,7 @@ __all__ = [
     "EMPLOYEE_SOURCE",
     "FULL",
     "GRAINS",
+    "VoiceRow",
     "in_workspace",
     "mark_days_dirty",
     "newest_analysis_id",
@@ -78,32 +81,69 @@ def newest_analysis_id(workspace_id: int) -> Any:
     )
 
 
+class VoiceRow(NamedTuple):
+    """One voice and its newest analysis, as `count_voices` reads it (`voice_rows`)."""
+
+    received_on: dt.date
+    customer_id: int | None
+    channel: str | None
+    touchpoint: str | None
+    language: str | None
+    source: str | None
+    properties: Any  # the decoded JSON; shared by voices with the same text: read only
+    nps: int | None
+    csat: int | None
+    ces: int | None
+    analysed_language: str | None
+    sentiment: str | None
+    sentiment_score: float | None
+    delight: float | None
+    expectation: str | None
+    topics: Any
+
+
+_JSON_COLUMNS = (VoiceRow._fields.index("properties"), VoiceRow._fields.index("topics"))
+_FETCH = 5_000  # rows taken from the driver at once
+_SHARED = 10_000  # properties texts kept decoded (a few shapes make nearly every voice's)
+_scan_json: Callable[[str, int], tuple[Any, int]]
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _json(text: Any) -> Any:
+    """`json.loads` of a JSON text (what SQLAlchemy's JSON type gives) by the decoder's own
+    C scanner, without the two regular expressions `json.loads` runs around it; a value
+    the driver decoded already (psycopg's JSONB) as it is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:  # leading blanks, or not JSON: json.loads skips or raises
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def voice_rows(
     session: Session, workspace_id: int, *conditions: Any, by_customer: bool = False
-) -> Iterable[Any]:
+) -> Iterator[VoiceRow]:
     """The workspace's customer voices meeting `conditions`, each with its newest analysis:
     the rows `count_voices` adds up. `by_customer`: the conditions pick customers by id
-    (`in_workspace` says why that matters)."""
+    (`in_workspace` says why that matters).
+
+    Read as the driver gives them and decoded here with the values SQLAlchemy's types give
+    (dates through the dialect's own processor, once per distinct text; JSON as `json.loads`
+    reads it, a voice's properties once per distinct text): a segment's 217,000 voices at
+    1 M took 9.5-10.2 CPU s through SQLAlchemy's rows, 7.0 s this way."""
     latest = newest_analysis_id(workspace_id)
+    json_text = session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [getattr(Feedback, n) for n in VoiceRow._fields[:10]]
+    columns += [
+        FeedbackAnalysis.language,
+        *(getattr(FeedbackAnalysis, n) for n in VoiceRow._fields[11:]),
+    ]
+    if json_text:  # decoded here, faster than psycopg's loader from bytes
+        columns = [cast_to(c, Text) if i in _JSON_COLUMNS else c for i, c in enumerate(columns)]
     query = (
-        select(
-            Feedback.received_on,
-            Feedback.customer_id,
-            Feedback.channel,
-            Feedback.touchpoint,
-            Feedback.language,
-            Feedback.source,
-            Feedback.properties,
-            Feedback.nps,
-            Feedback.csat,
-            Feedback.ces,
-            FeedbackAnalysis.language.label("analysed_language"),
-            FeedbackAnalysis.sentiment,
-            FeedbackAnalysis.sentiment_score,
-            FeedbackAnalysis.delight,
-            FeedbackAnalysis.expectation,
-            FeedbackAnalysis.topics,
-        )
+        select(*columns)
         .outerjoin(
             FeedbackAnalysis,
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
@@ -114,7 +154,31 @@ def voice_rows(
             *conditions,
         )
     )
-    return session.execute(query)
+    dialect = session.get_bind().dialect
+    to_date = Date().dialect_impl(dialect).result_processor(dialect, None)
+    days: dict[Any, Any] = {}
+    shared: dict[Any, Any] = {}
+    if session.autoflush:  # what `session.execute` does first: pending voices count too
+        session.flush()
+    result = session.connection().execute(query)
+    try:
+        while found := result.cursor.fetchmany(_FETCH):
+            for raw in found:
+                day = raw[0]
+                if day.__class__ is not dt.date:
+                    if (known := days.get(day)) is None:
+                        known = days[day] = to_date(day) if to_date else day
+                    day = known
+                properties = raw[6]
+                if properties.__class__ is str:
+                    if (value := shared.get(properties)) is None:
+                        value = _json(properties)
+                        if len(shared) < _SHARED:
+                            shared[properties] = value
+                    properties = value
+                yield VoiceRow._make((day, *raw[1:6], properties, *raw[7:15], _json(raw[15])))
+    finally:
+        result.close()
 
 
 def in_workspace(workspace_id: int, by_customer: bool = False) -> Any:
