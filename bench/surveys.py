@@ -704,8 +704,8 @@ def report(
         "the two cores, so rates vary with it; CPU per unit does not, or much less.",
         "",
         f"Date: {dt.date.today().isoformat()}. Machine: {os.cpu_count()} cores shared with other "
-        f"work (load average below), CPython {platform.python_version()}, uvicorn (h11 on "
-        "asyncio), a fresh database per run (SQLite file in WAL mode; PostgreSQL on "
+        f"work (load average below), CPython {platform.python_version()}, {_server_stack()}, "
+        "a fresh database per run (SQLite file in WAL mode; PostgreSQL on "
         "127.0.0.1). Each request posts one complete answer (NPS and the follow-up comment) to "
         f"the public link; {requests:,} answers per run over {args.concurrency} keep-alive "
         "connections; server processes = uvicorn workers, each with its own answer writer. "
@@ -762,6 +762,18 @@ def report(
         "",
     ]
     return lines
+
+
+def _server_stack() -> str:
+    """What uvicorn serves with here: its "auto" loop and HTTP choices take uvloop and
+    httptools when installed, else asyncio and h11."""
+    import importlib.util
+
+    import uvicorn
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"uvicorn {uvicorn.__version__} ({http} on {loop})"
 
 
 def _met(ok: bool) -> str:

@@ -4,6 +4,7 @@ tells the administrator to check (never the password)."""
 from __future__ import annotations
 
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -18,7 +19,7 @@ from mail_support import SmtpInbox, SmtpServer, start_server
 from kizuna import Kizuna
 from kizuna.mail.errors import MailServerUnavailable
 from kizuna.mail.service import send_test_mail
-from kizuna.mail.transport import SmtpConfig
+from kizuna.mail.transport import SmtpConfig, _quoted
 from kizuna.settings import Settings
 
 PASSWORD = "s3cret-パスワード"
@@ -149,3 +150,16 @@ def test_a_server_that_never_answers_times_out(kz: Kizuna) -> None:
             send_test_mail(settings, "a@example.jp")
     assert f"127.0.0.1:{port} did not answer within 0.3 s" in failed.value.message("en")
     assert failed.value.summary == f"no answer from 127.0.0.1:{port} within 0.3 s"
+
+
+def test_envelope_addresses_are_written_as_smtplib_writes_them() -> None:
+    for address in (
+        "guest000001@example.jp",
+        "Kizuna <no-reply@kizuna.example>",
+        "",
+        "<>",
+        "a b@example.jp",
+        "山田@example.jp",
+        '"quoted name"@example.jp',
+    ):
+        assert _quoted(address) == smtplib.quoteaddr(address), address

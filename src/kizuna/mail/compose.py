@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Mapping
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
 from kizuna.mail.addresses import domain_of
 from kizuna.mail.models import MailMessage
@@ -56,9 +57,9 @@ def build_email(
     lines = [
         _header("Message-ID", message_id),
         _header("Date", format_datetime(date.astimezone(dt.UTC))),
-        _address_header("From", from_header),
+        _shared_header("From", from_header),
         _header("To", to),
-        _header("Subject", subject),
+        _shared_header("Subject", subject),
     ]
     lines += [_header(name, value) for name, value in {**BASE_HEADERS, **(headers or {})}.items()]
     parts = [_part("plain", text), _part("html", html)]
@@ -106,6 +107,13 @@ def _header(name: str, value: str) -> bytes:
         return f"{name}: {value}".encode("ascii")
     encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
     return f"{name}: {encoded}".encode("ascii")
+
+
+@lru_cache(maxsize=64)
+def _shared_header(name: str, value: str) -> bytes:
+    """From and Subject, the same for every message of a survey's invitations: encoded once
+    (RFC 2047 encoding of a Japanese value costs a fifth of building the message)."""
+    return _address_header(name, value) if name == "From" else _header(name, value)
 
 
 def _address_header(name: str, value: str) -> bytes:

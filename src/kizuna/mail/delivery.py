@@ -89,64 +89,71 @@ _SENT = (
 def deliver(kz: Kizuna, job: Job, payload: DeliverMail) -> None:
     """Send one outbox message; raises on a temporary failure so the job is retried."""
     settings = kz.settings
-    # Core statements on one connection: a delivery runs thousands of times a minute, and the
-    # ORM's unit of work would cost more than the SMTP exchange on a kept connection.
-    with kz.engine.begin() as conn:
-        message = conn.execute(_LOAD, {"p_id": payload.message_id}).first()
-        if message is None or message.state not in _DELIVERABLE:
-            return
-        if not settings.smtp_host:
-            _set(conn, message.id, state="held", last_error=_error_text(MailNotConfigured()))
-            log.info("mail #%d held: no SMTP server set", message.id)
-            return
-        if message.category == "customer" and is_suppressed(
-            conn, workspace_id=message.workspace_id, address=message.to_address
-        ):
-            _set(
-                conn,
-                message.id,
-                state="skipped",
-                skip_reason="unsubscribed",
-                text_body="",
-                html_body="",
+    # Core statements on one connection, taken once for the delivery's two transactions (on
+    # PostgreSQL each checkout pings the server): a delivery runs thousands of times a
+    # minute, and the ORM's unit of work would cost more than the SMTP exchange.
+    with kz.engine.connect() as conn:
+        with conn.begin():
+            message = conn.execute(_LOAD, {"p_id": payload.message_id}).first()
+            if message is None or message.state not in _DELIVERABLE:
+                return
+            if not settings.smtp_host:
+                _set(conn, message.id, state="held", last_error=_error_text(MailNotConfigured()))
+                log.info("mail #%d held: no SMTP server set", message.id)
+                return
+            if message.category == "customer" and is_suppressed(
+                conn, workspace_id=message.workspace_id, address=message.to_address
+            ):
+                _set(
+                    conn,
+                    message.id,
+                    state="skipped",
+                    skip_reason="unsubscribed",
+                    text_body="",
+                    html_body="",
+                )
+                return
+            if not conn.execute(_SENDING, {"p_id": message.id, "p_now": utcnow()}).rowcount:
+                return  # an admin acted on it between the two statements
+            email = build_email(
+                from_header=message.from_header,
+                to=message.to_address,
+                subject=message.subject,
+                text=message.text_body,
+                html=message.html_body,
+                message_id=message.message_id_header,
+                date=message.created_at,
+                headers={str(k): str(v) for k, v in (message.headers or {}).items()},
             )
-            return
-        if not conn.execute(_SENDING, {"p_id": message.id, "p_now": utcnow()}).rowcount:
-            return  # an admin acted on it between the two statements
-        email = build_email(
-            from_header=message.from_header,
-            to=message.to_address,
-            subject=message.subject,
-            text=message.text_body,
-            html=message.html_body,
-            message_id=message.message_id_header,
-            date=message.created_at,
-            headers={str(k): str(v) for k, v in (message.headers or {}).items()},
-        )
-        sender, recipient = bare_address(message.from_header), message.to_address
-    try:
-        deliver_pooled(
-            SmtpConfig.from_settings(settings), email, sender=sender, recipient=recipient
-        )
-    except MailDeliveryFailed as exc:
-        last = job.attempts >= effective_max_attempts(job, settings.mail_max_attempts)
-        final = exc.permanent or last
-        _record(
-            kz, payload.message_id, state="dead" if final else "queued", last_error=_error_text(exc)
-        )
-        log.warning(
-            "mail #%d attempt %d failed (%s)%s",
-            payload.message_id,
-            job.attempts,
-            type(exc).__name__,
-            "; dead" if final else "; will retry",
-        )
-        if final:
-            return
-        raise
-    with kz.engine.begin() as conn:
-        recorded = conn.execute(_SENT, {"p_id": payload.message_id, "p_now": utcnow()}).rowcount
-        finish_job(conn, job)  # sent and done in one commit
+            sender, recipient = bare_address(message.from_header), message.to_address
+        # No transaction is open while the SMTP server talks.
+        try:
+            deliver_pooled(
+                SmtpConfig.from_settings(settings), email, sender=sender, recipient=recipient
+            )
+        except MailDeliveryFailed as exc:
+            last = job.attempts >= effective_max_attempts(job, settings.mail_max_attempts)
+            final = exc.permanent or last
+            _record(
+                conn,
+                payload.message_id,
+                state="dead" if final else "queued",
+                last_error=_error_text(exc),
+            )
+            log.warning(
+                "mail #%d attempt %d failed (%s)%s",
+                payload.message_id,
+                job.attempts,
+                type(exc).__name__,
+                "; dead" if final else "; will retry",
+            )
+            if final:
+                return
+            raise
+        with conn.begin():
+            sent = {"p_id": payload.message_id, "p_now": utcnow()}
+            recorded = conn.execute(_SENT, sent).rowcount
+            finish_job(conn, job)  # sent and done in one commit
     if not recorded:
         log.warning(
             "mail #%d changed while it was being sent; outcome not recorded", payload.message_id
@@ -175,9 +182,9 @@ def _set(conn: Connection, message_id: int, **values: Any) -> bool:
     return bool(result.rowcount)
 
 
-def _record(kz: Kizuna, message_id: int, **values: Any) -> None:
+def _record(conn: Connection, message_id: int, **values: Any) -> None:
     # Only from 'sending': an admin may have acted on the message meanwhile.
-    with kz.engine.begin() as conn:
+    with conn.begin():
         result = conn.execute(
             update(_MESSAGE)
             .where(_MESSAGE.c.id == message_id, _MESSAGE.c.state == "sending")

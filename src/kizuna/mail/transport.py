@@ -122,7 +122,7 @@ def send_on(
     StaleConnection instead: the caller opens another and sends there.
     """
     try:
-        code, reply = smtp.mail(sender)
+        code, reply = smtp.docmd("mail", "from:" + _quoted(sender))
     except (smtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError) as exc:
         if reused:
             raise StaleConnection() from None
@@ -134,7 +134,7 @@ def send_on(
     try:
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, sender)
-        code, reply = smtp.rcpt(recipient)
+        code, reply = smtp.docmd("rcpt", "to:" + _quoted(recipient))
         if code not in (250, 251):
             raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
         code, reply = smtp.data(message)
@@ -142,6 +142,14 @@ def send_on(
             raise smtplib.SMTPDataError(code, reply)
     except Exception as exc:
         raise _classify(exc, config, sender, stage="send") from None
+
+
+def _quoted(address: str) -> str:
+    """`<address>` as smtplib's `mail` and `rcpt` write it; a bare address (what the outbox
+    stores) without parsing it again for every message."""
+    if address and address.isascii() and not any(c in address for c in ' <>()",;:\\[]'):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _connect(config: SmtpConfig) -> smtplib.SMTP:

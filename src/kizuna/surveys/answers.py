@@ -18,7 +18,7 @@ from typing import Any
 
 from kizuna.errors import InvalidInput, NotFound
 from kizuna.surveys.definition import Definition, Question
-from kizuna.surveys.logic import next_page, page_path, visible_questions
+from kizuna.surveys.logic import next_page, path_questions, visible_questions
 
 __all__ = [
     "InvalidAnswer",
@@ -264,8 +264,8 @@ def progress(
     if sub.complete:
         missing = [
             q.id
-            for page in page_path(definition, answers, hidden)
-            for q in visible_questions(definition, page, answers, hidden)
+            for _, shown in path_questions(definition, answers, hidden)
+            for q in shown
             if q.required and blank(answers.get(q.id))
         ]
         if missing:

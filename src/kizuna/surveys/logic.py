@@ -21,6 +21,7 @@ __all__ = [
     "next_page",
     "nps_group",
     "page_path",
+    "path_questions",
     "pipe_text",
     "visible_questions",
 ]
@@ -112,7 +113,15 @@ def page_path(
     Pages after the first unanswered required question are still listed: the path is where
     the respondent would go, and `next_page` stops at what is missing.
     """
-    path: list[int] = []
+    return [page for page, _ in path_questions(definition, answers, hidden)]
+
+
+def path_questions(
+    definition: Definition, answers: Mapping[str, Any], hidden: Mapping[str, Any]
+) -> list[tuple[int, list[Question]]]:
+    """`page_path` with the questions each of its pages shows (each page's conditions are
+    evaluated once: checking and cleaning a completed answer need both)."""
+    path: list[tuple[int, list[Question]]] = []
     index = 0
     total = len(definition.pages)
     while index < total:
@@ -120,7 +129,7 @@ def page_path(
         if not shown:
             index += 1
             continue
-        path.append(index)
+        path.append((index, shown))
         target = _jump_target(definition, shown, answers, hidden)
         if target == "end":
             break
@@ -166,8 +175,8 @@ def clean_answers(
     """Only the answers to questions the respondent's path shows (a changed earlier answer
     can hide a follow-up answered before); unknown ids are dropped."""
     kept: dict[str, Any] = {}
-    for page in page_path(definition, answers, hidden):
-        for question in visible_questions(definition, page, answers, hidden):
+    for _, shown in path_questions(definition, answers, hidden):
+        for question in shown:
             if question.id in answers:
                 kept[question.id] = answers[question.id]
                 other = f"{question.id}.other"

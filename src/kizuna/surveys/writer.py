@@ -42,8 +42,9 @@ Work = Callable[[AnswerBatch], Any]
 @dataclass
 class _Item:
     work: Work
-    future: Future[Any]
+    future: Future[Any] | None = None  # a thread waits on it (`run`)
     hint: Submission | None = None
+    waiter: asyncio.Future[Any] | None = None  # or a coroutine on its event loop (`run_async`)
 
 
 class AnswerWriter:
@@ -63,8 +64,7 @@ class AnswerWriter:
         """Queue `work(batch)`; the future holds its result once committed (or its error).
         `hint`: the submission the work will make, so the group reads its responses at once."""
         future: Future[Any] = Future()
-        self._queue.put(_Item(work, future, hint))
-        self._ensure_thread()
+        self._put(_Item(work, future, hint))
         return future
 
     def run(self, work: Callable[[AnswerBatch], T], timeout: float = 60.0) -> T:
@@ -75,9 +75,15 @@ class AnswerWriter:
     async def run_async(
         self, work: Callable[[AnswerBatch], T], hint: Submission | None = None
     ) -> T:
-        """Like `run`, without holding the event loop while the group commits."""
-        result: T = await asyncio.wrap_future(self.submit(work, hint))
-        return result
+        """Like `run`, without holding the event loop while the group commits. The group's
+        results reach each event loop in one call, not one wake-up per request."""
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_Item(work, None, hint, waiter))
+        return await waiter
+
+    def _put(self, item: _Item) -> None:
+        self._queue.put(item)
+        self._ensure_thread()
 
     def _ensure_thread(self) -> None:
         with self._lock:
@@ -127,12 +133,7 @@ class AnswerWriter:
             return
         self.batches += 1
         self.items += len(items)
-        for item, (ok, value) in zip(items, outcomes, strict=True):
-            if item.future.set_running_or_notify_cancel():
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
+        _settle(items, outcomes)
 
     def _fail(self, item: _Item) -> None:
         try:
@@ -141,11 +142,38 @@ class AnswerWriter:
                 value = item.work(batch)
                 batch.close()
         except BaseException as exc:
-            if item.future.set_running_or_notify_cancel():
-                item.future.set_exception(exc)
+            _settle([item], [(False, exc)])
             return
-        if item.future.set_running_or_notify_cancel():
-            item.future.set_result(value)
+        _settle([item], [(True, value)])
+
+
+def _settle(items: list[_Item], outcomes: list[tuple[bool, Any]]) -> None:
+    """Hand each item its result (or error): futures at once, coroutines' waiters in one
+    call per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
+    for item, (ok, value) in zip(items, outcomes, strict=True):
+        if item.waiter is not None:
+            by_loop.setdefault(item.waiter.get_loop(), []).append((item.waiter, ok, value))
+        elif item.future is not None and item.future.set_running_or_notify_cancel():
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, settled)
+        except RuntimeError:  # the loop has closed: nobody waits for these any more
+            log.info("answer group finished after its event loop closed")
+
+
+def _resolve(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for waiter, ok, value in settled:
+        if waiter.done():  # cancelled: the client went away (its answer is stored)
+            continue
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
 
 
 _writers: weakref.WeakKeyDictionary[Kizuna, AnswerWriter] = weakref.WeakKeyDictionary()

@@ -50,7 +50,10 @@ class ServerSessions:
         scope["session"] = data
 
         async def send_with_session(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # No cookie came and none is wanted (public pages, the API): no thread hop.
+            if message["type"] == "http.response.start" and (
+                loaded is not None or scope["session"]
+            ):
                 cookie = await to_thread.run_sync(
                     self._store, token, loaded, before, scope["session"]
                 )
