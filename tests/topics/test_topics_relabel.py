@@ -236,3 +236,36 @@ def test_a_newer_change_supersedes_an_unfinished_run(kz: Kizuna, voiced: Any) ->
     run_jobs(kz, ws.id)
     assert explorer_count(kz, ws, topic="parking") == len(PARKING)
     assert explorer_count(kz, ws, topic="food") == 0
+
+
+def test_the_dashboard_counts_a_merged_topic_as_the_explorer_does(kz: Kizuna, voiced: Any) -> None:
+    """The relabel rewrites analyses in place (same ids): the dashboard's rollups, built
+    before the merge, count the voices' days again and show the merged topic."""
+    import datetime as dt
+
+    from kizuna.reports.dashboard import DashboardFilter
+    from kizuna.reports.dashboard_topics import topic_table
+    from kizuna.reports.rollups import refresh_rollups
+
+    ws = voiced.workspace
+    both = explorer_count(kz, ws, topic="staff") + explorer_count(kz, ws, topic="food")
+    today = dt.date.today()
+    chosen = DashboardFilter(start=today - dt.timedelta(days=30), end=today + dt.timedelta(days=1))
+
+    def dashboard_topics() -> dict[str, int]:
+        with kz.session() as session:
+            refresh_rollups(session, ws.id)
+            return {row.topic: row.voices for row in topic_table(session, ws.id, chosen)}
+
+    before = dashboard_topics()
+    assert before.get("staff", 0) + before.get("food", 0) == both
+    _change(
+        kz,
+        ws,
+        lambda s, w: merge_topics(
+            s, w, ["staff", "food"], "hospitality", name_ja="おもてなし", name_en="Hospitality"
+        ),
+    )
+    after = dashboard_topics()
+    assert after.get("hospitality") == both == explorer_count(kz, ws, topic="hospitality")
+    assert "staff" not in after and "food" not in after

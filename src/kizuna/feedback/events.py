@@ -12,7 +12,7 @@ from pydantic import Field
 
 from kizuna.jobs.events import Event
 
-__all__ = ["VoicesAnalyzed", "VoicesRecorded"]
+__all__ = ["VoicesAnalyzed", "VoicesRecorded", "VoicesRelabelled"]
 
 
 class VoicesRecorded(Event):
@@ -29,3 +29,11 @@ class VoicesAnalyzed(Event):
     feedback_ids: list[int] = Field(min_length=1)
     engine_version: str
     reanalysis: bool = False
+
+
+class VoicesRelabelled(Event):
+    """The stored topics of these voices' analyses changed in place (the workspace's topics
+    were renamed, merged, split or hidden): what counts them must count them again."""
+
+    kind: ClassVar[str] = "voice.relabelled"
+    feedback_ids: list[int] = Field(min_length=1)

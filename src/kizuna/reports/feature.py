@@ -53,6 +53,11 @@ FEATURE = Feature(
             "reports.dashboard-analyses",
             "kizuna.reports.rollups:on_voices_analysed",
         ),
+        Subscription(
+            "voice.relabelled",
+            "reports.dashboard-relabelled",
+            "kizuna.reports.rollups:on_voices_relabelled",
+        ),
     ),
     schedules=(
         ScheduleSpec(

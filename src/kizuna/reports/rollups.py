@@ -43,7 +43,7 @@ from kizuna.reports.rollup_counts import DIMENSIONS, FULL, GRAINS, count_voices
 
 if TYPE_CHECKING:
     from kizuna.app import Kizuna
-    from kizuna.feedback.events import VoicesAnalyzed, VoicesRecorded
+    from kizuna.feedback.events import VoicesAnalyzed, VoicesRecorded, VoicesRelabelled
 
 __all__ = [
     "DIMENSIONS",
@@ -56,6 +56,7 @@ __all__ = [
     "newest_analysis_id",
     "on_voices_analysed",
     "on_voices_recorded",
+    "on_voices_relabelled",
     "rebuild_rollups",
     "refresh_rollups",
     "voice_rows",
@@ -340,12 +341,21 @@ def mark_days_dirty(session: Session, workspace_id: int, feedback_ids: Sequence[
 
 def on_voices_recorded(kz: Kizuna, session: Session, event: VoicesRecorded) -> None:
     """Subscriber of `voice.recorded`: count the voices' days again (new or changed in place)."""
-    if _lock_state(session, event.workspace_id) is None:
+    _count_days_again(session, event.workspace_id, event.feedback_ids)
+
+
+def _count_days_again(session: Session, workspace_id: int, ids: Sequence[int]) -> None:
+    if _lock_state(session, workspace_id) is None:
         return  # never built: the first dashboard view or `rebuild` counts everything
-    ids = event.feedback_ids
     for start in range(0, len(ids), 1000):
-        mark_days_dirty(session, event.workspace_id, ids[start : start + 1000])
-    refresh_rollups(session, event.workspace_id)
+        mark_days_dirty(session, workspace_id, ids[start : start + 1000])
+    refresh_rollups(session, workspace_id)
+
+
+def on_voices_relabelled(kz: Kizuna, session: Session, event: VoicesRelabelled) -> None:
+    """Subscriber of `voice.relabelled`: topics changed in place (same analysis ids, which
+    the analysis mark cannot see), so the voices' days are counted again."""
+    _count_days_again(session, event.workspace_id, event.feedback_ids)
 
 
 def on_voices_analysed(kz: Kizuna, session: Session, event: VoicesAnalyzed) -> None:

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
-from kizuna.feedback.events import VoicesAnalyzed
+from kizuna.feedback.events import VoicesAnalyzed, VoicesRelabelled
 from kizuna.feedback.models import Feedback, FeedbackAnalysis, analysis_scope
+from kizuna.jobs.events import raise_event
 from kizuna.jobs.queue import enqueue
 from kizuna.topics.jobs import RelabelTopics
 from kizuna.topics.models import TopicOriginal, TopicRelabel
@@ -123,6 +124,18 @@ def rewrite_topics(
         session.execute(insert(TopicOriginal), originals)
     if updates:
         session.execute(update(FeedbackAnalysis), updates)
+        changed = session.scalars(
+            select(FeedbackAnalysis.feedback_id)
+            .where(
+                analysis_scope(workspace_id),
+                FeedbackAnalysis.id.in_([u["id"] for u in updates]),
+            )
+            .distinct()
+        ).all()
+        # The dashboard's rollups count topics: they count these voices' days again.
+        raise_event(
+            session, VoicesRelabelled(workspace_id=workspace_id, feedback_ids=sorted(changed))
+        )
     return len(updates)
 
 
