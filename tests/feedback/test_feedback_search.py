@@ -128,3 +128,39 @@ def test_voices_are_filtered_by_their_customers_attribute_and_segment(
         VoiceFilter(customer_attribute="shoe_size:27")
     with pytest.raises(InvalidInput):
         texts(kz, voices, segment=segment_id + 1000)
+
+
+@pytest.mark.parametrize("dense", [1, 10_000])
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"since": "2026-10-02"},
+        {"until": "2026-10-04"},
+        {"since": "2026-10-02", "until": "2026-10-06"},
+        {"since": "2026-10-03", "until": "2026-10-03"},
+        {"since": "2026-10-07"},
+    ],
+)
+def test_a_period_finds_the_same_voices_walked_newest_first_or_by_its_index(
+    kz: Kizuna, voices: Any, monkeypatch: pytest.MonkeyPatch, dense: int, period: dict[str, str]
+) -> None:
+    """A period holding the newest voice and many voices is walked newest first (SQLite);
+    other periods read their own index. Either way: the voices of the period, newest first."""
+    import datetime as dt
+
+    from kizuna.feedback import explorer
+
+    monkeypatch.setattr(explorer, "_DENSE", dense)
+    since = dt.date.fromisoformat(period.get("since", "2000-01-01"))
+    until = dt.date.fromisoformat(period.get("until", "2100-01-01"))
+    expected = [
+        text
+        for _, _, _, day, text, _ in sorted(VOICES, key=lambda v: v[3], reverse=True)
+        if since <= dt.date.fromisoformat(day) <= until
+    ]
+    wanted = {key: dt.date.fromisoformat(value) for key, value in period.items()}
+    assert texts(kz, voices, **wanted) == expected
+    if expected:  # and with the words too
+        word = "朝食" if any("朝食" in t for t in expected) else None
+        if word:
+            assert texts(kz, voices, q=word, **wanted) == [t for t in expected if word in t]

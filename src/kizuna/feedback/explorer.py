@@ -20,7 +20,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, cast, func, null, or_, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
@@ -173,10 +185,7 @@ def voice_query(
         query = query.where(Feedback.nps >= wanted.min_nps)
     if wanted.max_nps is not None:
         query = query.where(Feedback.nps <= wanted.max_nps)
-    if wanted.since is not None:
-        query = query.where(Feedback.received_on >= wanted.since)
-    if wanted.until is not None:
-        query = query.where(Feedback.received_on <= wanted.until)
+    query = query.where(*_in_dates(session, workspace, wanted, dialect))
     if wanted.customer_attribute or wanted.segment is not None:
         query = query.where(Feedback.customer_id.in_(_customers(session, workspace, wanted)))
     query = query.where(*_inside_json(analysis, wanted, dialect))
@@ -188,6 +197,62 @@ def voice_query(
         )
         query = query.where(Feedback.id.in_(tagged))
     return query.order_by(Feedback.id.desc())
+
+
+_DENSE = 5_000  # voices in a period from which walking newest first finds a page at once
+
+
+def _in_dates(
+    session: Session, workspace: Workspace, wanted: VoiceFilter, dialect: str
+) -> list[ColumnElement[bool]]:
+    """The period's conditions, written so that SQLite reads the right index.
+
+    SQLite, without statistics, reads a period through `ix_feedback_ws_received` and sorts
+    what it found by id: at 1 M voices a year is 640,000 voices read with their analyses
+    for a page of 50 (3-10 s). When the period holds the workspace's newest voice and at
+    least `_DENSE` voices (two bounded index reads tell), the voices are walked newest first
+    instead (`ix_feedback_ws_id`, stopping at the page) and the day is compared as text that
+    no index serves; a short or past period keeps its own index, where a walk would cross
+    every newer voice first. PostgreSQL chooses by its statistics.
+    """
+    since, until = wanted.since, wanted.until
+    if since is None and until is None:
+        return []
+    day: Any = Feedback.received_on
+    if dialect == "sqlite" and _recent_and_dense(session, workspace, wanted):
+        day = type_coerce(Feedback.received_on, String).concat("")  # no index: see above
+        since_value: Any = since.isoformat() if since is not None else None
+        until_value: Any = until.isoformat() if until is not None else None
+    else:
+        since_value, until_value = since, until
+    found = []
+    if since_value is not None:
+        found.append(day >= since_value)
+    if until_value is not None:
+        found.append(day <= until_value)
+    return found
+
+
+def _recent_and_dense(session: Session, workspace: Workspace, wanted: VoiceFilter) -> bool:
+    newest = session.scalar(
+        select(Feedback.received_on)
+        .where(Feedback.workspace_id == workspace.id)
+        .order_by(Feedback.id.desc())
+        .limit(1)
+    )
+    if newest is None:
+        return False
+    if (wanted.since is not None and newest < wanted.since) or (
+        wanted.until is not None and newest > wanted.until
+    ):
+        return False
+    inside = select(Feedback.id).where(Feedback.workspace_id == workspace.id)
+    if wanted.since is not None:
+        inside = inside.where(Feedback.received_on >= wanted.since)
+    if wanted.until is not None:
+        inside = inside.where(Feedback.received_on <= wanted.until)
+    counted = session.scalar(select(func.count()).select_from(inside.limit(_DENSE).subquery()))
+    return int(counted or 0) >= _DENSE
 
 
 def _holds_json(column: Any, part: Any) -> ColumnElement[bool]:
