@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
         results = [measure(kind, args.runs, args.depth, args.feedback) for kind in kinds]
     write(results, args.runs, args.feedback, args.url)
-    print(RESULTS.read_text(encoding="utf-8"))
+    print(results_file(args.feedback).read_text(encoding="utf-8"))
     over = [p for r in results for p in r["pages"] if p.times and p.percentile(95) >= TARGET_MS]
     return 1 if over else 0
 
