@@ -12,7 +12,8 @@ never sent twice) under the keys `survey:<id>:invite:<customer>` and
 `survey:<id>:remind:<customer>:<n>`. The invitation carries the survey's first question:
 when it is a score, each number is a link that opens the survey with that score recorded.
 
-Reminders live in `kizuna.surveys.reminders`, interaction triggers in
+The links live in `kizuna.surveys.links`, the sending of one invitation in
+`kizuna.surveys.delivery`, reminders in `kizuna.surveys.reminders`, interaction triggers in
 `kizuna.surveys.triggers`; both end in `deliver_invitation` or the same outbox.
 """
 
@@ -24,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urlencode
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
@@ -36,26 +36,28 @@ from kizuna.db.base import utcnow
 from kizuna.errors import InvalidInput
 from kizuna.mail.addresses import clean_address
 from kizuna.mail.errors import InvalidAddress
-from kizuna.mail.service import MailRequest, send_mail, send_mails
+from kizuna.mail.service import MailRequest, send_mails
 from kizuna.settings import Settings
-from kizuna.surveys.colours import readable_on_white
 from kizuna.surveys.contact import ContactRules, decide_contact
 from kizuna.surveys.definition import Definition
-from kizuna.surveys.logic import pipe_text
-from kizuna.surveys.models import Survey, SurveyInvitation, SurveyPolicy
+from kizuna.surveys.delivery import SCALE_LINK_TYPES, deliver_invitation, invitation_context
+from kizuna.surveys.links import invitation_language, invitation_url, link_expiry, public_url
+from kizuna.surveys.models import Survey, SurveyInvitation
 from kizuna.surveys.service import definition_of, get_policy
-from kizuna.surveys.tokens import make_link_token
 
 __all__ = [
+    "SCALE_LINK_TYPES",
     "InviteReport",
     "create_personal_link",
     "deliver_invitation",
+    "insert_invitation",
+    "invitation_context",
+    "invitation_language",
     "invitation_url",
     "invite_by_email",
+    "link_expiry",
     "public_url",
 ]
-
-SCALE_LINK_TYPES = ("nps", "csat", "ces", "rating", "number")
 
 
 @dataclass
@@ -75,37 +77,6 @@ class InviteReport:
             "already_invited": self.already,
             "skipped": dict(self.skipped),
         }
-
-
-def public_url(settings: Settings, survey: Survey, **query: str) -> str:
-    """The survey's public link, with hidden fields or a channel in the query."""
-    params = {k: v for k, v in query.items() if v}
-    return f"{settings.public_url}/s/{survey.key}" + (f"?{urlencode(params)}" if params else "")
-
-
-def invitation_url(settings: Settings, invitation: SurveyInvitation) -> str:
-    """The personal link of an invitation (signed, single use, expiring)."""
-    token = make_link_token(settings, invitation.id, invitation.expires_at)
-    return f"{settings.public_url}/s/i/{token}"
-
-
-def invitation_language(
-    definition: Definition, workspace: Workspace, customer: Customer | None
-) -> str:
-    wanted = (customer.attributes or {}).get("language") if customer is not None else None
-    for candidate in (wanted, workspace.language):
-        if candidate in definition.languages:
-            return str(candidate)
-    return definition.language
-
-
-def link_expiry(
-    survey: Survey, policy: SurveyPolicy, now: dt.datetime, days: int | None
-) -> dt.datetime:
-    expires = now + dt.timedelta(days=days or policy.link_days)
-    if survey.closes_at is not None:
-        expires = min(expires, survey.closes_at)
-    return expires
 
 
 def _check_live(survey: Survey) -> None:
@@ -412,105 +383,3 @@ def _tally(report: InviteReport, invitation: SurveyInvitation) -> None:
         report.sent += 1
     else:
         report.scheduled += 1
-
-
-def deliver_invitation(
-    session: Session,
-    settings: Settings,
-    invitation: SurveyInvitation,
-    *,
-    now: dt.datetime | None = None,
-    survey: Survey | None = None,
-) -> SurveyInvitation:
-    """Decide an invitation under the rules and, when allowed, put its e-mail in the outbox
-    (quiet hours: to go out when they end). Returns it, sent, skipped or still scheduled."""
-    now = now or utcnow()
-    survey = survey or session.get_one(Survey, invitation.survey_id)
-    workspace = session.get_one(Workspace, invitation.workspace_id)
-    if survey.status != "live" or (survey.closes_at is not None and survey.closes_at <= now):
-        return _skip(invitation, "survey_closed")
-    policy = get_policy(session, workspace)
-    customer = session.get(Customer, invitation.customer_id) if invitation.customer_id else None
-    decision = decide_contact(
-        session,
-        policy,
-        workspace.timezone,
-        customer,
-        channel="email",
-        now=now,
-        send_at=invitation.send_after,
-        exclude_invitation=invitation.id,
-    )
-    if not decision.allowed:
-        return _skip(invitation, decision.skip_reason or "unknown")
-    assert customer is not None and customer.email
-    definition = definition_of(survey)
-    mail_key = f"survey:{survey.id}:invite:{customer.id}"
-    if invitation.channel == "trigger":
-        mail_key = f"survey:{survey.id}:invite:{customer.id}:{invitation.interaction_id}"
-    try:
-        send_mail(
-            session,
-            settings,
-            workspace_id=workspace.id,
-            key=mail_key,
-            to=customer.email,
-            template="survey_invitation",
-            context=invitation_context(settings, workspace, survey, definition, invitation),
-            language=invitation.language,
-            category="customer",
-            send_after=decision.send_at,
-        )
-    except InvalidAddress:
-        return _skip(invitation, "no_email")
-    invitation.state = "sent"
-    invitation.sent_at = decision.send_at
-    invitation.send_after = decision.send_at
-    invitation.deferred_reason = decision.deferred_reason
-    invitation.skip_reason = None
-    invitation.mail_key = mail_key
-    session.flush()
-    return invitation
-
-
-def _skip(invitation: SurveyInvitation, reason: str) -> SurveyInvitation:
-    invitation.state = "skipped"
-    invitation.skip_reason = reason
-    invitation.sent_at = None
-    return invitation
-
-
-def invitation_context(
-    settings: Settings,
-    workspace: Workspace,
-    survey: Survey,
-    definition: Definition,
-    invitation: SurveyInvitation,
-    *,
-    reminder: bool = False,
-) -> dict[str, Any]:
-    """What the invitation e-mail shows: the intro, the first question and its links."""
-    language = invitation.language
-    url = invitation_url(settings, invitation)
-    first = definition.questions[0]
-    scale: list[dict[str, Any]] = []
-    if first.type in SCALE_LINK_TYPES and not first.show_if:
-        scale = [{"score": n, "url": f"{url}?score={n}"} for n in range(first.min, first.max + 1)]
-    hidden = dict(invitation.hidden or {})
-    texts = {
-        "subject": (definition.email_subject or definition.title)[language],
-        "intro": (definition.email_intro or definition.welcome or {}).get(language, ""),
-        "question": pipe_text(first.text[language], definition, {}, hidden, language),
-        "low": (first.low_label or {}).get(language, ""),
-        "high": (first.high_label or {}).get(language, ""),
-    }
-    return {
-        **texts,
-        "title": definition.title[language],
-        "workspace_name": workspace.name,
-        "survey_url": url,
-        "scale": scale,
-        "colour": readable_on_white(definition.brand_color),
-        "reminder": reminder,
-        "expires_on": invitation.expires_at.date().isoformat(),
-    }
