@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kizuna.analytics import journeys
+from kizuna.analytics import _variants
+from kizuna.analytics._event_log import sorted_events
 from kizuna.analytics.intervals import wilson_interval
 from kizuna.analytics.journeys import (
     case_durations,
@@ -134,12 +136,26 @@ def test_the_exact_grouping_agrees_with_the_hashed_one() -> None:
             + pd.to_timedelta(np.arange(lengths.sum()), unit="s"),
         }
     )
-    log = event_log(frame)
-    hashed, leaders = journeys._variant_of_case(log)
-    exact, _firsts = journeys._variant_by_rows(log, np.diff(log.starts))
+    events = sorted_events(frame, "case", "activity", "timestamp")
+    hashed, leaders = _variants.variant_of_case(events)
+    exact, _firsts = _variants._variant_by_rows(events, np.diff(events.starts))
     # Same partition of the cases: each hashed group is one exact group.
     pairs = set(zip(hashed.tolist(), exact.tolist(), strict=True))
     assert len(pairs) == len(set(hashed.tolist())) == len(set(exact.tolist())) == len(leaders)
+
+
+def test_cases_whose_hashes_collide_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case hashed alike: the check against each group's first case finds the
+    difference and the sequences are compared row by row (same variants as without)."""
+    frame = log_frame()
+    expected = variants(frame)
+
+    def colliding(log: Any, lengths: Any) -> Any:
+        return np.zeros(len(lengths), dtype=np.uint64)
+
+    monkeypatch.setattr(_variants, "_case_hashes", colliding)
+    pd.testing.assert_frame_equal(variants(frame), expected)
+    assert len(expected) == 2  # c1 and c3 share (a, b, c); c2 is (a, c, b)
 
 
 def test_case_durations_are_last_minus_first() -> None:

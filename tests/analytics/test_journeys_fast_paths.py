@@ -54,11 +54,16 @@ def plain_reading(frame: pd.DataFrame) -> dict[str, Any]:
     durations = (by_case["timestamp"].max() - by_case["timestamp"].min()).dt.total_seconds()
     sequences = by_case["activity"].agg(tuple)
     medians = durations.groupby(sequences.loc[durations.index]).median()
+    # Each variant's count and the row where its first case first appears in the frame.
+    first_row = ordered.groupby("case", sort=False)["row"].min()
+    seen = pd.DataFrame({"variant": sequences, "row": first_row.loc[sequences.index]})
+    first_seen = seen.groupby("variant")["row"].agg(["size", "min"])
     return {
         "edges": {k: (int(r["count"]), float(r["median"])) for k, r in edges.iterrows()},
         "variants": Counter(sequences.tolist()),
         "variant_medians": {k: float(v) for k, v in medians.items()},
         "durations": {str(k): float(v) for k, v in durations.items()},
+        "first_seen": {k: (int(r["size"]), int(r["min"])) for k, r in first_seen.iterrows()},
     }
 
 
@@ -136,3 +141,107 @@ def test_times_spanning_centuries_keep_their_medians() -> None:
     for edge, (count, median) in plain["edges"].items():
         assert fast["edges"][edge] == (count, pytest.approx(median, rel=1e-12))
     assert fast["variant_medians"] == pytest.approx(plain["variant_medians"], rel=1e-12)
+
+
+def reordered(frame: pd.DataFrame, how: str, seed: int = 3) -> pd.DataFrame:
+    """The same events in another row order (ties inside a case keep their order)."""
+    rng = np.random.default_rng(seed)
+    if how == "case order":  # as pm4py's format_dataframe leaves a log
+        rows = np.lexsort((np.arange(len(frame)), frame["timestamp"], frame["case"]))
+    elif how == "cases shuffled":  # each case one block in time order, blocks at random
+        ids = frame["case"].unique()
+        place = dict(zip(ids, rng.permutation(len(ids)), strict=True))
+        rows = np.lexsort((np.arange(len(frame)), frame["timestamp"], frame["case"].map(place)))
+    elif how == "shuffled":
+        rows = rng.permutation(len(frame))
+    else:
+        rows = np.arange(len(frame))
+    return frame.iloc[rows].reset_index(drop=True)
+
+
+ORDERS = ["time order", "case order", "cases shuffled", "shuffled"]
+
+
+@pytest.mark.parametrize("how", ORDERS)
+def test_every_row_order_gives_what_a_plain_pandas_reading_gives(
+    large_log: pd.DataFrame, how: str
+) -> None:
+    """Ids of one width take other roads by row order (grouped blocks used as they are, a
+    counting sort for logs in time order, two sorts otherwise): all read alike."""
+    frame = reordered(large_log, how)
+    fast, plain = fast_reading(frame), plain_reading(frame)
+    assert fast["variants"] == plain["variants"]
+    assert fast["variant_medians"] == plain["variant_medians"]
+    assert fast["edges"] == plain["edges"]
+    assert fast["durations"] == plain["durations"]
+
+
+@pytest.mark.parametrize("how", ORDERS)
+def test_ties_between_variants_follow_the_frame_whatever_the_road(
+    large_log: pd.DataFrame, how: str
+) -> None:
+    """Variants of equal count come in the order their first case appears in the frame,
+    whether the ids are read as numbers or hashed."""
+    frame = reordered(large_log, how)
+    found = variants(frame)
+    renamed = variants(frame.assign(case="case-" + frame["case"]))  # ids of two widths
+    pd.testing.assert_frame_equal(found, renamed)
+    plain = plain_reading(frame)["first_seen"]
+    expected = sorted(plain, key=lambda v: (-plain[v][0], plain[v][1]))
+    assert found["variant"].tolist() == expected
+
+
+def test_rows_missing_an_activity_or_a_time_are_left_out_on_every_road(
+    large_log: pd.DataFrame,
+) -> None:
+    rng = np.random.default_rng(11)
+    frame = large_log.copy()
+    frame.loc[rng.random(len(frame)) < 0.03, "activity"] = None
+    frame.loc[rng.random(len(frame)) < 0.03, "timestamp"] = pd.NaT
+    for how in ORDERS:
+        given = reordered(frame, how)
+        kept = given.dropna()
+        pd.testing.assert_frame_equal(variants(given), variants(kept))
+        pd.testing.assert_frame_equal(directly_follows(given), directly_follows(kept))
+
+
+def test_arrow_tables_categoricals_and_objects_give_the_same_variants(
+    large_log: pd.DataFrame,
+) -> None:
+    import pyarrow as pa
+
+    expected = variants(large_log)
+    as_objects = large_log.astype({"case": object, "activity": object})
+    as_categories = large_log.astype({"case": "category", "activity": "category"})
+    for frame in (pa.Table.from_pandas(large_log), as_objects, as_categories):
+        pd.testing.assert_frame_equal(variants(frame), expected)
+
+
+def test_the_second_thread_changes_nothing(
+    large_log: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large logs encode activities and compute medians on a second thread: same results."""
+    from kizuna.analytics import _event_log, journeys
+
+    alone = {how: variants(reordered(large_log, how)) for how in ORDERS}
+    monkeypatch.setattr(_event_log, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(journeys, "PARALLEL_ROWS", 0)
+    for how in ORDERS:
+        pd.testing.assert_frame_equal(variants(reordered(large_log, how)), alone[how])
+
+
+def test_the_first_variants_keep_their_medians(large_log: pd.DataFrame) -> None:
+    """With `top`, medians are computed for the variants shown only: the same numbers."""
+    every = variants(large_log)
+    for top in (0, 1, 25, len(every)):
+        pd.testing.assert_frame_equal(variants(large_log, top=top), every.head(top))
+    repeats = variants(large_log, collapse_repeats=True)
+    pd.testing.assert_frame_equal(
+        variants(large_log, collapse_repeats=True, top=10), repeats.head(10)
+    )
+
+
+def test_an_empty_log_has_no_variants(large_log: pd.DataFrame) -> None:
+    found = variants(large_log.iloc[:0])
+    assert found.empty
+    assert list(found.columns) == ["variant", "count", "share", "length", "median_seconds"]

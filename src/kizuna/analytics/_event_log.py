@@ -7,13 +7,14 @@ pandas, pyarrow and NumPy; no database, no web.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kizuna.analytics._background import alongside
+from kizuna.analytics._column_codes import case_codes, case_keys, codes, codes_of_keys
 from kizuna.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -22,17 +23,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NS",
+    "PARALLEL_ROWS",
     "SMALL_KEYS",
     "EventLog",
+    "SortedEvents",
     "argsort_stable",
     "encoded",
     "event_log",
     "ordered_log",
+    "sorted_events",
 ]
 
 NS = 1_000_000_000
 SMALL_KEYS = 1 << 16  # integer keys below this sort by NumPy's radix sort
-_BLOCK = 1 << 17  # rows per block when building fixed-width keys
+PARALLEL_ROWS = 1 << 18  # from this many events, two steps at a time on two threads
+_SAMPLE = 1 << 16  # rows looked at first to tell a log grouped by case from one in time order
 
 
 @dataclass(frozen=True)
@@ -142,181 +147,6 @@ def _zone_of(dtype: Any) -> str:
     return f", {zone}" if zone else ""
 
 
-def _arrow(values: pd.Series, *, combine: bool = True) -> Any:
-    """The column as one pyarrow Array when it is Arrow-backed text, else None (with
-    `combine=False`, a ChunkedArray stays chunked: no copy of its text)."""
-    import pandas as pd
-
-    if getattr(values.dtype, "storage", None) == "pyarrow" or isinstance(
-        values.dtype, pd.ArrowDtype
-    ):
-        import pyarrow as pa
-
-        array = pa.array(values.array)
-        if combine and isinstance(array, pa.ChunkedArray):
-            return array.combine_chunks()
-        return array
-    return None
-
-
-def _codes(values: pd.Series, *, named: bool = True) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    """Codes in order of first appearance (-1 for missing) and the labels they stand for.
-
-    Arrow-backed text (pandas' default string type with pyarrow) is encoded by Arrow's
-    hash table without building a Python object per row; other columns by `pd.factorize`.
-    """
-    import pandas as pd
-    import pyarrow as pa
-
-    array = _arrow(values, combine=False)
-    if array is not None:
-        if pa.types.is_dictionary(array.type):  # chunks may hold different dictionaries
-            if isinstance(array, pa.ChunkedArray):
-                array = array.combine_chunks()
-        else:
-            # Arrow encodes the chunks with one hash table: every chunk ends up with the
-            # same dictionary, so the text is never copied into one array first.
-            array = array.dictionary_encode()
-        chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-        if not chunks:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-        codes = np.concatenate([_indices(chunk) for chunk in chunks])
-        dictionary = chunks[-1].dictionary
-        return codes, _labels(dictionary) if named else _unnamed(len(dictionary))
-    codes, labels = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), np.asarray(labels, dtype=object)
-
-
-def _indices(array: Any) -> NDArray[np.int64]:
-    """A dictionary array's indices as int64 codes, -1 where null."""
-    indices = array.indices
-    if indices.null_count:
-        indices = indices.fill_null(-1)
-    return indices.to_numpy(zero_copy_only=False).astype(np.int64)  # type: ignore[no-any-return]
-
-
-def _unnamed(count: int) -> NDArray[Any]:
-    """Labels nobody will read (all None): a million case ids would cost 0.1 s to name."""
-    return np.empty(count, dtype=object)
-
-
-def _labels(dictionary: Any) -> NDArray[Any]:
-    """An Arrow dictionary's values as an object array of Python values (text without a
-    Python list in between; other types through `to_pylist`, as datetimes stay datetimes)."""
-    import pyarrow as pa
-
-    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
-        return np.asarray(dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    return np.asarray(dictionary.to_pylist(), dtype=object)
-
-
-def _case_codes(values: pd.Series, *, named: bool = True) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    """`_codes` of the case column, cheaper when each case's rows are one block.
-
-    Logs grouped by case (as pm4py leaves them) change case at a few rows: only the first
-    row of each block is hashed, and when no case has two blocks the codes are the block
-    numbers (the same codes, in order of first appearance, `_codes` would give).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = _arrow(values)
-    if array is None or len(array) < 2 or array.null_count or pa.types.is_dictionary(array.type):
-        return _codes(values, named=named)
-    keys = _fixed_width_keys(array)
-    if keys is not None:
-        return _codes_of_keys(array, *keys, named=named)
-    changes = pc.not_equal(array.slice(1), array.slice(0, len(array) - 1))
-    starts = np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1
-    if len(starts) >= len(array) // 2:  # interleaved: hashing every row is cheaper
-        return _codes(values, named=named)
-    starts = np.concatenate([[0], starts]).astype(np.int64)
-    firsts = array.take(pa.array(starts)).dictionary_encode()
-    if len(firsts.dictionary) != len(starts):  # a case comes back later: not grouped
-        return _codes(values, named=named)
-    lengths = np.diff(np.append(starts, len(array)))
-    codes = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
-    return codes, _labels(firsts.dictionary) if named else _unnamed(len(starts))
-
-
-def _fixed_width_keys(array: Any) -> tuple[NDArray[np.int32], int] | None:
-    """Dense integer keys of text whose values all have one width and few distinct bytes at
-    each position (zero-padded ids such as c0000123): equal keys, equal texts.
-
-    The key reads the bytes that vary as digits of a mixed radix (a position holding only
-    '0' to '9' counts 10), so for typical ids the keys span a few times the number of
-    distinct ones and a direct table replaces Arrow's hash table: 1.3-2x faster at 1 M and
-    10 M rows (a million ids no longer fit the caches as a hash table). None when the text
-    is not of one width or the keys would span too much.
-    """
-    import pyarrow as pa
-
-    n = len(array)
-    if n < 50_000 or not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        return None
-    buffers = array.buffers()
-    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    offsets = np.frombuffer(
-        buffers[1], dtype=offset_type, count=n + 1, offset=array.offset * offset_type(0).itemsize
-    )
-    width = int(offsets[1] - offsets[0])
-    if not 0 < width <= 32 or int(offsets[-1] - offsets[0]) != width * n:
-        return None
-    if not (np.diff(offsets) == width).all():
-        return None
-    data = np.frombuffer(buffers[2], dtype=np.uint8, count=width * n, offset=int(offsets[0]))
-    table = data.reshape(n, width)
-    limit = min(max(4 * n, 1 << 17), 2**31 - 1)  # beyond: a hash table costs less
-    # The range of each byte position, a block of rows at a time (each block stays in the
-    # cache while its positions are scanned; a whole column at a time reads all rows again).
-    lows, highs = [255] * width, [0] * width
-    for start in range(0, n, _BLOCK):
-        rows = table[start : start + _BLOCK]
-        for position in range(width):
-            column = rows[:, position]
-            lows[position] = min(lows[position], int(column.min()))
-            highs[position] = max(highs[position], int(column.max()))
-        spans = [high - low + 1 for low, high in zip(lows, highs, strict=True)]
-        span = math.prod(spans)
-        if span > limit:  # ranges only grow: stop at the first block that shows it
-            return None
-    weights, weight = {}, 1
-    for position in reversed(range(width)):  # the last byte varies fastest
-        if spans[position] > 1:
-            weights[position] = weight
-            weight *= spans[position]
-    # Sums wrap around in 32 bits; the final key is below `span`, so it comes out exact.
-    start_value = np.int64(-sum(lows[p] * w for p, w in weights.items())).astype(np.int32)
-    # Blocks of rows that stay in the cache while every position is added in: one pass
-    # over memory instead of one per position (3x faster at 10 M rows).
-    keys = np.empty(n, dtype=np.int32)
-    digit = np.empty(_BLOCK, dtype=np.int32)
-    for start in range(0, n, _BLOCK):
-        rows = table[start : start + _BLOCK]
-        block, part = keys[start : start + len(rows)], digit[: len(rows)]
-        block.fill(start_value)
-        for position, weight in weights.items():
-            np.multiply(rows[:, position], weight, out=part, dtype=np.int32, casting="unsafe")
-            block += part
-    return keys, span
-
-
-def _codes_of_keys(
-    array: Any, keys: NDArray[np.int32], span: int, *, named: bool = True
-) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    """`_codes` from dense keys: codes in order of each key's first row, labels read there."""
-    import pyarrow as pa
-
-    first = np.full(span, len(keys), dtype=np.int64)
-    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
-    used = np.flatnonzero(first < len(keys))
-    firsts = np.sort(first[used])  # the first row of each label, in order of appearance
-    lookup = np.empty(span, dtype=np.int64)
-    lookup[keys[firsts]] = np.arange(len(firsts), dtype=np.int64)
-    labels = _labels(array.take(pa.array(firsts))) if named else _unnamed(len(firsts))
-    return lookup[keys], labels
-
-
 def encoded(
     frame: Any,
     case: str,
@@ -338,19 +168,19 @@ def encoded(
     names = (case, timestamp) if activity is None else (case, activity, timestamp)
     table = _columns(frame, names)
     time, valid, utc = _nanoseconds(table[timestamp])
-    case_codes, case_labels = _case_codes(table[case], named=cases_named)
+    case_found, case_labels = case_codes(table[case], named=cases_named)
     if activity is None or not activities:
-        activity_codes, activity_labels = np.zeros(len(case_codes), np.int64), np.array([None])
+        activity_codes, activity_labels = np.zeros(len(case_found), np.int64), np.array([None])
         if activity is not None:
             valid &= ~np.asarray(table[activity].isna())
     else:
-        activity_codes, activity_labels = _codes(table[activity])
-    valid &= (case_codes >= 0) & (activity_codes >= 0)
+        activity_codes, activity_labels = codes(table[activity])
+    valid &= (case_found >= 0) & (activity_codes >= 0)
     if not valid.all():
-        case_codes, case_labels = _dense(case_codes[valid], case_labels)
+        case_found, case_labels = _dense(case_found[valid], case_labels)
         activity_codes, activity_labels = _dense(activity_codes[valid], activity_labels)
         time = time[valid]
-    return case_codes, case_labels, activity_codes, activity_labels, time, utc
+    return case_found, case_labels, activity_codes, activity_labels, time, utc
 
 
 def _dense(
@@ -364,15 +194,38 @@ def _dense(
     return lookup[codes], labels[used]
 
 
-def _stable_order(case: NDArray[np.int64], time: NDArray[np.int64]) -> NDArray[np.intp] | None:
-    """Indices ordering events by case, then time, ties in frame order; None if already so."""
-    same_case = case[1:] == case[:-1]
-    if (case[1:] >= case[:-1]).all() and (~same_case | (time[1:] >= time[:-1])).all():
-        return None
+def _stable_order(
+    case: NDArray[np.int64], cases: int, time: NDArray[np.int64]
+) -> tuple[NDArray[np.intp] | None, NDArray[np.int64] | None]:
+    """Indices ordering events by case (codes below `cases`), then time, ties in frame
+    order (None if already so), and each case's count when the sort gave it."""
+    if _in_order(case[:_SAMPLE], time[:_SAMPLE]) and _in_order(case, time):
+        return None, None  # the first rows tell most logs in time order (no full pass)
     if (time[1:] >= time[:-1]).all():  # a log exported in time order: one sort by case
-        return argsort_stable(case)
+        return _by_case(case, cases)
     by_time = np.argsort(time, kind="stable")
-    return by_time[argsort_stable(case[by_time])]
+    order, counts = _by_case(case[by_time], cases)
+    return by_time[order], counts
+
+
+def _in_order(case: NDArray[np.int64], time: NDArray[np.int64]) -> bool:
+    """Whether events are sorted by case, then time."""
+    same = case[1:] == case[:-1]
+    if not (same | (case[1:] > case[:-1])).all():
+        return False
+    return bool((~same | (time[1:] >= time[:-1])).all())
+
+
+def _by_case(
+    case: NDArray[np.int64], cases: int
+) -> tuple[NDArray[np.intp], NDArray[np.int64] | None]:
+    """A stable argsort of case codes below `cases`, and each case's count when the
+    counting sort gives it (one pass over the codes less)."""
+    counting_sort = _counting_sort()
+    if counting_sort is not None and SMALL_KEYS <= cases < 2 * len(case):
+        order, counts = counting_sort(case.astype(np.intp, copy=False), cases)
+        return order, counts[1:]  # counts[0] counts missing codes (-1): none here
+    return argsort_stable(case), None
 
 
 def argsort_stable(keys: NDArray[np.int64]) -> NDArray[np.intp]:
@@ -414,13 +267,14 @@ def _block_numbers(starts: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.cumsum(marks, out=marks)
 
 
-def _gathered(codes: NDArray[np.int64], size: int, order: NDArray[np.intp]) -> NDArray[np.int64]:
-    """`codes[order]`, gathered on the narrowest type that holds codes below `size`: a random
-    gather moves whole cache lines, so 1-2 bytes a code cost less than 8 (2.5x at 10 M)."""
+def _narrowed(codes: NDArray[Any], size: int) -> NDArray[Any]:
+    """Codes below `size` on the narrowest type that holds them: a random gather moves whole
+    cache lines, so 1-2 bytes a code cost less than 8 (2.5x at 10 M)."""
+    if size <= 1 << 7:
+        return codes.astype(np.int8, copy=False)
     if size <= 1 << 15:
-        narrow = codes.astype(np.int16 if size > 1 << 7 else np.int8)
-        return narrow[order].astype(np.int64)
-    return codes[order]
+        return codes.astype(np.int16, copy=False)
+    return codes
 
 
 def event_log(
@@ -437,24 +291,137 @@ def ordered_log(
     never show a case id skip reading a million of them)."""
     if isinstance(frame, EventLog):
         return frame
+    if not cases_named:
+        return sorted_events(frame, case, activity, timestamp).log()
     case_codes, case_labels, activity_codes, activity_labels, time, utc = encoded(
-        frame, case, activity, timestamp, cases_named=cases_named
+        frame, case, activity, timestamp
     )
-    counts = np.bincount(case_codes, minlength=len(case_labels))
-    starts = np.zeros(len(case_labels) + 1, dtype=np.int64)
+    events = _sorted(case_codes, len(case_labels), activity_codes, activity_labels, time, utc)
+    return events.log(case_labels, None if events.order is not None else case_codes)
+
+
+@dataclass(frozen=True)
+class SortedEvents:
+    """Events in the log's order (case, then time, ties in frame order) with only what
+    every result reads: activity codes in that order (of any integer width) and each case's
+    block `starts[c]:starts[c + 1]`, cases in order of first appearance. Times stay in frame
+    order: `order` says where each event's time lies (None: in place)."""
+
+    activity: NDArray[Any]
+    activity_labels: NDArray[Any]
+    starts: NDArray[np.int64]
+    time: NDArray[np.int64]
+    order: NDArray[np.intp] | None
+    utc: bool
+
+    @property
+    def cases(self) -> int:
+        return len(self.starts) - 1
+
+    def times_at(self, events: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The times of the events at these places in the log's order."""
+        return self.time[events if self.order is None else self.order[events]]
+
+    def log(
+        self, case_labels: NDArray[Any] | None = None, case: NDArray[np.int64] | None = None
+    ) -> EventLog:
+        """The full `EventLog` (case codes and times of every event); case labels None
+        unless given, case codes counted from `starts` unless given."""
+        return EventLog(
+            case=_block_numbers(self.starts) if case is None else case,
+            activity=self.activity.astype(np.int64, copy=False),
+            time=self.time if self.order is None else self.time[self.order],
+            case_labels=np.empty(self.cases, dtype=object) if case_labels is None else case_labels,
+            activity_labels=self.activity_labels,
+            starts=self.starts,
+            utc=self.utc,
+        )
+
+
+def sorted_events(frame: Any, case: str, activity: str, timestamp: str) -> SortedEvents:
+    """The events of a frame (or an `EventLog`) in the log's order, for results that never
+    show a case id: no case labels read, no time or case code per event built.
+
+    Ids of one width (c0000123) are read as numeric keys; rows already grouped by case (as
+    pm4py's `format_dataframe` leaves them) are then taken as they are, without codes.
+    """
+    if isinstance(frame, EventLog):
+        log = frame
+        return SortedEvents(log.activity, log.activity_labels, log.starts, log.time, None, log.utc)
+    table = _columns(frame, (case, activity, timestamp))
+    # The activities are encoded on a second thread while this one reads cases and times.
+    threaded = len(table) >= PARALLEL_ROWS
+    keyed: tuple[NDArray[np.int64] | None, NDArray[np.int64], int] | None = None
+    with alongside(threaded, codes, table[activity], narrow=True) as activities:
+        time, valid, utc = _nanoseconds(table[timestamp])
+        found = case_keys(table[case])
+        if found is None:
+            case_found, case_labels = case_codes(table[case], named=False)
+            valid &= case_found >= 0
+        elif valid.all():
+            keyed = _cases_of_keys(*found, time)
+        activity_codes, activity_labels = activities()
+    valid &= activity_codes >= 0
+    if not valid.all():  # rows left out: codes renumbered over the rows kept
+        time = time[valid]
+        activity_codes, activity_labels = _dense(activity_codes[valid], activity_labels)
+        if found is None:
+            case_found, case_labels = _dense(case_found[valid], case_labels)
+        else:
+            keyed = _cases_of_keys(found[0][valid], found[1], time)
+    if keyed is None:
+        return _sorted(case_found, len(case_labels), activity_codes, activity_labels, time, utc)
+    grouped, case_found, cases = keyed
+    if grouped is not None:  # blocks in order of first appearance: nothing to sort
+        return SortedEvents(activity_codes, activity_labels, grouped, time, None, utc)
+    return _sorted(case_found, cases, activity_codes, activity_labels, time, utc)
+
+
+def _cases_of_keys(
+    keys: NDArray[np.int32], span: int, time: NDArray[np.int64]
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64], int]:
+    """(the case blocks' starts, no codes, cases) when each case's rows are one block in
+    time order; else (None, the case codes in order of first appearance, cases)."""
+    grouped = _grouped_starts(keys, span, time)
+    if grouped is not None:
+        return grouped, np.zeros(0, dtype=np.int64), len(grouped) - 1
+    found, labels = codes_of_keys(None, keys, span, named=False)
+    return None, found, len(labels)
+
+
+def _grouped_starts(
+    keys: NDArray[np.int32], span: int, time: NDArray[np.int64]
+) -> NDArray[np.int64] | None:
+    """The case blocks' starts (and the end) when each case's rows are one block in time
+    order; else None."""
+    head = keys[:_SAMPLE]
+    if np.count_nonzero(head[1:] != head[:-1]) >= len(head) // 2:
+        return None  # interleaved (a log in time order): seen in the first rows
+    changes = keys[1:] != keys[:-1]
+    if np.count_nonzero(changes) >= len(keys) // 2:
+        return None
+    starts = np.concatenate([[0], np.flatnonzero(changes) + 1, [len(keys)]]).astype(np.int64)
+    if np.bincount(keys[starts[:-1]], minlength=span).max(initial=0) > 1:
+        return None  # a case comes back later
+    changes |= time[1:] >= time[:-1]
+    return starts if changes.all() else None
+
+
+def _sorted(
+    case_codes: NDArray[np.int64],
+    cases: int,
+    activity_codes: NDArray[Any],
+    activity_labels: NDArray[Any],
+    time: NDArray[np.int64],
+    utc: bool,
+) -> SortedEvents:
+    """The encoded events sorted by case code, then time, ties in frame order."""
+    order, counts = _stable_order(case_codes, cases, time)
+    if counts is None:
+        counts = np.bincount(case_codes, minlength=cases)
+    starts = np.zeros(cases + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
-    order = _stable_order(case_codes, time)
     if order is not None:
         # Sorted by case, case c's events are the block starts[c]:starts[c + 1].
-        case_codes = _block_numbers(starts)
-        activity_codes = _gathered(activity_codes, len(activity_labels), order)
-        time = time[order]
-    return EventLog(
-        case=case_codes,
-        activity=activity_codes,
-        time=time,
-        case_labels=case_labels,
-        activity_labels=activity_labels,
-        starts=starts,
-        utc=utc,
-    )
+        activity_codes = _narrowed(activity_codes, len(activity_labels))[order]
+    return SortedEvents(activity_codes, activity_labels, starts, time, order, utc)

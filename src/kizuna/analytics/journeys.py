@@ -13,11 +13,15 @@ in UTC; naive timestamps as they are; text is parsed as ISO 8601.
 
 Speed: the log is encoded once (`event_log`: case and activity as integer codes, times as
 int64 nanoseconds, sorted with one stable integer sort when the frame is already in time
-order; ids of one width such as c0000123 are read as numbers, not hashed) and every result
-is counted with NumPy (`bincount`, integer sorts, a hash of each case's sequence), never
-with Python objects per event; only the variants shown become tuples. Results that never
-show a case id leave the ids unread. bench/journeys.py measures it against pm4py on the
-same frames.
+order; ids of one width such as c0000123 are read as numbers, not hashed; rows already
+grouped by case are not sorted at all) and every result is counted with NumPy (`bincount`,
+integer sorts, a hash of each case's sequence), never with Python objects per event; only
+the variants shown become tuples. Results that never show a case id leave the ids unread
+and build no per-event case codes or times they do not read (`_event_log.sorted_events`).
+On large logs two steps run at once on two threads (the activities' encoding beside the
+cases'; the variants' medians beside their tuples). Private rooms: `_column_codes`
+(columns to codes), `_event_log` (order), `_variants` (grouping, tuples), `_medians`.
+bench/journeys.py measures it against pm4py on the same frames.
 
 The experience side of a journey (touchpoint statistics, the emotion curve, pain points,
 moments of truth) lives in `kizuna.analytics.journey_experience` and is re-exported here.
@@ -25,20 +29,28 @@ moments of truth) lives in `kizuna.analytics.journey_experience` and is re-expor
 
 from __future__ import annotations
 
-import gc
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kizuna.analytics._background import alongside
 from kizuna.analytics._event_log import (
     NS,
+    PARALLEL_ROWS,
     SMALL_KEYS,
     EventLog,
     argsort_stable,
     encoded,
     event_log,
     ordered_log,
+    sorted_events,
+)
+from kizuna.analytics._medians import group_medians
+from kizuna.analytics._variants import (
+    collapsed,
+    durations_ns,
+    sequences,
+    variant_of_case,
 )
 from kizuna.analytics.intervals import wilson_interval, z_critical
 from kizuna.analytics.journey_experience import (
@@ -66,60 +78,6 @@ __all__ = [
     "touchpoint_summary",
     "variants",
 ]
-
-
-def _group_medians(
-    keys: NDArray[np.int64], values: NDArray[np.int64], counts: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Median of `values` per key 0..len(counts)-1 (NaN for keys without values).
-
-    As `np.median`: the middle value, or the mean of the two middle values as a float.
-    """
-    medians = np.full(len(counts), np.nan)
-    ends = np.cumsum(counts)
-    present = np.flatnonzero(counts)
-    if len(present) <= 2000 and len(values) > 200_000:
-        # Many values in few groups: one (radix) sort by group, then a median per group,
-        # O(n) each; sorting by (group, value) would cost more than the loop.
-        ordered = values[argsort_stable(keys)]
-        for key, end, count in zip(
-            present.tolist(), ends[present].tolist(), counts[present].tolist(), strict=True
-        ):
-            # In place on our own copy: one partition, no copy, no NaN scan (np.median's).
-            middle = (count - 1) // 2, count // 2
-            group = ordered[end - count : end]
-            group.partition(middle)
-            medians[key] = (float(group[middle[0]]) + float(group[middle[1]])) / 2
-        return medians
-    # A group of one value is its own median (most variants of a varied log): only the
-    # values of larger groups are sorted, by group and then value.
-    alone = counts[keys] == 1
-    if alone.all():
-        medians[keys] = values
-        return medians
-    if alone.any():
-        medians[keys[alone]] = values[alone]
-        keys, values = keys[~alone], values[~alone]
-    ordered = _sorted_by_group(keys, values, len(counts))
-    present = np.flatnonzero(counts > 1)
-    starts = np.cumsum(counts[present]) - counts[present]
-    lower = ordered[starts + (counts[present] - 1) // 2].astype(float)
-    upper = ordered[starts + counts[present] // 2].astype(float)
-    medians[present] = (lower + upper) / 2
-    return medians
-
-
-def _sorted_by_group(
-    keys: NDArray[np.int64], values: NDArray[np.int64], groups: int
-) -> NDArray[np.int64]:
-    """`values` sorted by key, then by value: one integer sort of key * span + value when
-    that fits in 62 bits (a few hundred edges of gaps up to months), else a two-key sort."""
-    low = int(values.min())
-    span = int(values.max()) - low + 1
-    if span * groups < 2**62:
-        combined = np.sort(keys * span + (values - low))
-        return combined % span + low
-    return values[np.lexsort((values, keys))]
 
 
 def _pairs(
@@ -160,7 +118,7 @@ def directly_follows(
 
     log = ordered_log(frame, case, activity, timestamp, cases_named=False)
     keys, dense, counts, gaps = _pairs(log)
-    medians = _group_medians(dense, gaps, counts) / NS
+    medians = group_medians(dense, gaps, counts) / NS
     width = len(log.activity_labels)
     keep = np.flatnonzero(counts >= max(1, min_count))
     text = _text_rank(log.activity_labels)
@@ -199,96 +157,6 @@ def endpoints(
     )
 
 
-def _collapsed(log: EventLog) -> EventLog:
-    """The log with each run of one activity in a case kept as its first event."""
-    repeat = np.zeros(log.events, dtype=bool)
-    repeat[1:] = (log.case[1:] == log.case[:-1]) & (log.activity[1:] == log.activity[:-1])
-    keep = ~repeat
-    case = log.case[keep]
-    starts = np.zeros(log.cases + 1, dtype=np.int64)
-    np.cumsum(np.bincount(case, minlength=log.cases), out=starts[1:])
-    return EventLog(
-        case=case,
-        activity=log.activity[keep],
-        time=log.time[keep],
-        case_labels=log.case_labels,
-        activity_labels=log.activity_labels,
-        starts=starts,
-        utc=log.utc,
-    )
-
-
-_PRIME = np.uint64(0x100000001B3)  # the 64-bit FNV prime, a good odd multiplier
-
-
-def _positions(log: EventLog) -> NDArray[np.int64]:
-    """Each event's position within its case (0 for the first)."""
-    return np.arange(log.events, dtype=np.int64) - log.starts[log.case]
-
-
-def _variant_of_case(log: EventLog) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Each case's variant number, and for each variant the first case that follows it.
-
-    Variants are numbered in order of their first case. Each case's sequence is hashed
-    (a polynomial over 64-bit integers) and cases are grouped by hash (a hash table, in
-    order of first case); then every event is compared with the same position of its
-    group's first case, so two sequences share a variant only when they are equal (a hash
-    collision, never seen, falls back to comparing the sequences of each length row by row).
-    """
-    import pandas as pd
-
-    lengths = np.diff(log.starts)
-    if log.cases == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    position = _positions(log)
-    powers = np.ones(int(lengths.max()), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        np.cumprod(np.full(len(powers), _PRIME, dtype=np.uint64)[:-1], out=powers[1:])
-        terms = powers[position]  # in place from here: no temporaries of 10 M values
-        codes = log.activity.astype(np.uint64)
-        codes += np.uint64(1)
-        terms *= codes
-        del codes
-        hashed = np.add.reduceat(terms, log.starts[:-1]) * _PRIME + lengths.astype(np.uint64)
-    group = pd.factorize(hashed)[0].astype(np.int64, copy=False)
-    # Numbered in order of first case: a case starts a group when its number is new.
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1))
-    leader = first[group]  # the first case with the same hash
-    same = lengths[leader] == lengths
-    if same.all():
-        # Each event faces the event at the same position of its case's leader.
-        mirror = log.starts[leader][log.case]
-        mirror += position
-        differs = log.activity[mirror] != log.activity
-        if differs.any():
-            same[log.case[differs]] = False
-    if same.all():
-        return group, first
-    group, first = _variant_by_rows(log, lengths)
-    # Number the variants by their first case, so the numbering follows the frame.
-    rank = np.empty(len(first), dtype=np.int64)
-    order = np.argsort(first, kind="stable")
-    rank[order] = np.arange(len(first))
-    return rank[group], first[order]
-
-
-def _variant_by_rows(
-    log: EventLog, lengths: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Exact grouping without hashing: the sequences of each length compared row by row."""
-    group = np.empty(log.cases, dtype=np.int64)
-    firsts: list[NDArray[np.int64]] = []
-    count = 0
-    for length in np.unique(lengths):
-        cases = np.flatnonzero(lengths == length)
-        rows = log.activity[log.starts[cases][:, None] + np.arange(length)]
-        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        group[cases] = count + inverse.reshape(-1)
-        firsts.append(cases[first])
-        count += len(first)
-    return group, np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
-
-
 def variants(
     frame: Any,
     case: str = "case",
@@ -307,79 +175,38 @@ def variants(
     """
     import pandas as pd
 
-    log = ordered_log(frame, case, activity, timestamp, cases_named=False)
+    log = sorted_events(frame, case, activity, timestamp)
     if collapse_repeats:
-        log = _collapsed(log)
-    variant, leaders = _variant_of_case(log)
+        log = collapsed(log)
+    variant, leaders = variant_of_case(log)
     counts = np.bincount(variant, minlength=len(leaders)).astype(np.int64)
-    medians = _group_medians(variant, _durations_ns(log), counts) / NS
     # Most cases first; ties: the variant whose first case came first (a stable sort).
     order = argsort_stable(counts.max(initial=0) - counts)
+    durations, sizes = durations_ns(log), counts
     if top is not None:
         order = order[: max(0, top)]
+        if len(order) < len(counts):  # medians of the variants shown only
+            sizes = np.zeros_like(counts)
+            sizes[order] = counts[order]
+            cases = (sizes > 0)[variant]
+            variant, durations = variant[cases], durations[cases]
     shown = leaders[order]
     lengths = log.starts[shown + 1] - log.starts[shown]
+    # The medians (NumPy sorts) on a second thread while this one builds the tuples.
+    threaded = len(log.activity) >= PARALLEL_ROWS
+    with alongside(threaded, group_medians, variant, durations, sizes) as medians:
+        names = sequences(log, shown, lengths)  # tuples: pandas keeps them objects
+        median_ns = medians()
     return pd.DataFrame(
         {
-            "variant": _sequences(log, shown, lengths),  # tuples: pandas keeps them objects
+            "variant": names,
             "count": counts[order],
             "share": counts[order] / max(1, log.cases),
             "length": lengths,
-            "median_seconds": medians[order],
-        }
+            "median_seconds": median_ns[order] / NS,
+        },
+        copy=False,  # every column is a new array already
     )
-
-
-def _sequences(log: EventLog, cases: NDArray[np.int64], lengths: NDArray[np.int64]) -> NDArray[Any]:
-    """Each case's activity names as one tuple (an object array of them, in `cases` order).
-
-    Only the variants shown become Python objects. Cases of one length are read as a
-    (length, cases) table of names whose columns `zip` turns into tuples in C, one
-    allocation each, rather than slicing a list per case.
-    """
-    if len(cases) <= 2000:  # few: one list of names, sliced per case, costs less
-        offsets = np.zeros(len(cases) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        events = np.repeat(log.starts[cases] - offsets[:-1], lengths) + np.arange(offsets[-1])
-        names = log.activity_labels[log.activity[events]].tolist()
-        bounds = offsets.tolist()
-        return np.fromiter(
-            (tuple(names[b:e]) for b, e in pairwise(bounds)), dtype=object, count=len(cases)
-        )
-    sequences = np.empty(len(cases), dtype=object)
-    # Hundreds of thousands of new tuples would set off the cyclic garbage collector again
-    # and again (20-30% of this step); they hold only text, so it can wait until the end.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _fill_sequences(sequences, log, cases, lengths)
-    finally:
-        if enabled:
-            gc.enable()
-    return sequences
-
-
-def _fill_sequences(
-    sequences: NDArray[Any], log: EventLog, cases: NDArray[np.int64], lengths: NDArray[np.int64]
-) -> None:
-    by_length = np.argsort(lengths, kind="stable")
-    firsts = log.starts[cases[by_length]]
-    sizes = np.bincount(lengths) if len(lengths) else np.zeros(0, dtype=np.int64)
-    done = 0
-    for length in np.flatnonzero(sizes).tolist():
-        rows = by_length[done : done + sizes[length]]
-        at = firsts[done : done + sizes[length]]
-        # Read case by case (each case's events are adjacent), then one list per position.
-        codes = log.activity[at[:, None] + np.arange(length)].T
-        names = log.activity_labels[codes].tolist()
-        sequences[rows] = np.fromiter(zip(*names, strict=True), dtype=object, count=len(rows))
-        done += len(rows)
-
-
-def _durations_ns(log: EventLog) -> NDArray[np.int64]:
-    if log.cases == 0:
-        return np.zeros(0, dtype=np.int64)
-    return log.time[log.starts[1:] - 1] - log.time[log.starts[:-1]]
 
 
 def case_durations(
