@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
-import platform
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -41,15 +38,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.batch_api_report import BATCH, CLIENTS, PATH, http_row, report
 from bench.surveys import SECRET, Server, environment, fresh_postgres
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / "work" / "batch_api"
 RESULTS = ROOT / "results" / "batch_api.md"
 KIZUNA = Path(sys.executable).parent / "kizuna"
-PATH = "/api/v1/feedback/batch"
-BATCH = 500
-CLIENTS = 8
 TEXTS = (
     "スタッフの対応がとても丁寧で感動しました。",
     "待ち時間が長くて残念でした。",
@@ -144,7 +139,7 @@ async def _client(
             except OSError:
                 load.refused += 1
                 await asyncio.sleep(0.05)
-                continue
+            continue  # another client may have taken the last batch meanwhile
         assert reader is not None
         if pending is None:  # a batch that got no answer is sent again, the same keys
             pending = queue.pop()
@@ -393,22 +388,6 @@ def durability_run(url: str, database: str, rows: int, kill_after: float) -> Dur
 # --- report -------------------------------------------------------------------------------
 
 
-def _http_row(label: str, run: HttpRun) -> str:
-    load = run.load
-    requests = len(load.latencies)
-    return (
-        f"| {label} | {run.database} | {run.workers} | {requests:,} | "
-        f"{len(load.acknowledged):,} | **{load.rate:,.0f}** | {load.percentile(0.5):.0f} | "
-        f"**{load.percentile(0.99):.0f}** | {load.failed} | {run.cpu_ms:.0f} | "
-        f"{1e6 / run.cpu_ms:,.0f} | {run.loadavg} |"
-    )
-
-
-def _median(runs: list[HttpRun], workers: int, value: Callable[[HttpRun], float]) -> float:
-    found = [value(r) for r in runs if r.workers == workers]
-    return statistics.median(found) if found else 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs; writes no results")
@@ -437,7 +416,7 @@ def main() -> None:
                     finally:
                         drop()
                 runs.append(run)
-                lines.append(_http_row(f"run {i + 1}", run))
+                lines.append(http_row(f"run {i + 1}", run))
                 print(lines[-1], flush=True)
     durable: list[Durability] = []
     if not args.no_durability:
@@ -459,156 +438,6 @@ def main() -> None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text("\n".join(text) + "\n", encoding="utf-8")
     print("\n".join(text))
-
-
-def report(
-    runs: list[HttpRun],
-    rows_table: list[str],
-    durable: list[Durability],
-    rows: int,
-    repeat: int,
-    load_before: str,
-    args: argparse.Namespace,
-) -> list[str]:
-    lines = [
-        "# Batch API benchmark: 8 clients posting 500-row batches; SIGKILL of server and worker",
-        "",
-        "```",
-        ".venv/bin/python -m bench.batch_api" + (" --quick" if args.quick else ""),
-        "```",
-        "",
-        f"Date: {dt.date.today().isoformat()}. Machine: {os.cpu_count()} cores shared with other "
-        f"work (load average 1 / 5 min: {load_before} before the runs, and after each run in "
-        f"the table), CPython {platform.python_version()}, uvicorn (h11 on asyncio) in its own "
-        "process(es), a fresh database per run (SQLite file in WAL mode; PostgreSQL 15 on "
-        f"127.0.0.1, server settings as installed). {rows:,} rows per run: {CLIENTS} keep-alive "
-        f"connections each posting {BATCH} feedback records per request to `{PATH}` (API key "
-        "auth), every record a new key, after 20 warm-up batches. The load generator runs on "
-        "the same two cores. Server processes = uvicorn workers.",
-        "",
-        "| run | database | server processes | requests | rows | rows/s | p50 ms | p99 ms | "
-        "5xx (sent again) | server CPU ms per 1,000 rows | rows per server CPU-s | "
-        "load (1 / 5 min) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        *rows_table,
-        "",
-    ]
-    for database in ("SQLite", "PostgreSQL"):
-        for workers in sorted({r.workers for r in runs}):
-            chosen = [r for r in runs if r.database == database]
-            if not any(r.workers == workers for r in chosen):
-                continue
-            rate = _median(chosen, workers, lambda r: r.load.rate)
-            p99 = _median(chosen, workers, lambda r: r.load.percentile(0.99))
-            verdict = ""
-            if database == "SQLite":
-                met = rate >= 20_000 and p99 < 1000
-                verdict = " Target (20,000 rows/s, p99 < 1 s): " + (
-                    "met." if met else "**not met**."
-                )
-            lines.append(
-                f"- {database}, {workers} server process(es): median {rate:,.0f} rows/s, "
-                f"median p99 {p99:,.0f} ms over {repeat} run(s).{verdict}"
-            )
-    if durable:
-        lines += [
-            "",
-            "## Durability: server killed with SIGKILL mid-load, then workers killed mid-run",
-            "",
-            "The server is killed 1.5 s into the load and started again at once; a batch cut "
-            "by the kill is sent again with the same keys (its rows come back unchanged if "
-            "its first try was committed). Then two `kizuna worker` processes deliver the "
-            "events (KIZUNA_JOB_LEASE_SECONDS=5); one is killed with SIGKILL when a third of "
-            "the jobs are done, and another started.",
-            "",
-            "| database | acknowledged rows | stored | acknowledged but missing | ids announced "
-            "(voice.recorded) | distinct | batches cut (sent again) | refused while down | "
-            "jobs done at the kill | jobs claimed again after it | jobs by state after | "
-            "deliveries | distinct deliveries | analyses | voices analysed | workers' time s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
-        ]
-        for d in durable:
-            j = d.jobs
-            states = ", ".join(f"{k} {v:,}" for k, v in sorted(j.states.items()))
-            lines.append(
-                f"| {d.database} | {d.acknowledged:,} | {d.stored:,} | **{d.missing}** | "
-                f"{d.announced:,} | {d.announced_distinct:,} | {d.cut} | {d.refused} | "
-                f"{j.killed_at:,} | {j.retried} | {states} | {j.deliveries:,} | "
-                f"{j.distinct_deliveries:,} | "
-                f"{j.analyses:,} | {j.analysed_voices:,} | {j.seconds:.0f} |"
-            )
-        lines.append("")
-        for d in durable:
-            j = d.jobs
-            ok = (
-                d.missing == 0
-                and d.announced == d.announced_distinct == d.stored
-                and set(j.states) == {"done"}
-                and j.deliveries == j.distinct_deliveries
-                and j.analyses == j.analysed_voices == d.stored
-            )
-            lines.append(
-                f"- {d.database}: "
-                + (
-                    "every acknowledged row stored, each voice announced once, every job done, "
-                    "each delivery and analysis once."
-                    if ok
-                    else "**a check failed** (see the table)."
-                )
-            )
-    lines.append("")
-    return [*lines, *NOTES]
-
-
-NOTES = [
-    "## What was changed for these figures, and what limits them",
-    "",
-    "- The records of a call are converted a field at a time (`kizuna.ingest.records`): "
-    "types and ranges checked per list, each channel name looked up once, ISO 8601 dates "
-    "read by `DateParser.at_iso` (the same instant and day as `at`, without its caches), "
-    "the NUL and lone-surrogate check run once over all the call's text, and each record's "
-    "content hash made from per-field parts. A value the fast path does not vouch for sends "
-    "its record to the row path (`fields.convert_entry`), so every record gets the verdict "
-    "a file import gives it (tests/ingest/test_ingest_batch_records.py compares both paths "
-    "on thousands of mixed records). Converting 500 records: about 3 ms, was about 10 ms.",
-    "- The records are read from the request's models field by field (no `model_dump` per "
-    "record), and the answer is serialised once to JSON bytes in `BatchResultPublic`'s "
-    "shape and returned as the response (FastAPI no longer validates 500 row models and "
-    "serialises them again, in a worker thread); the OpenAPI document is byte for byte "
-    "the same. The run's row is one INSERT written with the rows (no ORM flush per call).",
-    "- Kept: one call is one transaction (run row, rows, rejections, `voice.recorded` event, "
-    "audit entry), per-record rejection with reasons in the caller's language, NUL / "
-    "surrogate / JSON depth and size checks, idempotency on (workspace, source, external id), "
-    "the event once per call naming exactly the changed rows, the SQLite writer lock.",
-    "- The load generator is an asyncio HTTP/1.1 client over TCP with 8 keep-alive "
-    "connections; it reads and parses every answer and checks every record was stored. "
-    "It costs about 1.1-1.3 ms of CPU per 500-row call (about 2.5 ms per 1,000 rows), "
-    "measured in its own process: not what limits the figures.",
-    "- Server: `uvicorn --workers N` (h11 on asyncio, uvloop and httptools not installed), "
-    "each process with AnyIO's default pool of 40 threads; a call hops to a thread for "
-    "the `get_kizuna` and `api_caller` dependencies and for the endpoint.",
-    "- What limits it: the machine (2 cores, load 3-16 from other work during these runs, "
-    "so rows/s and p99 say more about the load than about the code; the CPU per 1,000 "
-    "rows is the fairer figure). Of a call's remaining CPU measured in process (one "
-    "thread, no HTTP): SQLite's insert of 500 rows and the tuples bound for it "
-    "(`bulk.insert_columns`, about a quarter), the event's outbox rows through the ORM "
-    "(`raise_event` and `enqueue`: an INSERT and a SELECT of the Job per subscriber), "
-    "the API key's lookup through the ORM (`api_caller`), FastAPI's JSON parsing and "
-    "validation of the 500 records, and uvicorn/h11 plus the thread hops. Next steps, "
-    "outside the batch room: a key cache in `api_caller`, `raise_event` through "
-    "`enqueue_keyed` (one INSERT ... ON CONFLICT, no Job object loaded back), and fewer "
-    "thread hops (async dependencies).",
-    "",
-    "## Before these changes (same command, same day)",
-    "",
-    "Medians of 3 runs of 200,000 rows, load 0.9-6.7: SQLite 9,115 rows/s, p99 698 ms (1 "
-    "process) and 10,218 rows/s, p99 822 ms (2); PostgreSQL 11,900 rows/s, p99 653 ms (1) "
-    "and 12,075 rows/s, p99 1,029 ms (2); server CPU 73-116 ms per 1,000 rows (SQLite "
-    "90-116, PostgreSQL 73-91). An earlier run that day at load 2.3-9.8: SQLite 7,825 and "
-    "6,703 rows/s, PostgreSQL 9,454 and 10,141 rows/s. The same call measured in one "
-    "process without HTTP (ASGI called directly, load 9-12): about 37-46 ms of CPU per "
-    "500-row call before, 22-28 ms after.",
-]
 
 
 if __name__ == "__main__":

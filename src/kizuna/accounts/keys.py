@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.audit import record_audit
+from kizuna.accounts.key_cache import forget_keys
 from kizuna.accounts.models import ROLES, ApiKey, Workspace
 from kizuna.accounts.permissions import validate_scopes
 from kizuna.accounts.security import generate_api_key, hash_api_key
@@ -84,7 +85,10 @@ def list_api_keys(session: Session, workspace: Workspace) -> list[ApiKey]:
 
 
 def revoke_api_key(session: Session, workspace: Workspace, key_id: int, actor: str) -> ApiKey:
-    """Revoke a key of this workspace at once (idempotent); 404 for another workspace's."""
+    """Revoke a key of this workspace at once (idempotent); 404 for another workspace's.
+
+    This process refuses the key from its next call; other processes within
+    `key_cache.FRESH_SECONDS` of the commit (see `kizuna.accounts.key_cache`)."""
     key = session.scalar(
         select(ApiKey).where(ApiKey.workspace_id == workspace.id, ApiKey.id == key_id)
     )
@@ -96,6 +100,7 @@ def revoke_api_key(session: Session, workspace: Workspace, key_id: int, actor: s
         )
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        forget_keys(session)
         record_audit(session, workspace, actor, "apikey.revoke", f"apikey:{key.id}")
     return key
 

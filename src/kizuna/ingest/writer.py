@@ -15,10 +15,9 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from kizuna.customers.events import CustomersRecorded, InteractionsRecorded
 from kizuna.customers.models import Customer, Interaction
@@ -39,6 +38,23 @@ TABLES: dict[str, Table] = {
     "feedback": Feedback.__table__,  # type: ignore[dict-item]
 }
 _CHUNK = 1000  # keys per IN list: far below SQLite's and PostgreSQL's parameter limits
+# Statements built once and given their values as parameters (compiled once, from the cache).
+_RUNS = cast(Table, ImportRun.__table__)
+_UPDATE_RUN = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("run_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in ("read", "inserted", "updated", "unchanged", "rejected", "heartbeat_at")
+        }
+    )
+)
+_SOURCES = (
+    select(TABLES["customers"].c.source)
+    .where(TABLES["customers"].c.workspace_id == bindparam("workspace_id"))
+    .distinct()
+)
 
 
 @dataclass
@@ -169,9 +185,7 @@ def _customer_ids(
 
 
 def customer_sources(conn: Connection, workspace_id: int) -> list[str]:
-    table = TABLES["customers"]
-    query = select(table.c.source).where(table.c.workspace_id == workspace_id).distinct()
-    return list(conn.scalars(query))
+    return list(conn.scalars(_SOURCES, {"workspace_id": workspace_id}))
 
 
 def write_batch(
@@ -192,12 +206,14 @@ def write_batch(
     now = utcnow()
     links = _links(conn, scope, block, [*inserts.values(), *updates.values()], sources)
     new_ids = reserve_ids(conn, table, len(inserts))  # PostgreSQL; None on SQLite
+    returned = None  # SQLite: (key, id) of each inserted row, from the INSERT itself
     if inserts:  # a batch whose rows were all rejected has no columns at all
         names, columns = _columns(scope, block, list(inserts.values()), links, now)
         if new_ids is not None:
             names.insert(0, "id")
             columns.insert(0, new_ids)
-        insert_columns(conn, table, names, columns, len(inserts))
+        wanted = ("external_id", "id") if new_ids is None else ()
+        returned = insert_columns(conn, table, names, columns, len(inserts), returning=wanted)
     if updates:
         names, columns = _columns(scope, block, list(updates.values()), links, now)
         at = names.index("created_at")  # an update keeps the row's first creation time
@@ -210,21 +226,23 @@ def write_batch(
         total.add(committed)
         total.add(counts)
         conn.execute(
-            update(ImportRun)
-            .where(ImportRun.id == scope.run_id)
-            .values(
-                read=total.read,
-                inserted=total.inserted,
-                updated=total.updated,
-                unchanged=total.unchanged,
-                rejected=total.rejected,
-                heartbeat_at=now,
-            )
+            _UPDATE_RUN,
+            {
+                "run_id": scope.run_id,
+                "read": total.read,
+                "inserted": total.inserted,
+                "updated": total.updated,
+                "unchanged": total.unchanged,
+                "rejected": total.rejected,
+                "heartbeat_at": now,
+            },
         )
     ids = {key: row_id for key, (row_id, _) in existing.items()}
     if new_ids is not None:
         ids.update(zip(inserts, new_ids, strict=True))
-    elif inserts:
+    elif returned is not None:
+        ids.update(returned)
+    elif inserts:  # neither SQLite nor PostgreSQL: looked up again
         ids.update({k: v[0] for k, v in _existing(conn, table, scope, list(inserts)).items()})
     if inserts or updates:
         _raise_recorded(conn, scope, [ids[key] for key in (*inserts, *updates)])
@@ -300,9 +318,7 @@ def _raise_recorded(conn: Connection, scope: Scope, ids: list[int]) -> None:
         event = InteractionsRecorded(workspace_id=scope.workspace_id, interaction_ids=ids)
     else:
         event = CustomersRecorded(workspace_id=scope.workspace_id, customer_ids=ids)
-    with Session(bind=conn) as session:
-        raise_event(session, event)
-        session.flush()
+    raise_event(conn, event)
 
 
 def _links(

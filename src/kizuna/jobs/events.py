@@ -20,10 +20,10 @@ not raised again (a re-sent voice that changed nothing raises nothing).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.base import utcnow
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["DeliverEvent", "Event", "event_type", "raise_event"]
 
 _types: dict[str, type[Event]] = {}
+_EVENT = cast(Table, DomainEvent.__table__)
+_INSERT_EVENT = insert(_EVENT).returning(_EVENT.c.id)
 
 
 class Event(BaseModel):
@@ -76,14 +78,31 @@ class DeliverEvent(JobPayload):
 
 
 def raise_event(
-    session: Session, event: Event, *, key: str | None = None, priority: int = 0
+    session: Session | Connection, event: Event, *, key: str | None = None, priority: int = 0
 ) -> int | None:
     """Store the event and queue its deliveries in the caller's transaction.
 
     Returns the event's id, or None when an event of this kind and key was raised before.
+    Core statements on the session's connection (no ORM objects): one INSERT of the event
+    and one multi-row INSERT of its deliveries, whatever the payload's size.
     """
     from kizuna.features import subscriptions
 
+    if isinstance(session, Session):
+        session.flush()  # what the caller added first is written first, as autoflush did
+        conn = session.connection()
+    else:
+        conn = session
+    if key is not None:
+        known = conn.scalar(
+            select(_EVENT.c.id).where(
+                _EVENT.c.workspace_id == event.workspace_id,
+                _EVENT.c.kind == event.kind,
+                _EVENT.c.key == key,
+            )
+        )
+        if known is not None:
+            return None
     values = {
         "workspace_id": event.workspace_id,
         "kind": event.kind,
@@ -91,22 +110,10 @@ def raise_event(
         "payload": event.model_dump(mode="json", exclude={"workspace_id"}),
         "occurred_at": utcnow(),
     }
-    if key is not None:
-        known = session.scalar(
-            select(DomainEvent.id).where(
-                DomainEvent.workspace_id == event.workspace_id,
-                DomainEvent.kind == event.kind,
-                DomainEvent.key == key,
-            )
-        )
-        if known is not None:
-            return None
-    event_id = session.execute(
-        insert(DomainEvent).values(**values).returning(DomainEvent.id)
-    ).scalar_one()
+    event_id = conn.execute(_INSERT_EVENT, values).scalar_one()
     # One multi-row INSERT for every subscriber's delivery (keys are new: the event is).
     enqueue_keyed(
-        session,
+        conn,
         [
             KeyedJob(
                 DeliverEvent(event_id=event_id, subscriber=subscription.name),

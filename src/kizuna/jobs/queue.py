@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.base import utcnow
@@ -222,12 +222,13 @@ class KeyedJob:
     max_attempts: int | None = None
 
 
-def enqueue_keyed(session: Session, jobs: Sequence[KeyedJob]) -> int:
+def enqueue_keyed(session: Session | Connection, jobs: Sequence[KeyedJob]) -> int:
     """Add many keyed jobs in the caller's transaction, `enqueue`'s rules for each; returns how
     many were added (a key already stored, or repeated in `jobs`, adds nothing).
 
     One multi-row INSERT ... ON CONFLICT (key) DO NOTHING per few hundred jobs and one wake-up
-    for the workers, where `enqueue` costs an INSERT, a SELECT and a NOTIFY per job.
+    for the workers, where `enqueue` costs an INSERT, a SELECT and a NOTIFY per job. Core
+    statements on the session's connection: no ORM objects.
     """
     rows = [
         _job_values(j.payload, j.workspace_id, j.key, j.priority, j.run_after, j.max_attempts)
@@ -235,11 +236,12 @@ def enqueue_keyed(session: Session, jobs: Sequence[KeyedJob]) -> int:
     ]
     if not rows:
         return 0
+    conn = session.connection() if isinstance(session, Session) else session
+    statement = _insert_ignoring(conn, ["key"]).returning(_JOB.c.id)
     added = 0
     for start in range(0, len(rows), _BATCH_ROWS):
-        statement = _insert_ignoring(session, ["key"]).returning(_JOB.c.id)
-        added += len(session.execute(statement, rows[start : start + _BATCH_ROWS]).all())
-    _notify(session)
+        added += len(conn.execute(statement, rows[start : start + _BATCH_ROWS]).all())
+    _notify(conn)
     return added
 
 
@@ -289,9 +291,9 @@ def _job_values(
     }
 
 
-def _insert_ignoring(session: Session, unique: list[str]) -> Any:
-    """INSERT INTO job ... ON CONFLICT (unique) DO NOTHING, in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
+def _insert_ignoring(conn: Connection, unique: list[str]) -> Any:
+    """INSERT INTO job ... ON CONFLICT (unique) DO NOTHING, in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(_JOB).on_conflict_do_nothing(index_elements=unique)
@@ -320,10 +322,11 @@ def _insert_keyed(session: Session, key: str, values: dict[str, Any]) -> Job:
     return session.scalars(select(Job).where(Job.key == key)).one()
 
 
-def _notify(session: Session) -> None:
+def _notify(session: Session | Connection) -> None:
     """On PostgreSQL, wake listening workers when the transaction commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+    conn = session.connection() if isinstance(session, Session) else session
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
 
 
 def notify_channel() -> str:

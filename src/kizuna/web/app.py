@@ -10,6 +10,7 @@ embedded job worker when `settings.embedded_worker` is on.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from kizuna.web.i18n import load_catalogs
 from kizuna.web.limits import BodyLimits
 from kizuna.web.openapi import install_openapi
 from kizuna.web.pages import router as shell_router
-from kizuna.web.routing import PrefixedRouter, SummaryRoute
+from kizuna.web.routing import PageRouter, PrefixedRouter, SummaryRoute
 from kizuna.web.security import SecurityHeaders
 from kizuna.web.sessions import ServerSessions
 from kizuna.web.templating import build_templates
@@ -53,6 +54,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = EmbeddedWorker(kz)
         worker.start()
     app.state.worker = worker
+    if kz.settings.env == "production":
+        # What start-up loaded (every feature, NumPy, scikit-learn: ~350,000 objects) lives
+        # as long as the process: out of the collector's sight, a full collection walks only
+        # what requests made. The batch API: about a fifth less CPU per call, measured.
+        gc.collect()
+        gc.freeze()
     try:
         yield
     finally:
@@ -111,10 +118,10 @@ def create_app(kz: Kizuna) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_router, page_routers = _feature_routers()
     app.include_router(api_router)
-    app.include_router(docs_router)
-    app.include_router(shell_router)
+    app.include_router(PageRouter.around(docs_router))
+    app.include_router(PageRouter.around(shell_router))
     for router in page_routers:
-        app.include_router(router)
+        app.include_router(PageRouter.around(router))
 
     @app.get("/healthz", include_in_schema=False)
     def check_health(request: Request) -> JSONResponse:
