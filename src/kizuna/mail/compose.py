@@ -23,6 +23,9 @@ from collections.abc import Mapping
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Row
 
 from kizuna.mail.addresses import domain_of
 from kizuna.mail.models import MailMessage
@@ -76,8 +79,9 @@ def build_email(
     return _CRLF.join(lines)
 
 
-def email_of(message: MailMessage) -> bytes:
-    """The e-mail an outbox message stands for: the same headers and content at every attempt."""
+def email_of(message: MailMessage | Row[Any]) -> bytes:
+    """The e-mail an outbox message (its object or a row of its columns) stands for: the
+    same headers and content at every attempt."""
     return build_email(
         from_header=message.from_header,
         to=message.to_address,
@@ -86,7 +90,7 @@ def email_of(message: MailMessage) -> bytes:
         html=message.html_body,
         message_id=message.message_id_header,
         date=message.created_at,
-        headers={str(k): str(v) for k, v in message.headers.items()},
+        headers={str(k): str(v) for k, v in (message.headers or {}).items()},
     )
 
 

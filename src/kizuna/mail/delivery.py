@@ -46,7 +46,7 @@ from kizuna.jobs.models import Job
 from kizuna.jobs.queue import effective_max_attempts, job_handler
 from kizuna.jobs.worker import finish_job
 from kizuna.mail.addresses import bare_address
-from kizuna.mail.compose import build_email
+from kizuna.mail.compose import email_of
 from kizuna.mail.connections import deliver_pooled
 from kizuna.mail.errors import MailDeliveryFailed, MailNotConfigured
 from kizuna.mail.models import MailMessage
@@ -115,16 +115,7 @@ def deliver(kz: Kizuna, job: Job, payload: DeliverMail) -> None:
                 return
             if not conn.execute(_SENDING, {"p_id": message.id, "p_now": utcnow()}).rowcount:
                 return  # an admin acted on it between the two statements
-            email = build_email(
-                from_header=message.from_header,
-                to=message.to_address,
-                subject=message.subject,
-                text=message.text_body,
-                html=message.html_body,
-                message_id=message.message_id_header,
-                date=message.created_at,
-                headers={str(k): str(v) for k, v in (message.headers or {}).items()},
-            )
+            email = email_of(message)
             sender, recipient = bare_address(message.from_header), message.to_address
         # No transaction is open while the SMTP server talks.
         try:
