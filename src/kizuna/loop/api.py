@@ -10,7 +10,6 @@ annotations are in `api_annotations`. Their names are re-exported here.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -326,7 +325,3 @@ def get_webhook_deliveries(
         }
         for d in list_deliveries(session, caller.workspace, webhook_id)
     ]
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
