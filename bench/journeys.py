@@ -55,7 +55,7 @@ PEER_PYTHON = PEER_VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements-journeys-peers.txt"
 RECEIPT = ROOT.parent.parent / "shared" / "data" / "eventlogs" / "receipt.csv"
 COLUMNS = ("case", "activity", "timestamp")
-RECEIPT_CALLS = 20  # calls per run on receipt.csv, each side, in one process (median)
+RECEIPT_CALLS = 100  # calls per run on receipt.csv, each side, in one process (median)
 
 
 # --- both sides: one canonical digest of each result ---------------------------------
@@ -359,7 +359,7 @@ def write_table(
         f"{platform.python_version()}, shared and noisy; load average "
         f"{' / '.join(f'{x:.2f}' for x in loads[0])} before, "
         f"{' / '.join(f'{x:.2f}' for x in loads[1])} after (1/5/15 min). Each time is the "
-        f"median of {runs} runs (receipt: at least 5, each run the median of {RECEIPT_CALLS} "
+        f"median of {runs} runs (receipt: at least 7, each run the median of {RECEIPT_CALLS} "
         "calls in one process on each side), pm4py's and Kizuna's alternating.",
         "",
         f"Command: `{command}` (pm4py in `.venv-bench-journeys`, "
@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     problem = ensure_peer_venv()
     sets = []
     if RECEIPT.exists():
-        sets.append(("receipt.csv", receipt_frame(), max(args.runs, 5), RECEIPT_CALLS))
+        sets.append(("receipt.csv", receipt_frame(), max(args.runs, 7), RECEIPT_CALLS))
     size = 1_000_000 if args.quick else 10_000_000
     generated = generated_frame(size)
     sets.append((f"generated {size // 1_000_000} M, time order", generated, args.runs, 1))

@@ -245,3 +245,19 @@ def test_an_empty_log_has_no_variants(large_log: pd.DataFrame) -> None:
     found = variants(large_log.iloc[:0])
     assert found.empty
     assert list(found.columns) == ["variant", "count", "share", "length", "median_seconds"]
+
+
+@pytest.mark.parametrize("how", ORDERS)
+def test_a_small_log_grouped_by_case_reads_as_any_other(how: str) -> None:
+    """Small logs with ids of several widths are read by comparing neighbours when each
+    case is one block (pm4py's own logs come so); a case that comes back later, or rows in
+    time order, take the hashing road. Every road gives the plain reading."""
+    frame = reordered(generated_log(n_cases=300, seed=5), how)
+    frame = frame.assign(case="case-" + frame["case"].str.lstrip("c0"))  # widths 6 to 8
+    fast, plain = fast_reading(frame), plain_reading(frame)
+    assert fast == {key: plain[key] for key in fast}
+    # The first case comes back at the end: its events are still one case.
+    first = frame["case"].iloc[0]
+    back = pd.concat([frame, frame[frame["case"] == first].iloc[:1]], ignore_index=True)
+    fast, plain = fast_reading(back), plain_reading(back)
+    assert fast == {key: plain[key] for key in fast}

@@ -354,9 +354,10 @@ def sorted_events(frame: Any, case: str, activity: str, timestamp: str) -> Sorte
     keyed: tuple[NDArray[np.int64] | None, NDArray[np.int64], int] | None = None
     with alongside(threaded, codes, table[activity], narrow=True) as activities:
         time, valid, utc = _nanoseconds(table[timestamp])
-        found = case_keys(table[case])
+        case_column = table[case]
+        found = case_keys(case_column)
         if found is None:
-            case_found, case_labels = case_codes(table[case], named=False)
+            case_found, case_labels = case_codes(case_column, named=False)
             valid &= case_found >= 0
         elif valid.all():
             keyed = _cases_of_keys(*found, time)
