@@ -121,6 +121,21 @@ def test_value_and_engagement_equal_the_hand_count(kz: Kizuna, shop: Any) -> Non
     assert (v.event_participants, v.community_participants) == (1, 1)
 
 
+def test_answers_at_the_same_moment_count_the_one_recorded_last(kz: Kizuna, shop: Any) -> None:
+    """B's latest answer (5, a detractor) ties in time with a later-recorded 10: the one
+    recorded last decides, so B becomes a promoter and A stays one."""
+    ws, (_, b, *_) = shop
+    with kz.engine.begin() as conn:
+        conn.execute(
+            insert(Feedback.__table__),
+            [_voice(ws.workspace.id, b, 9, dt.date(2026, 3, 25), 10, "web")],
+        )
+    with kz.session() as session:
+        v = compute_value_measures(session, ws.workspace.id, MARCH)
+    assert (v.promoters, v.promoter_revenue) == (2, 33500.0)
+    assert (v.detractors, v.detractor_revenue) == (0, 0.0)
+
+
 def test_a_segment_and_a_voice_filter_narrow_the_customers(kz: Kizuna, shop: Any) -> None:
     ws, _ = shop
     with kz.session() as session:

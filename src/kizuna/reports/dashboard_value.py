@@ -24,7 +24,6 @@ Read with grouped SQL per period and cached per filter in `dashboard_cache` for 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,7 @@ from kizuna.customers.models import Customer, CustomerScore, Interaction
 from kizuna.feedback.models import Feedback
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_cache import cached
-from kizuna.reports.dashboard_segment import CHUNK, group_customers
+from kizuna.reports.dashboard_segment import group_customers
 from kizuna.reports.rollup_counts import DIMENSIONS, voice_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, in_workspace, voice_rows
 
@@ -184,8 +183,16 @@ def _scope(
 
 
 def _rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
-    """Result rows as plain tuples (the columns' values, typed loosely)."""
-    return [tuple(row) for row in session.execute(query)]
+    """Result rows as the driver gives them (ids, counts, amounts and text, typed loosely;
+    the callers convert): no SQLAlchemy row per result row, which for the 100,000 rows of a
+    cold card at 1 M voices cost about a tenth of a second."""
+    if session.autoflush:  # what `session.execute` does first: pending rows count too
+        session.flush()
+    result = session.connection().execute(query)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _within(ids: Iterable[Any], scope: set[int] | None) -> set[int]:
@@ -218,6 +225,16 @@ def _period(table: Any, chosen: DashboardFilter) -> list[Any]:
     return [table.occurred_on >= chosen.start, table.occurred_on <= chosen.end]
 
 
+def _purchase_rows(workspace_id: int, chosen: DashboardFilter) -> list[Any]:
+    """The conditions of the period's purchases by known customers."""
+    return [
+        Interaction.workspace_id == workspace_id,
+        Interaction.customer_id.is_not(None),
+        Interaction.kind.in_(PURCHASE_KINDS),
+        *_period(Interaction, chosen),
+    ]
+
+
 def _purchases(
     session: Session, workspace_id: int, chosen: DashboardFilter, scope: set[int] | None
 ) -> dict[int, tuple[int, float]]:
@@ -228,12 +245,7 @@ def _purchases(
             func.count(func.distinct(Interaction.occurred_on)),
             func.coalesce(func.sum(Interaction.amount), 0),
         )
-        .where(
-            Interaction.workspace_id == workspace_id,
-            Interaction.customer_id.is_not(None),
-            Interaction.kind.in_(PURCHASE_KINDS),
-            *_period(Interaction, chosen),
-        )
+        .where(*_purchase_rows(workspace_id, chosen))
         .group_by(Interaction.customer_id)
     )
     return {
@@ -244,25 +256,45 @@ def _purchases(
 
 
 def _latest_nps(
-    session: Session, workspace_id: int, end: dt.date, customers: set[int]
+    session: Session, workspace_id: int, chosen: DashboardFilter, buyers: set[int]
 ) -> dict[int, int]:
-    """Each customer's latest NPS answer on or before `end`."""
-    latest: dict[int, tuple[Any, int, int]] = {}
-    ordered = sorted(customers)
-    for at in range(0, len(ordered), CHUNK):
-        query = select(Feedback.customer_id, Feedback.received_at, Feedback.id, Feedback.nps).where(
+    """Each buyer's latest NPS answer on or before the period's end (the newest
+    `received_at`, then the highest id).
+
+    Ranked by the database over the answers of the period's buyers (the purchase query as
+    a subquery, read through the customer index): one row per buyer comes back, where
+    reading every answer into Python took 1.8-2.0 CPU s at 1 M voices (1.3 s now).
+    """
+    if not buyers:
+        return {}
+    ranked = (
+        select(
+            Feedback.customer_id.label("customer_id"),
+            Feedback.nps.label("nps"),
+            func.row_number()
+            .over(
+                partition_by=Feedback.customer_id,
+                order_by=(Feedback.received_at.desc(), Feedback.id.desc()),
+            )
+            .label("place"),
+        )
+        .where(
             in_workspace(workspace_id, by_customer=True),
-            Feedback.customer_id.in_(ordered[at : at + CHUNK]),
+            Feedback.customer_id.in_(
+                select(Interaction.customer_id).where(*_purchase_rows(workspace_id, chosen))
+            ),
             Feedback.nps.is_not(None),
             Feedback.source != EMPLOYEE_SOURCE,
-            Feedback.received_on <= end,
+            Feedback.received_on <= chosen.end,
         )
-        for customer, received_at, voice_id, nps in _rows(session, query):
-            key = (received_at, int(voice_id), int(nps))
-            found = latest.get(int(customer))
-            if found is None or key[:2] > found[:2]:
-                latest[int(customer)] = key
-    return {customer: nps for customer, (_, _, nps) in latest.items()}
+        .subquery()
+    )
+    latest = select(ranked.c.customer_id, ranked.c.nps).where(ranked.c.place == 1)
+    return {
+        int(customer): int(nps)
+        for customer, nps in _rows(session, latest)
+        if int(customer) in buyers
+    }
 
 
 def _engagement(
@@ -329,7 +361,7 @@ def compute_value_measures(
     kind, scope = _scope(session, workspace_id, chosen)
     clv_n, clv_mean, clv_total = _clv(session, workspace_id, scope)
     bought = _purchases(session, workspace_id, chosen, scope)
-    nps = _latest_nps(session, workspace_id, chosen.end, set(bought))
+    nps = _latest_nps(session, workspace_id, chosen, set(bought))
     promoters = [c for c, score in nps.items() if score >= 9]
     detractors = [c for c, score in nps.items() if score <= 6]
     active, events, community = _engagement(session, workspace_id, chosen, scope)
