@@ -17,12 +17,11 @@ from kizuna.loop.case_list import CaseFilters
 from kizuna.loop.cases import CaseViewer
 from kizuna.loop.config import root_causes
 from kizuna.loop.departments import list_departments, member_names
+from kizuna.loop.pages_layout import page_language, render_loop_page
 from kizuna.loop.presenters import case_view
 from kizuna.loop.replies import REPLY_KINDS, REPLY_VARIANTS, case_draft, send_reply
 from kizuna.loop.views import delete_view, list_views, save_view
 from kizuna.web.deps import Caller, CsrfChecked, KizunaDep, SessionDep, page_member
-from kizuna.web.i18n import choose_language
-from kizuna.web.templating import render_page
 
 __all__ = ["router", "viewer_of"]
 
@@ -39,15 +38,10 @@ def viewer_of(member: Caller) -> CaseViewer:
     )
 
 
-def _lang(request: Request) -> str:
-    return choose_language(request, request.app.state.kz.settings.language)
-
-
 def _page(
     request: Request, name: str, member: Caller, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    values = {"member": member, "tz": member.workspace.timezone, "nav_section": "cases", **context}
-    return render_page(request, name, values, status_code=status_code)
+    return render_loop_page(request, name, member, "cases", context, status_code)
 
 
 @router.get("/w/{slug}/cases")
@@ -192,7 +186,9 @@ def _failed(
     request: Request, member: Caller, session: SessionDep, case_id: int, exc: KizunaError
 ) -> Response:
     # Nothing was written: the services check everything before their first write.
-    context = _case_context(request, member, session, case_id, error=exc.message(_lang(request)))
+    context = _case_context(
+        request, member, session, case_id, error=exc.message(page_language(request))
+    )
     return _page(request, "loop/case.html", member, context, status_code=exc.status)
 
 
