@@ -206,6 +206,7 @@ def measure(
         from kizuna import Kizuna, Settings
         from kizuna.demo.build import DEMO_EMAIL, DEMO_PASSWORD, DEMO_SLUG
         from kizuna.web import create_app
+        from kizuna.web.app import freeze_start_up
 
         settings = Settings(
             database_url=url, secret_key=secret, embedded_worker=False, run_schedules=False
@@ -213,6 +214,7 @@ def measure(
         with Kizuna(settings) as kz:
             timed = Timed(create_app(kz))
             with TestClient(timed, base_url="http://testserver") as client:
+                freeze_start_up()  # as a production server does at start
                 form = client.get("/login").text
                 token = re.search(r'name="csrf_token" value="([^"]+)"', form)
                 assert token, "no CSRF token on the login page"
