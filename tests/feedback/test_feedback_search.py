@@ -164,3 +164,32 @@ def test_a_period_finds_the_same_voices_walked_newest_first_or_by_its_index(
         word = "朝食" if any("朝食" in t for t in expected) else None
         if word:
             assert texts(kz, voices, q=word, **wanted) == [t for t in expected if word in t]
+
+
+@pytest.mark.parametrize("window", [(1, 1, 1), (1, 1, 2), (1, 2, 3)])
+def test_a_search_finds_the_same_voices_whatever_the_newest_first_window(
+    kz: Kizuna, voices: Any, monkeypatch: pytest.MonkeyPatch, window: tuple[int, int, int]
+) -> None:
+    """PostgreSQL tests a window of the newest voices before asking the GIN index for the
+    rest below it; windows too small to hold a page give the same voices, in the same order,
+    page after page (SQLite's FTS5 ignores the window)."""
+    from kizuna.feedback import search
+
+    expected = {q: texts(kz, voices, q=q) for q in ("朝食", "待ち時間", "心遣い 感動", "STAFF")}
+    per_id, least, most = window
+    monkeypatch.setattr(search, "_WINDOW_PER_ID", per_id)
+    monkeypatch.setattr(search, "_WINDOW_LEAST", least)
+    monkeypatch.setattr(search, "_WINDOW_MOST", most)
+    for q, found in expected.items():
+        assert texts(kz, voices, q=q) == found
+        pages, cursor = [], None
+        with kz.session() as session:
+            while True:
+                page = search_voices(
+                    session, voices.workspace, VoiceFilter(q=q), limit=1, cursor=cursor
+                )
+                pages += [v.text for v in page.voices]
+                if not (cursor := page.next_cursor):
+                    break
+        assert pages == found
+    assert expected["朝食"] == [TEXT["v4"], TEXT["v3"]]

@@ -197,12 +197,7 @@ def matching_ids(
     `below`, at most `limit` (the caller pages on with the last one)."""
     params: dict[str, Any] = {"ws": workspace_id, "below": below, "n": limit}
     if session.get_bind().dialect.name == "postgresql":
-        params["q"] = _tsquery(query.phrases)
-        sql = (
-            "SELECT feedback_id FROM feedback_search WHERE terms @@ CAST(:q AS tsquery) "
-            "AND workspace_id = :ws AND feedback_id < :below "
-            "ORDER BY feedback_id DESC LIMIT :n"
-        )
+        return _matching_ids_pg(session, params | {"q": _tsquery(query.phrases)})
     else:
         params["q"] = _fts5_match(query.phrases)
         sql = (
@@ -210,6 +205,59 @@ def matching_ids(
             "AND workspace_id = :ws AND rowid < :below ORDER BY rowid DESC LIMIT :n"
         )
     return [int(i) for i in session.scalars(text(sql), params)]
+
+
+# PostgreSQL: how many of the newest indexed voices below the cursor are tested one by one
+# for each id wanted, before the GIN index is asked for the rest.
+_WINDOW_PER_ID = 50
+_WINDOW_LEAST = 2_000
+_WINDOW_MOST = 50_000
+
+
+def _matching_ids_pg(session: Session, params: dict[str, Any]) -> list[int]:
+    """`matching_ids` on PostgreSQL: the newest voices first, then the GIN index.
+
+    The planner estimates a query's matches from each term's frequency as if terms were
+    independent; words that go together (心遣い and 感動: 10% of the voices, estimated
+    0.1%) are then read through the GIN index (every match fetched and rechecked, then
+    sorted: 0.3-1 s at 1 M voices) where walking the newest voices would find a page in
+    a few hundred rows. So a bounded window of the newest voices (50 per id wanted, at most
+    50,000: a few ms) is tested first, and only what it leaves is asked of the index, below
+    the window: rare words cost one window more, common ones never reach the index.
+    """
+    window = min(max(params["n"] * _WINDOW_PER_ID, _WINDOW_LEAST), _WINDOW_MOST)
+    newest = (
+        "(SELECT feedback_id, terms FROM feedback_search WHERE workspace_id = :ws "
+        "AND feedback_id < :below ORDER BY feedback_id DESC LIMIT :window) AS newest"
+    )
+    params = params | {"window": window}
+    # Walked newest first and stopped at the n-th match: a common word reads a few rows.
+    found = [
+        int(i)
+        for i in session.scalars(
+            text(
+                f"SELECT feedback_id FROM {newest} WHERE terms @@ CAST(:q AS tsquery) "
+                "ORDER BY feedback_id DESC LIMIT :n"
+            ),
+            params,
+        )
+    ]
+    if len(found) >= params["n"]:
+        return found
+    lowest, read = session.execute(
+        text(f"SELECT min(feedback_id), count(*) FROM {newest}"), params
+    ).one()
+    if int(read) < window:
+        return found  # the window held every voice below the cursor
+    rest = session.scalars(
+        text(
+            "SELECT feedback_id FROM feedback_search WHERE terms @@ CAST(:q AS tsquery) "
+            "AND workspace_id = :ws AND feedback_id < :below "
+            "ORDER BY feedback_id DESC LIMIT :n"
+        ),
+        params | {"below": int(lowest), "n": params["n"] - len(found)},
+    )
+    return found + [int(i) for i in rest]
 
 
 def count_pending(session: Session, workspace_id: int) -> int:
