@@ -119,12 +119,7 @@ class Interaction(WorkspaceScoped, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_interaction_customer_time", "workspace_id", "customer_id", "occurred_at"),
-        # Customer, channel and amount ride along: the dashboard's value card reads no
-        # table row (customers_0002).
-        Index(
-            "ix_interaction_day",
-            *("workspace_id", "occurred_on", "kind", "customer_id", "channel", "amount"),
-        ),
+        Index("ix_interaction_day", "workspace_id", "occurred_on", "kind"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

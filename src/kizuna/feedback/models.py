@@ -52,18 +52,12 @@ class Feedback(WorkspaceScoped, Base):
     __tablename__ = "feedback"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
-        # A period's voices; customer and source ride along so the dashboard's active
-        # customers are counted from the index alone (feedback_0005).
-        Index("ix_feedback_ws_received", "workspace_id", "received_on", "customer_id", "source"),
+        Index("ix_feedback_ws_received", "workspace_id", "received_on"),
         Index("ix_feedback_ws_id", "workspace_id", "id"),
         # A person's voices: customer first (deleting a customer finds them by it), then the
         # workspace, so a query naming both reads this index rather than the workspace's
-        # (SQLite keeps no statistics; feedback_0004); the rest lets a buyer's latest NPS
-        # answer be ranked from the index alone (feedback_0005).
-        Index(
-            "ix_feedback_customer_ws",
-            *("customer_id", "workspace_id", "received_at", "nps", "source", "received_on"),
-        ),
+        # (SQLite keeps no statistics; feedback_0004).
+        Index("ix_feedback_customer_ws", "customer_id", "workspace_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

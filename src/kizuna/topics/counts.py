@@ -98,9 +98,9 @@ def _newest_analyses(session: Session, workspace: Workspace, source: str | None)
     For the voices of one source: the newest analysis looked up per voice through the
     `feedback_id` index, so only that source's voices (found by the (workspace, source,
     external id) index) and their analyses are read. On SQLite the voices are picked by
-    an alias that needs no column outside that index: asked for their days as well, SQLite
-    (no statistics) read every voice of the workspace from the covering (workspace, day,
-    ...) index instead. `+ 0` keeps it off the analysis table's workspace index. On
+    an alias that needs no column outside that index: SQLite keeps no statistics, and a
+    (workspace, day, ...) index holding every column asked for was seen to win and read
+    every voice of the workspace. `+ 0` keeps it off the analysis table's workspace index. On
     PostgreSQL a LATERAL subquery, since with a correlated `max` it hashed every analysis
     of the table to match the voices' newest ids.
     """
