@@ -28,7 +28,7 @@ from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.reports.dashboard import DashboardFilter, read_sums
 from kizuna.reports.dashboard_segment import customer_condition, group_customers
 from kizuna.reports.models import DashboardDay, DashboardTopicDay
-from kizuna.reports.rollup_counts import voice_dimensions
+from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, newest_analysis_id
 
 __all__ = ["DriverResult", "TopicRow", "key_drivers", "topic_table"]
@@ -190,17 +190,15 @@ def _sample(
         channel, touchpoint, language, source, props, value, analysed_language, topics = row[:8]
         if members is not None and row[8] not in members:
             continue
-        dims = voice_dimensions(channel, touchpoint, language or analysed_language, source, props)
-        if any(dict(zip(_DIMS, dims, strict=True))[n] != v for n, v in wanted.items()):
+        if not has_dimensions(
+            wanted, channel, touchpoint, language or analysed_language, source, props
+        ):
             continue
         found = {str(t["topic"]) for t in topics or [] if isinstance(t, dict) and t.get("topic")}
         out.append((float(value), found))
         if len(out) >= SAMPLE:
             break
     return out
-
-
-_DIMS = ("channel", "touchpoint", "language", "source", "survey", "store")
 
 
 def key_drivers(

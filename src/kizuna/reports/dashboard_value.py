@@ -37,7 +37,7 @@ from kizuna.feedback.models import Feedback
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_cache import cached
 from kizuna.reports.dashboard_segment import group_customers
-from kizuna.reports.rollup_counts import DIMENSIONS, voice_dimensions
+from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, in_workspace, voice_rows
 
 __all__ = [
@@ -157,15 +157,14 @@ def _respondents(session: Session, workspace_id: int, chosen: DashboardFilter) -
             )
         )
     for row in rows:
-        dims = voice_dimensions(
+        if row.customer_id is not None and has_dimensions(
+            wanted,
             row.channel,
             row.touchpoint,
             row.language or row.analysed_language,
             row.source,
             row.properties,
-        )
-        values = dict(zip(DIMENSIONS, dims, strict=True))
-        if row.customer_id is not None and all(values[n] == v for n, v in wanted.items()):
+        ):
             found.add(int(row.customer_id))
     return found
 
@@ -225,7 +224,7 @@ def _period(table: Any, chosen: DashboardFilter) -> list[Any]:
     return [table.occurred_on >= chosen.start, table.occurred_on <= chosen.end]
 
 
-def _purchase_rows(workspace_id: int, chosen: DashboardFilter) -> list[Any]:
+def _purchase_conditions(workspace_id: int, chosen: DashboardFilter) -> list[Any]:
     """The conditions of the period's purchases by known customers."""
     return [
         Interaction.workspace_id == workspace_id,
@@ -245,7 +244,7 @@ def _purchases(
             func.count(func.distinct(Interaction.occurred_on)),
             func.coalesce(func.sum(Interaction.amount), 0),
         )
-        .where(*_purchase_rows(workspace_id, chosen))
+        .where(*_purchase_conditions(workspace_id, chosen))
         .group_by(Interaction.customer_id)
     )
     return {
@@ -281,7 +280,7 @@ def _latest_nps(
         .where(
             in_workspace(workspace_id, by_customer=True),
             Feedback.customer_id.in_(
-                select(Interaction.customer_id).where(*_purchase_rows(workspace_id, chosen))
+                select(Interaction.customer_id).where(*_purchase_conditions(workspace_id, chosen))
             ),
             Feedback.nps.is_not(None),
             Feedback.source != EMPLOYEE_SOURCE,

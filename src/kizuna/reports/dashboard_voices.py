@@ -20,7 +20,7 @@ from kizuna.customers.models import CustomerScore
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_segment import customer_condition, group_customers
-from kizuna.reports.rollup_counts import DIMENSIONS, voice_dimensions
+from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, newest_analysis_id
 
 __all__ = ["NotableVoice", "notable_voices"]
@@ -106,15 +106,14 @@ def _query(
 def _keeps(chosen: DashboardFilter, row: Any, members: frozenset[int] | None = None) -> bool:
     if members is not None and row.customer_id not in members:
         return False
-    dims = voice_dimensions(
+    return has_dimensions(
+        chosen.dimensions(),
         row.channel,
         row.touchpoint,
         row.language or row.analysed_language,
         row.source,
         row.properties,
     )
-    values = dict(zip(DIMENSIONS, dims, strict=True))
-    return all(values[n] == v for n, v in chosen.dimensions().items())
 
 
 def _voice(row: Any, clv: float | None = None) -> NotableVoice:

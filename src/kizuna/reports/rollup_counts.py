@@ -11,7 +11,7 @@ Pure: no database, no web.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +26,7 @@ __all__ = [
     "GRAINS",
     "TOPIC_COUNTS",
     "count_voices",
+    "has_dimensions",
     "voice_dimensions",
     "voice_frames",
 ]
@@ -71,6 +72,23 @@ def voice_dimensions(
         _text(survey, 100),
         _text(store, 100),
     )
+
+
+def has_dimensions(
+    wanted: Mapping[str, str],
+    channel: str | None,
+    touchpoint: str | None,
+    language: str | None,
+    source: str | None,
+    properties: dict[str, Any] | None,
+) -> bool:
+    """Whether a voice has every wanted dimension value (name -> value, names from
+    `DIMENSIONS`), its dimensions read as the rollups read them (`voice_dimensions`)."""
+    if not wanted:
+        return True
+    dims = voice_dimensions(channel, touchpoint, language, source, properties)
+    values = dict(zip(DIMENSIONS, dims, strict=True))
+    return all(values[n] == v for n, v in wanted.items())
 
 
 def _objects(values: list[Any]) -> Any:
