@@ -249,9 +249,9 @@ def test_an_empty_log_has_no_variants(large_log: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("how", ORDERS)
 def test_a_small_log_grouped_by_case_reads_as_any_other(how: str) -> None:
-    """Small logs with ids of several widths are read by comparing neighbours when each
-    case is one block (pm4py's own logs come so); a case that comes back later, or rows in
-    time order, take the hashing road. Every road gives the plain reading."""
+    """Small logs with text ids of several widths (below the size where ids of one width
+    are read as numbers) give the plain reading in every row order, and a case that comes
+    back after other cases is still one case."""
     frame = reordered(generated_log(n_cases=300, seed=5), how)
     frame = frame.assign(case="case-" + frame["case"].str.lstrip("c0"))  # widths 6 to 8
     fast, plain = fast_reading(frame), plain_reading(frame)

@@ -198,12 +198,11 @@ def matching_ids(
     params: dict[str, Any] = {"ws": workspace_id, "below": below, "n": limit}
     if session.get_bind().dialect.name == "postgresql":
         return _matching_ids_pg(session, params | {"q": _tsquery(query.phrases)})
-    else:
-        params["q"] = _fts5_match(query.phrases)
-        sql = (
-            "SELECT rowid FROM feedback_search WHERE feedback_search MATCH :q "
-            "AND workspace_id = :ws AND rowid < :below ORDER BY rowid DESC LIMIT :n"
-        )
+    params["q"] = _fts5_match(query.phrases)
+    sql = (
+        "SELECT rowid FROM feedback_search WHERE feedback_search MATCH :q "
+        "AND workspace_id = :ws AND rowid < :below ORDER BY rowid DESC LIMIT :n"
+    )
     return [int(i) for i in session.scalars(text(sql), params)]
 
 

@@ -97,12 +97,9 @@ def _newest_analyses(session: Session, workspace: Workspace, source: str | None)
     For all voices: the newest analysis id of every voice of the workspace, grouped once.
     For the voices of one source: the newest analysis looked up per voice through the
     `feedback_id` index, so only that source's voices (found by the (workspace, source,
-    external id) index) and their analyses are read. On SQLite the voices are picked by
-    an alias that needs no column outside that index: SQLite keeps no statistics, and a
-    (workspace, day, ...) index holding every column asked for was seen to win and read
-    every voice of the workspace. `+ 0` keeps it off the analysis table's workspace index. On
-    PostgreSQL a LATERAL subquery, since with a correlated `max` it hashed every analysis
-    of the table to match the voices' newest ids.
+    external id) index) and their analyses are read; `+ 0` keeps the lookup off the
+    analysis table's workspace index. On PostgreSQL a LATERAL subquery, since with a
+    correlated `max` it hashed every analysis of the table to match the voices' newest ids.
     """
     if source is None:
         latest = (
@@ -131,7 +128,7 @@ def _newest_analyses(session: Session, workspace: Workspace, source: str | None)
         )
         joined = select().select_from(Feedback).join(newest, literal_column("1") == 1)
         return joined.where(Feedback.source == source), newest.c.id, newest.c.topics
-    voices, other = aliased(Feedback), aliased(FeedbackAnalysis)
+    other = aliased(FeedbackAnalysis)
     newest_id = (
         select(func.max(other.id))
         .where(other.feedback_id == Feedback.id, (other.workspace_id + 0) == workspace.id)
@@ -140,13 +137,12 @@ def _newest_analyses(session: Session, workspace: Workspace, source: str | None)
     )
     joined = (
         select()
-        .select_from(voices)
-        .join(Feedback, Feedback.id == voices.id)
+        .select_from(Feedback)
         .join(
             FeedbackAnalysis,
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == newest_id),
         )
-        .where(voices.workspace_id == workspace.id, voices.source == source)
+        .where(Feedback.source == source)
     )
     return joined, FeedbackAnalysis.id, FeedbackAnalysis.topics
 
