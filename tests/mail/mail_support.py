@@ -3,11 +3,14 @@ application object pointed at it, and running mail jobs with a tiny backoff.
 
 `SmtpInbox.plan` scripts what the server does with the next messages, one step per DATA:
 "accept", a reply such as "451 4.3.0 Try again later", "drop" (close the connection before
-answering, the message not kept) or "keep-then-drop" (keep it, then close before answering).
+answering, the message not kept), "keep-then-drop" (keep it, then close before answering) or
+"keep-then-kill" (keep it, then SIGKILL the process `victim` before answering).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 from dataclasses import dataclass, field
@@ -44,6 +47,7 @@ class SmtpInbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
     refuse_recipients: str | None = None
+    victim: int | None = None  # a process killed by the step "keep-then-kill"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
@@ -55,7 +59,10 @@ class SmtpInbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         step = self.plan.pop(0) if self.plan else "accept"
-        if step in ("accept", "keep-then-drop"):
+        if step == "keep-then-kill":  # kept; its sender dies before hearing so
+            assert self.victim is not None
+            os.kill(self.victim, signal.SIGKILL)
+        if step in ("accept", "keep-then-drop", "keep-then-kill"):
             self.received.append(
                 message_from_bytes(envelope.original_content, policy=policy.default)
             )  # type: ignore[arg-type]

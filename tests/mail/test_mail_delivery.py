@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 from email.message import EmailMessage
+from pathlib import Path
 
 from mail_support import MAIL_FROM, MAIL_KINDS, SmtpServer, free_port, load, mail_app, run_mail_jobs
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kizuna import Kizuna
 from kizuna.jobs.models import Job
 from kizuna.jobs.queue import enqueue
+from kizuna.jobs.worker import Worker
 from kizuna.mail.models import MailMessage
 from kizuna.mail.payloads import ReleaseHeldMail
 from kizuna.mail.service import list_outbox, retry_message, send_mail
+
+REPO = Path(__file__).resolve().parents[2]
+KIZUNA = Path(sys.executable).parent / "kizuna"
 
 
 def send_notice(app: Kizuna, ws, key: str = "notice-1", **options) -> MailMessage:  # type: ignore[no-untyped-def]
@@ -135,6 +146,60 @@ def test_a_drop_after_the_server_kept_the_message_resends_it_with_the_same_messa
         first["Message-ID"] == second["Message-ID"] == load(mail_kz, message.id).message_id_header
     )
     assert parts(first) == parts(second)
+
+
+def test_a_worker_killed_once_the_server_kept_the_message_never_sends_it_twice(
+    mail_kz: Kizuna, smtp_server: SmtpServer, ws, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL of a `kizuna worker` after the server took the message, before it heard the
+    server's answer: the job runs again after its lease and sends nothing."""
+    message = send_notice(mail_kz, ws)
+    env = {
+        **os.environ,
+        "KIZUNA_DATABASE_URL": database_url,
+        "KIZUNA_ENV": "test",
+        "KIZUNA_SMTP_HOST": smtp_server.host,
+        "KIZUNA_SMTP_PORT": str(smtp_server.port),
+        "KIZUNA_SMTP_SECURITY": "none",
+        "KIZUNA_MAIL_FROM": MAIL_FROM,
+    }
+    worker = subprocess.Popen(
+        [str(KIZUNA), "worker", "--burst", "--kind", "mail.deliver"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    smtp_server.inbox.victim = worker.pid
+    smtp_server.inbox.plan = ["keep-then-kill"]
+    assert worker.wait(timeout=60) == -signal.SIGKILL
+    assert load(mail_kz, message.id).state == "handed"
+    time.sleep(1.2)  # the dead worker's lease runs out
+    stale = Worker(mail_kz, "mail-test", kinds=["mail.deliver"], lease=dt.timedelta(seconds=1))
+    assert stale.requeue_stale() == 1
+    run_mail_jobs(mail_kz)
+    [email] = smtp_server.inbox.received
+    stored = load(mail_kz, message.id)
+    assert email["Message-ID"] == stored.message_id_header
+    assert stored.state == "sent" and stored.sent_at is not None
+    assert stored.last_error is not None and stored.last_error.startswith("Handed over")
+
+
+def test_a_worker_killed_before_the_end_of_the_message_sends_it_on_the_next_run(
+    mail_kz: Kizuna, smtp_server: SmtpServer, ws
+) -> None:  # type: ignore[no-untyped-def]
+    """A message left `sending` (its worker died before handing it over): the server never
+    took it, so the next run sends it, once."""
+    message = send_notice(mail_kz, ws)
+    with mail_kz.session() as session:
+        session.execute(
+            update(MailMessage).where(MailMessage.id == message.id).values(state="sending")
+        )
+    run_mail_jobs(mail_kz)
+    [email] = smtp_server.inbox.received
+    stored = load(mail_kz, message.id)
+    assert (stored.state, stored.last_error) == ("sent", None)
+    assert email["Message-ID"] == stored.message_id_header
 
 
 def test_a_refused_recipient_goes_to_the_dead_letters_at_once(

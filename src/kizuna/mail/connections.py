@@ -32,6 +32,7 @@ import os
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 
 from kizuna.mail.errors import MailNotConfigured
 from kizuna.mail.transport import SmtpConfig, StaleConnection, open_connection, send_on
@@ -61,14 +62,31 @@ class SmtpPool:
     def __repr__(self) -> str:
         return f"SmtpPool(idle={self.idle_count()}, opened={self.opened})"
 
-    def deliver(self, config: SmtpConfig, message: bytes, *, sender: str, recipient: str) -> None:
-        """Send `message` on a kept connection (or a new one); raises a MailDeliveryFailed."""
+    def deliver(
+        self,
+        config: SmtpConfig,
+        message: bytes,
+        *,
+        sender: str,
+        recipient: str,
+        handing: Callable[[], None] | None = None,
+    ) -> None:
+        """Send `message` on a kept connection (or a new one); raises a MailDeliveryFailed.
+        `handing` as `kizuna.mail.transport.send_on` calls it."""
         if not config.host:
             raise MailNotConfigured()
         smtp = self._take(config)
         if smtp is not None:
             try:
-                send_on(smtp, config, message, sender=sender, recipient=recipient, reused=True)
+                send_on(
+                    smtp,
+                    config,
+                    message,
+                    sender=sender,
+                    recipient=recipient,
+                    reused=True,
+                    handing=handing,
+                )
             except StaleConnection:
                 log.info("kept SMTP connection to %s was closed; opening another", config.where)
                 _close(smtp, polite=False)
@@ -83,7 +101,7 @@ class SmtpPool:
         with self._lock:
             self.opened += 1
         try:
-            send_on(smtp, config, message, sender=sender, recipient=recipient)
+            send_on(smtp, config, message, sender=sender, recipient=recipient, handing=handing)
         except BaseException:
             _close(smtp, polite=False)
             raise
@@ -179,9 +197,16 @@ def smtp_pool() -> SmtpPool:
     return _POOL
 
 
-def deliver_pooled(config: SmtpConfig, message: bytes, *, sender: str, recipient: str) -> None:
+def deliver_pooled(
+    config: SmtpConfig,
+    message: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    handing: Callable[[], None] | None = None,
+) -> None:
     """Send `message` on one of this process's kept connections; see `SmtpPool.deliver`."""
-    _POOL.deliver(config, message, sender=sender, recipient=recipient)
+    _POOL.deliver(config, message, sender=sender, recipient=recipient, handing=handing)
 
 
 def close_smtp_connections() -> None:

@@ -4,9 +4,13 @@
   headers) so every attempt sends the same bytes under the same `Message-ID`. `key` is unique
   per workspace: sending under a key already used returns the stored message. Its life:
 
-      queued -> sending -> sent
+      queued -> sending -> handed -> sent
          |         |-> queued (temporary failure, retried with backoff by its job)
          |         '-> dead   (permanent refusal, or the last attempt failed)
+
+  `handed`: all but the closing "." of DATA went to the server (the refusals above may
+  still come from there); a delivery that finds it so records `sent` without sending again
+  (`kizuna.mail.delivery` says why).
          |-> held     (no SMTP server set: waits until one is; see kizuna.mail.delivery)
          '-> skipped  (customer mail to an unsubscribed address; `skip_reason` says so)
 
@@ -35,7 +39,7 @@ __all__ = [
     "insert_once",
 ]
 
-MAIL_STATES = ("queued", "sending", "sent", "held", "skipped", "dead")
+MAIL_STATES = ("queued", "sending", "handed", "sent", "held", "skipped", "dead")
 # transactional: what a person asked for or must get (invitations, case notifications,
 # reports); customer: mail to customers (surveys, "you said, we did"), which carries an
 # unsubscribe link and is never sent to a suppressed address.

@@ -376,7 +376,9 @@ def retry_message(
     message = session.get(MailMessage, message_id)
     if message is None or (workspace_id is not None and message.workspace_id != workspace_id):
         raise MailMessageNotFound(message_id)
-    stuck = message.state in ("queued", "sending") and not _job_alive(session, message.job_key)
+    stuck = message.state in ("queued", "sending", "handed") and not _job_alive(
+        session, message.job_key
+    )
     if message.state not in ("dead", "held") and not stuck:
         raise MailNotRetryable(message_id, message.state)
     _start_round(session, settings, message)
