@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from kizuna import Kizuna
+from kizuna.accounts.models import AuditEvent
 from kizuna.customers.models import Interaction
 from kizuna.customers.schemas import InteractionCreate
 from kizuna.feedback.models import Feedback
@@ -118,6 +119,19 @@ def test_each_record_gets_its_result_in_order_and_the_answer_is_the_documented_s
             )
         )
         assert sorted(kept) == ["invalid_date", "score_out_of_range"]
+        audit = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.workspace_id == ws.workspace.id, AuditEvent.action == "import.run"
+            )
+        ).all()
+    assert [(a.actor, a.target, a.details) for a in audit] == [
+        (
+            "test",
+            f"import:{answer.summary.run_id}",
+            {"read": 6, "inserted": 4, "updated": 0, "rejected": 2},
+        )
+    ]
+    assert audit[0].occurred_at is not None
     assert one is not None and (one.channel, one.properties) == ("sns", {"store": "渋谷"})
     assert six is not None and (six.nps, six.channel) == (8, "other")
     assert six.properties == {"channel_raw": "伝書鳩"}

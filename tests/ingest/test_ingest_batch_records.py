@@ -239,3 +239,46 @@ def test_other_shapes_take_the_row_path_with_the_same_results() -> None:
     block, rejected = _fast_path("customers", ("external_id", "name"), people)
     _same_verdicts(_row_path("customers", ("external_id", "name"), people), block, rejected)
     assert [r.why.code for r in rejected] == ["missing_field"]
+
+
+ZONED = [
+    "2025-04-01T10:30:00+09:00",
+    "2025-04-01T10:30:00Z",
+    "2025-04-01T23:59:59.999999-05:00",
+    "2025-03-09T06:59:00+00:00",  # 01:59 in New York, a minute before the clocks go forward
+    "2025-03-09T07:00:00+00:00",  # 03:00 there: 02:xx never happens
+    "2025-11-02T05:30:00+00:00",  # 01:30 there, the first of the two
+    "2025-11-02T06:30:00+00:00",  # 01:30 there again, after the clocks go back
+    "2025-12-31T20:00:00-10:00",  # already next year in Tokyo
+    "0001-01-01T00:00:00+09:00",  # before the first instant Python has
+    "9999-12-31T23:00:00-05:00",  # after the last
+    "2025-04-01T10:30+05:30",
+]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
+@pytest.mark.parametrize("column", [ZONED, ZONED[:8], [*ZONED[:3], "2025-04-01T10:30:00"]])
+def test_a_column_of_zoned_dates_reads_as_each_date_alone(zone: str, column: list[str]) -> None:
+    """Dates with a zone are read a whole column at a time (`DateParser.at_iso_all`); the
+    instants, days and verdicts are the row path's, in a zone with DST and one without,
+    around the DST changes and past the ends of Python's calendar; one date without a zone
+    sends the column the row way."""
+    records = [
+        {**dict.fromkeys(FEEDBACK_FIELDS), "external_id": f"F-{i}", "nps": 9, "received_at": at}
+        for i, at in enumerate(column)
+    ]
+    ctx = RowContext("feedback", vocabulary(), DateParser(zone))
+    plan = build_plan("feedback", FEEDBACK_FIELDS, vocabulary())
+    block, rejected = convert_records([[r[f] for r in records] for f in FEEDBACK_FIELDS], plan, ctx)
+    expected = [
+        convert_entry(
+            line,
+            tuple(record.values()),
+            plan,
+            RowContext("feedback", vocabulary(), DateParser(zone)),
+        )
+        for line, record in enumerate(records, start=1)
+    ]
+    _same_verdicts(expected, block, rejected)
+    whole = DateParser(zone).at_iso_all(column)
+    assert (whole is not None) == (column == ZONED[:8])

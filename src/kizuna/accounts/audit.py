@@ -1,7 +1,7 @@
 """The audit log: who did what to which record, when; and reading it back with filters.
 
 Every write of a person, an API key or a command is recorded through `record_audit` in
-the same transaction as the write. `actor` is `user:<id>`, `apikey:<id>`, `cli:<login>`,
+the same transaction as the write (`insert_audit` where the write runs on a Core connection). `actor` is `user:<id>`, `apikey:<id>`, `cli:<login>`,
 `job:<id>` or `system`; `target` names the record (`segment:12`); `details` holds ids and
 counts, never personal data (no e-mail, name or text).
 """
@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.accounts.models import AuditEvent, Workspace
 
-__all__ = ["AuditPage", "cli_actor", "list_audit", "record_audit"]
+__all__ = ["AuditPage", "cli_actor", "insert_audit", "list_audit", "record_audit"]
 
 MAX_PAGE = 500
+_INSERT = insert(cast(Table, AuditEvent.__table__))  # built once: compiled once
 
 
 def record_audit(
@@ -33,15 +34,26 @@ def record_audit(
 ) -> None:
     """Add one audit row in the caller's transaction."""
     workspace_id = workspace if isinstance(workspace, int) else workspace.id
-    session.add(
-        AuditEvent(
-            workspace_id=workspace_id,
-            actor=actor[:200],
-            action=action[:100],
-            target=target[:200],
-            details=details,
-        )
-    )
+    session.add(AuditEvent(**_row(workspace_id, actor, action, target, details)))
+
+
+def insert_audit(
+    conn: Connection, workspace_id: int, actor: str, action: str, target: str = "", **details: Any
+) -> None:
+    """`record_audit` on a Core connection, in its transaction (no ORM session opened)."""
+    conn.execute(_INSERT, _row(workspace_id, actor, action, target, details))
+
+
+def _row(
+    workspace_id: int, actor: str, action: str, target: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "actor": actor[:200],
+        "action": action[:100],
+        "target": target[:200],
+        "details": details,
+    }
 
 
 def cli_actor() -> str:

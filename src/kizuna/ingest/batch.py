@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from kizuna.accounts.audit import record_audit
+from kizuna.accounts.audit import insert_audit
 from kizuna.accounts.models import Workspace
 from kizuna.app import Kizuna
 from kizuna.db.base import utcnow
@@ -161,8 +161,9 @@ def _write(
 ) -> tuple[ImportSummary, Written]:
     """The run's row, the records, their event and the audit entry, in one transaction."""
     try:
-        with one_writer(kz.engine), kz.session() as session:
-            conn = session.connection()
+        # A Core transaction, no ORM session: nothing here needs one (every write is a
+        # statement built once), and one cost about 0.4 ms a call (the audit row's flush).
+        with one_writer(kz.engine), kz.engine.begin() as conn:
             now = utcnow()
             # Written "done" at once: the transaction shows it to nobody before the rows,
             # and write_batch sets its counts.
@@ -188,8 +189,8 @@ def _write(
             summary = ImportSummary(
                 run_id, done.read, done.inserted, done.updated, done.unchanged, done.rejected
             )
-            record_audit(
-                session,
+            insert_audit(
+                conn,
                 workspace.id,
                 actor,
                 "import.run",

@@ -182,6 +182,10 @@ def _instants(
     values: list[Any], field: str, ctx: RowContext, slow: Slow
 ) -> tuple[list[dt.datetime | None], list[dt.date | None]]:
     """The instant (UTC) and the workspace's day, read exactly as the row path reads them."""
+    if set(map(type, values)) == {str}:
+        whole = ctx.dates.at_iso_all(values)
+        if whole is not None:  # the common case: every value ISO 8601 with a zone
+            return whole
     at: list[dt.datetime | None] = []
     on: list[dt.date | None] = []
     iso, parse = ctx.dates.at_iso, ctx.dates.at
