@@ -124,7 +124,16 @@ def test_ties_between_variants_follow_the_first_case_in_the_frame() -> None:
     assert variants(frame)["variant"].tolist() == [("b", "a"), ("a", "b")]
 
 
-def test_the_exact_grouping_agrees_with_the_hashed_one() -> None:
+# Small logs group cases as rows of a table, exactly; large ones by a hash of blocks of
+# events, then checked: a log counts as large here when the small-log limit is 0.
+ROADS = {"rows of a table": _variants._SMALL_LOG, "hashed blocks": 0}
+
+
+@pytest.mark.parametrize("road", ROADS)
+def test_the_exact_grouping_agrees_with_the_fast_one(
+    road: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_variants, "_SMALL_LOG", ROADS[road])
     rng = np.random.default_rng(4)
     n_cases = 3000
     lengths = rng.integers(1, 9, n_cases)
@@ -137,24 +146,37 @@ def test_the_exact_grouping_agrees_with_the_hashed_one() -> None:
         }
     )
     events = sorted_events(frame, "case", "activity", "timestamp")
-    hashed, leaders = _variants.variant_of_case(events)
+    fast, leaders = _variants.variant_of_case(events)
     exact, _firsts = _variants._variant_by_rows(events, np.diff(events.starts))
-    # Same partition of the cases: each hashed group is one exact group.
-    pairs = set(zip(hashed.tolist(), exact.tolist(), strict=True))
-    assert len(pairs) == len(set(hashed.tolist())) == len(set(exact.tolist())) == len(leaders)
+    # Same partition of the cases: each fast group is one exact group.
+    pairs = set(zip(fast.tolist(), exact.tolist(), strict=True))
+    assert len(pairs) == len(set(fast.tolist())) == len(set(exact.tolist())) == len(leaders)
+    # Groups numbered in order of their first case, which is the leader.
+    assert leaders.tolist() == sorted(leaders.tolist())
+    assert (fast[leaders] == np.arange(len(leaders))).all()
 
 
 def test_cases_whose_hashes_collide_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every case hashed alike: the check against each group's first case finds the
-    difference and the sequences are compared row by row (same variants as without)."""
+    """Every case hashed alike (on the hashed road): the check against each group's first
+    case finds the difference and the sequences are compared row by row (same variants as
+    without)."""
+    monkeypatch.setattr(_variants, "_SMALL_LOG", 0)
     frame = log_frame()
     expected = variants(frame)
+    compared: list[int] = []
+    exact = _variants._variant_by_rows
 
     def colliding(log: Any, lengths: Any) -> Any:
         return np.zeros(len(lengths), dtype=np.uint64)
 
+    def counted(log: Any, lengths: Any) -> Any:
+        compared.append(len(lengths))
+        return exact(log, lengths)
+
     monkeypatch.setattr(_variants, "_case_hashes", colliding)
+    monkeypatch.setattr(_variants, "_variant_by_rows", counted)
     pd.testing.assert_frame_equal(variants(frame), expected)
+    assert compared == [3], "the row-by-row comparison ran"
     assert len(expected) == 2  # c1 and c3 share (a, b, c); c2 is (a, c, b)
 
 

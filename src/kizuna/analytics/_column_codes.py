@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["case_codes", "case_keys", "codes", "codes_of_keys"]
 
 _BLOCK = 1 << 17  # rows per block when building fixed-width keys
-_FEW_ROWS = 50_000  # below this, Arrow's hash table costs less than reading ids otherwise
+_FEW_ROWS = 50_000  # below this, Arrow's hash table costs less than reading ids as numbers
+_SAMPLE_ROWS = 1024  # rows compared first to tell a log in time order from one grouped by case
 
 
 def _arrow(values: pd.Series, *, combine: bool = True) -> Any:
@@ -126,36 +127,61 @@ def case_codes(values: pd.Series, *, named: bool = True) -> tuple[NDArray[np.int
     """`codes` of the case column, cheaper when ids have one width or each case is one block.
 
     Logs grouped by case (as pm4py leaves them) change case at a few rows: only the first
-    row of each block is hashed, and when no case has two blocks the codes are the block
-    numbers (the same codes, in order of first appearance, `codes` would give).
+    row of each block is hashed (none when those ids ascend, as pm4py sorts them: ascending
+    ids are distinct), and when no case has two blocks the codes are the block numbers (the
+    same codes, in order of first appearance, `codes` would give).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     array = _arrow(values, combine=False)
-    if (
-        array is None
-        or len(array) < _FEW_ROWS
-        or array.null_count
-        or pa.types.is_dictionary(array.type)
-    ):
+    if array is None or array.null_count or pa.types.is_dictionary(array.type):
         return codes(values, named=named)
     keys = _fixed_width_keys(array)
     if keys is not None:
         return codes_of_keys(array, *keys, named=named)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    changes = pc.not_equal(array.slice(1), array.slice(0, len(array) - 1))
-    starts = np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1
-    if len(starts) >= len(array) // 2:  # interleaved: hashing every row is cheaper
+    starts = _run_starts(array)
+    if starts is None:  # interleaved: hashing every row is cheaper
         return codes(values, named=named)
-    starts = np.concatenate([[0], starts]).astype(np.int64)
-    firsts = array.take(pa.array(starts)).dictionary_encode()
-    if len(firsts.dictionary) != len(starts):  # a case comes back later: not grouped
-        return codes(values, named=named)
+    firsts = array.take(starts)
+    if (
+        len(firsts) > 1
+        and pc.all(pc.less(firsts.slice(0, len(firsts) - 1), firsts.slice(1))).as_py()
+    ):
+        # Ids in ascending order (pm4py's format_dataframe sorts them): all distinct.
+        labels = _labels(firsts) if named else _unnamed(len(starts))
+    else:
+        firsts = firsts.dictionary_encode()
+        if len(firsts.dictionary) != len(starts):  # a case comes back later: not grouped
+            return codes(values, named=named)
+        labels = _labels(firsts.dictionary) if named else _unnamed(len(starts))
     lengths = np.diff(np.append(starts, len(array)))
-    found = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
-    return found, _labels(firsts.dictionary) if named else _unnamed(len(starts))
+    return np.repeat(np.arange(len(starts), dtype=np.int64), lengths), labels
+
+
+def _run_starts(array: Any) -> NDArray[np.int64] | None:
+    """The first row of each run of equal values, when runs are longer than two rows on
+    average (a log grouped by case); else None. A log in time order shows itself in its
+    first rows, before the whole column is compared."""
+    import pyarrow.compute as pc
+
+    n = len(array)
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    if n > _SAMPLE_ROWS:
+        head = pc.not_equal(array.slice(1, _SAMPLE_ROWS), array.slice(0, _SAMPLE_ROWS))
+        if pc.sum(head).as_py() >= _SAMPLE_ROWS // 2:
+            return None
+    changed = pc.not_equal(array.slice(1), array.slice(0, n - 1))
+    starts = pc.indices_nonzero(changed).to_numpy()
+    if len(starts) >= n // 2:
+        return None
+    found = np.empty(len(starts) + 1, dtype=np.int64)
+    found[0] = 0
+    np.add(starts, 1, out=found[1:], casting="unsafe")
+    return found
 
 
 def _byte_tables(array: Any) -> list[NDArray[np.uint8]] | None:

@@ -114,7 +114,7 @@ def _nanoseconds(values: pd.Series) -> tuple[NDArray[np.int64], NDArray[np.bool_
 
     dtype = values.dtype
     if dtype == np.dtype("datetime64[ns]"):  # the common case: read in place, no index built
-        ns = values.to_numpy().view(np.int64)
+        ns = np.asarray(values.values).view(np.int64)  # `.values`: 1 us, `.to_numpy()`: 7
         return ns, ns != np.iinfo(np.int64).min, False
     if isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":
         values = pd.Series(pd.to_datetime(values.astype(f"datetime64[ns{_zone_of(dtype)}]")))  # type: ignore[call-overload]
@@ -199,7 +199,9 @@ def _stable_order(
 ) -> tuple[NDArray[np.intp] | None, NDArray[np.int64] | None]:
     """Indices ordering events by case (codes below `cases`), then time, ties in frame
     order (None if already so), and each case's count when the sort gave it."""
-    if _in_order(case[:_SAMPLE], time[:_SAMPLE]) and _in_order(case, time):
+    if (len(case) <= _SAMPLE or _in_order(case[:_SAMPLE], time[:_SAMPLE])) and _in_order(
+        case, time
+    ):
         return None, None  # the first rows tell most logs in time order (no full pass)
     if (time[1:] >= time[:-1]).all():  # a log exported in time order: one sort by case
         return _by_case(case, cases)

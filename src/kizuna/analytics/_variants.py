@@ -24,6 +24,7 @@ __all__ = ["collapsed", "durations_ns", "sequences", "variant_of_case"]
 
 _PRIME = np.uint64(0x100000001B3)  # the 64-bit FNV prime, a good odd multiplier
 _HASH_BLOCK = 1 << 16  # events hashed at a time (their 64-bit terms fit the L2 cache)
+_SMALL_LOG = 1 << 16  # below this many events, cases are grouped as rows of a table
 
 
 def collapsed(log: SortedEvents) -> SortedEvents:
@@ -106,15 +107,20 @@ def variant_of_case(log: SortedEvents) -> tuple[NDArray[np.int64], NDArray[np.in
     of a case that is not the first of its group is compared with the same position of
     that first case, so two sequences share a variant only when they are equal (a hash
     collision, never seen, falls back to comparing the sequences of each length row by row).
+    Small logs instead read each case as one row of a table (`_case_rows`) and group equal
+    rows exactly, in fewer calls than hashing blocks of events takes.
     """
     import pandas as pd
 
     if log.cases == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     lengths = np.diff(log.starts)
+    rows = _case_rows(log, lengths)
+    if rows is not None:  # exact: equal rows, equal sequences
+        group = _row_groups(rows, log.cases)
+        return group, _firsts(group)
     group = pd.factorize(_case_hashes(log, lengths))[0].astype(np.int64, copy=False)
-    # Numbered in order of first case: a case starts a group when its number is new.
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(group), prepend=-1))
+    first = _firsts(group)
     leader = first[group]  # the first case with the same hash
     others = np.flatnonzero(leader != np.arange(log.cases))
     if len(others) == 0:
@@ -132,6 +138,48 @@ def variant_of_case(log: SortedEvents) -> tuple[NDArray[np.int64], NDArray[np.in
     order = np.argsort(first, kind="stable")
     rank[order] = np.arange(len(first))
     return rank[group], first[order]
+
+
+def _firsts(group: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The first case of each group, groups numbered in order of their first case (a case
+    starts a group when its number is new)."""
+    seen = np.maximum.accumulate(group)
+    new = np.empty(len(group), dtype=bool)
+    new[0] = True
+    np.greater(seen[1:], seen[:-1], out=new[1:])
+    return np.flatnonzero(new)
+
+
+def _case_rows(log: SortedEvents, lengths: NDArray[np.int64]) -> NDArray[np.int8] | None:
+    """Each case's activity codes as one row of bytes, padded with -1 past its end (equal
+    rows, equal sequences), rows one after another; None for a large log, more than 127
+    activities, or rows much wider than the average case."""
+    events = len(log.activity)
+    if events >= _SMALL_LOG or len(log.activity_labels) > 127:
+        return None
+    width = int(lengths.max())
+    if log.cases * width > 8 * events + 4096:  # one long case would make every row long
+        return None
+    # Event i of case c goes to byte c * width + (i - starts[c]) of the table.
+    places = np.arange(events, dtype=np.int64)
+    places += np.repeat(np.arange(0, log.cases * width, width) - log.starts[:-1], lengths)
+    table = np.full(log.cases * width, -1, dtype=np.int8)
+    table[places] = log.activity
+    return table
+
+
+def _row_groups(table: NDArray[np.int8], cases: int) -> NDArray[np.int64]:
+    """Each row's group, rows of equal bytes alike, numbered in order of first row: Arrow's
+    hash table over the rows as fixed-width binary values, read in place (exact, and fewer
+    calls than a hash of NumPy words, a factorize and a check: 41 vs 63 us, 1,434 cases)."""
+    import pyarrow as pa
+
+    width = len(table) // cases
+    rows = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), cases, [None, pa.py_buffer(table)]
+    )
+    indices = rows.dictionary_encode().indices.to_numpy()
+    return indices.astype(np.int64)  # type: ignore[no-any-return]
 
 
 def _variant_by_rows(
