@@ -97,8 +97,9 @@ def open_connection(config: SmtpConfig) -> smtplib.SMTP:
     # The closing "." of DATA goes as a write of its own once the rest is recorded handed
     # over: Nagle's algorithm would hold it until the server acknowledged the body (a
     # delayed ACK, 40 ms on Linux) and a delivery took 8 times as long.
-    with contextlib.suppress(OSError, AttributeError):
-        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if smtp.sock is not None:
+        with contextlib.suppress(OSError):
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         if config.security == "starttls":
             smtp.starttls(context=ssl.create_default_context())
