@@ -1,9 +1,10 @@
 """The audit log: who did what to which record, when; and reading it back with filters.
 
 Every write of a person, an API key or a command is recorded through `record_audit` in
-the same transaction as the write (`insert_audit` where the write runs on a Core connection). `actor` is `user:<id>`, `apikey:<id>`, `cli:<login>`,
-`job:<id>` or `system`; `target` names the record (`segment:12`); `details` holds ids and
-counts, never personal data (no e-mail, name or text).
+the same transaction as the write (`insert_audit` where the write runs on a Core
+connection). `actor` is `user:<id>`, `apikey:<id>`, `cli:<login>`, `job:<id>` or `system`;
+`target` names the record (`segment:12`); `details` holds ids and counts, never personal
+data (no e-mail, name or text).
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@
       queued -> sending -> handed -> sent
          |         |-> queued (temporary failure, retried with backoff by its job)
          |         '-> dead   (permanent refusal, or the last attempt failed)
+         |-> held     (no SMTP server set: waits until one is; see kizuna.mail.delivery)
+         '-> skipped  (customer mail to an unsubscribed address; `skip_reason` says so)
 
   `handed`: all but the closing "." of DATA went to the server (the refusals above may
   still come from there); a delivery that finds it so records `sent` without sending again
   (`kizuna.mail.delivery` says why).
-         |-> held     (no SMTP server set: waits until one is; see kizuna.mail.delivery)
-         '-> skipped  (customer mail to an unsubscribed address; `skip_reason` says so)
 
   `round` counts deliveries started (1 at first, +1 per retry or release of held mail); the
   delivery job of a round has the key `mail:<id>:<round>`.

@@ -15,8 +15,8 @@ The message counts as sent once the server has answered the end of DATA with 2xx
 after that (QUIT, closing) is ignored, since sending again would duplicate it. DATA is
 written here rather than by smtplib's `data` so that a caller can record, through
 `handing`, that everything but the closing "." has gone: the one step left is five bytes
-(see `kizuna.mail.delivery` on why). Nothing here
-logs or stores the password or a body; `SmtpConfig`'s repr leaves the password out.
+(see `kizuna.mail.delivery` on why). Nothing here logs or stores the password or a body;
+`SmtpConfig`'s repr leaves the password out.
 """
 
 from __future__ import annotations
