@@ -58,6 +58,11 @@ FEATURE = Feature(
             "reports.dashboard-relabelled",
             "kizuna.reports.rollups:on_voices_relabelled",
         ),
+        Subscription(
+            "interaction.recorded",
+            "reports.dashboard-interactions",
+            "kizuna.reports.customer_days:on_interactions_recorded",
+        ),
     ),
     schedules=(
         ScheduleSpec(

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, BigId, WorkspaceScoped, utcnow
 
 __all__ = [
+    "DashboardCustomerDay",
     "DashboardDay",
     "DashboardDirtyDay",
     "DashboardState",
@@ -125,7 +135,29 @@ class DashboardState(WorkspaceScoped, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     feedback_mark: Mapped[int] = mapped_column(BigInteger, default=0)
     analysis_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The highest interaction id the customer days have read; None: never counted.
+    interaction_mark: Mapped[int | None] = mapped_column(BigInteger, default=None)
     built_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DashboardCustomerDay(WorkspaceScoped, Base):
+    """Which customers did one thing on one day (`kizuna.reports.customer_days`).
+
+    `part` names the thing ("voiced", "nps", "interacted", "event", "community",
+    "purchase"); `customers` holds their ids, ascending, as little-endian 64-bit integers,
+    and `numbers`, for "nps" and "purchase", one little-endian double per id (the day's last
+    NPS answer, the day's purchase amount).
+    """
+
+    __tablename__ = "dashboard_customer_day"
+    __table_args__ = (UniqueConstraint("workspace_id", "part", "day"),)
+    workspace_index = False
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    part: Mapped[str] = mapped_column(String(16))
+    day: Mapped[dt.date] = mapped_column(Date)
+    customers: Mapped[bytes] = mapped_column(LargeBinary)
+    numbers: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class DashboardDirtyDay(WorkspaceScoped, Base):

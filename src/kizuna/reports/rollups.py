@@ -33,7 +33,9 @@ from sqlalchemy.orm import Session, aliased
 
 from kizuna.db.guard import TRUSTED
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
+from kizuna.reports.customer_days import count_voice_days, refresh_interaction_days
 from kizuna.reports.models import (
+    DashboardCustomerDay,
     DashboardDay,
     DashboardDirtyDay,
     DashboardState,
@@ -206,7 +208,8 @@ def _count_days(
 
 
 def _recount(session: Session, workspace_id: int, days: Iterable[dt.date]) -> int:
-    """Replace the rollup rows of these days; returns how many days were counted."""
+    """Replace the rollup rows of these days, and their customers' voice parts
+    (`kizuna.reports.customer_days`); returns how many days were counted."""
     ordered = sorted(set(days))
     for start in range(0, len(ordered), _DAY_CHUNK):
         chunk = ordered[start : start + _DAY_CHUNK]
@@ -220,6 +223,7 @@ def _recount(session: Session, workspace_id: int, days: Iterable[dt.date]) -> in
             for at in range(0, len(rows), _INSERT_CHUNK):
                 # Counted from stored rows, which the value guard saw when they were written.
                 session.execute(statement, rows[at : at + _INSERT_CHUNK], execution_options=TRUSTED)
+        count_voice_days(session, workspace_id, chunk)
     return len(ordered)
 
 
@@ -244,7 +248,8 @@ def rebuild_rollups(session: Session, workspace_id: int) -> int:
     """Count every day of the workspace again; returns the number of days counted."""
     state = _lock_state(session, workspace_id)
     feedback_mark, analysis_mark = _marks(session, workspace_id)
-    for table in (DashboardDay, DashboardTopicDay, DashboardDirtyDay):
+    tables = (DashboardDay, DashboardTopicDay, DashboardDirtyDay, DashboardCustomerDay)
+    for table in tables:
         session.execute(delete(table).where(table.workspace_id == workspace_id))
     days = session.scalars(
         select(Feedback.received_on).where(Feedback.workspace_id == workspace_id).distinct()
@@ -254,6 +259,8 @@ def rebuild_rollups(session: Session, workspace_id: int) -> int:
         state = DashboardState(workspace_id=workspace_id)
         session.add(state)
     state.feedback_mark, state.analysis_mark = feedback_mark, analysis_mark
+    state.interaction_mark = 0  # the voices' customers are counted: every interaction now
+    refresh_interaction_days(session, state)
     state.built_at = dt.datetime.now(dt.UTC)
     session.flush()
     return counted
@@ -299,6 +306,7 @@ def refresh_rollups(session: Session, workspace_id: int) -> int:
         )
     ).all()
     days = voice_days | analysed_days | {day for _, day in dirty}
+    refresh_interaction_days(session, state)  # the first time, every day's customers
     if not days:
         return 0
     counted = _recount(session, workspace_id, days)
