@@ -160,3 +160,41 @@ def test_importance_performance_puts_each_driver_in_its_quadrant() -> None:
     }
     with pytest.raises(InvalidInput, match="wifi"):
         importance_performance(weights, {"staff": 4.6, "room": 3.1, "price": 3.0})
+
+
+def _bootstrap_one_at_a_time(
+    x: np.ndarray, y: np.ndarray, n_boot: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bootstrap as its definition reads: each sample drawn, copied and weighed alone."""
+    from kizuna.analytics._relative_weights import relative_weights as raw_weights
+
+    rng = np.random.default_rng(seed)
+    n, p = x.shape
+    draws, versus = np.empty((n_boot, p)), np.empty((n_boot, p))
+    for b in range(n_boot):
+        sample = rng.integers(0, n, n)
+        noise = rng.standard_normal(n)
+        both = raw_weights(np.column_stack([x[sample], noise]), y[sample])
+        draws[b] = raw_weights(x[sample], y[sample])
+        versus[b] = both[:p] - both[p]
+    low, high = np.percentile(draws, [2.5, 97.5], axis=0)
+    return low, high, np.percentile(versus, 2.5, axis=0) > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bootstrap_intervals_equal_weighing_each_sample_alone(seed: int) -> None:
+    """Indicators, one so rare that many samples lack it, one constant, and a score."""
+    from kizuna.analytics._relative_weights import bootstrap_relative_weights
+
+    rng = np.random.default_rng(seed)
+    x = (rng.random((300, 5)) < 0.3).astype(float)
+    x[:, 3] = 0.0
+    x[rng.choice(300, 2, replace=False), 3] = 1.0
+    x[:, 4] = 1.0
+    y = rng.integers(0, 11, 300) + 3 * x[:, 0] + 5 * x[:, 3]
+    fitted = bootstrap_relative_weights(x, y, n_boot=150, seed=seed)
+    low, high, significant = _bootstrap_one_at_a_time(x, y, 150, seed)
+    assert fitted.ci_low == pytest.approx(low, abs=1e-12)
+    assert fitted.ci_high == pytest.approx(high, abs=1e-12)
+    assert (fitted.significant == significant).all()
+    assert fitted.significant[0] and fitted.ci_high[4] == 0.0

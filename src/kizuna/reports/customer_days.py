@@ -48,6 +48,7 @@ from kizuna.customers.lifecycle import PURCHASE_KINDS
 from kizuna.customers.models import Interaction
 from kizuna.db.guard import TRUSTED
 from kizuna.feedback.models import Feedback
+from kizuna.reports.id_sets import Members, distinct
 from kizuna.reports.models import DashboardCustomerDay, DashboardState
 
 if TYPE_CHECKING:
@@ -93,10 +94,10 @@ class Part:
     customers: np.ndarray
     numbers: np.ndarray | None
 
-    def unique(self, scope: np.ndarray | None = None) -> np.ndarray:
-        """The distinct customers, ascending, within `scope` (sorted ids) when given."""
-        found = np.unique(self.customers)
-        return found if scope is None else found[np.isin(found, scope, assume_unique=True)]
+    def unique(self, scope: Members | None = None) -> np.ndarray:
+        """The distinct customers, ascending, within `scope` when given."""
+        found = distinct(self.customers)
+        return found if scope is None else found[scope.of(found)]
 
 
 def _row(workspace_id: int, part: str, day: dt.date, found: dict[int, float] | set[int]) -> Any:
@@ -232,19 +233,11 @@ def refresh_interaction_days(
     session: Session, state: DashboardState, ids: Sequence[int] = ()
 ) -> int:
     """Count the interaction parts of the days of new interactions (ids above the state's
-    mark) and of `ids`; the first time, every day's customers (voices too). The state row
-    must be locked by the caller. Returns the number of days counted."""
+    mark, which must be set) and of `ids`. The state row must be locked by the caller.
+    Returns the number of days counted."""
+    assert state.interaction_mark is not None, "a rebuild counts every day first"
     workspace_id = state.workspace_id
-    if state.interaction_mark is None:
-        voice_days = set(
-            session.scalars(
-                select(Feedback.received_on).where(Feedback.workspace_id == workspace_id).distinct()
-            )
-        )
-        count_voice_days(session, workspace_id, voice_days)
-        days, mark = _days_of_interactions(session, workspace_id, 0)
-    else:
-        days, mark = _days_of_interactions(session, workspace_id, state.interaction_mark, ids)
+    days, mark = _days_of_interactions(session, workspace_id, state.interaction_mark, ids)
     if days:
         count_interaction_days(session, workspace_id, days)
     state.interaction_mark = mark

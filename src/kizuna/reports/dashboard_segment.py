@@ -1,15 +1,14 @@
-"""The dashboard for a segment or a persona: its customers' voices counted on request.
+"""The dashboard for a segment or a persona: its customers' voice rows summed on request.
 
 A segment is a saved filter over customers' attributes and scores, a persona the customers
 its latest build assigned to it (`persona_member`: one persona per customer, so a persona id
 is the segment condition `persona = id`). Both change as customers are scored or clustered
 again, without any voice changing, so the daily rollups cannot hold them. Instead the
-customers are found with the customers room's public `segment_customer_ids`, their voices of
-the window are read with each one's newest analysis and turned into rows by the very
-`count_voices` code the rollups use (every dimension kept apart), and the readers of
-`kizuna.reports.dashboard` sum those rows as they would sum the rollups'. NPS, CSAT and CES
-therefore equal `compute_metric` over the same voices. (The rows are the voices' own,
-`voice_frames`, unsummed: summing them into days first would cost more than it saves.)
+customers are found with the customers room's public `segment_customer_ids`, and the rows
+the rollups' own `voice_frames` made of their voices of the window (every dimension kept
+apart), kept per day with the rollups (`kizuna.reports.segment_days`), are summed by day and
+dimensions; the readers of `kizuna.reports.dashboard` sum those as they would sum the
+rollups'. NPS, CSAT and CES therefore equal `compute_metric` over the same voices.
 
 Cached per (workspace, segment, persona, rollup version) in `dashboard_cache` with the days
 they cover, so a page's widgets (the period, the month before, the previous period of the
@@ -28,11 +27,11 @@ from sqlalchemy.orm import Session
 from kizuna.accounts.models import Workspace
 from kizuna.errors import NotFound
 from kizuna.feedback.models import Feedback
-from kizuna.reports.dashboard_cache import cached, lookup, rollup_version
+from kizuna.reports.dashboard_cache import cached, lookup, rollup_version, store
 from kizuna.reports.dashboard_frames import covering, narrowed_sums, window_of
 from kizuna.reports.models import DashboardDay
-from kizuna.reports.rollup_counts import DIMENSIONS, voice_frames
-from kizuna.reports.rollups import voice_rows
+from kizuna.reports.rollup_counts import DIMENSIONS
+from kizuna.reports.segment_days import voice_day_frames
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +49,6 @@ __all__ = [
 ]
 
 PAGE = 50_000
-CHUNK = 5_000  # customer ids per IN list when reading their voices
 BOUND_IDS = 20_000  # longer id lists are checked in Python (bind parameter limits)
 
 
@@ -130,43 +128,45 @@ def group_window(chosen: DashboardFilter) -> tuple[dt.date, dt.date]:
     return window_of(chosen)
 
 
+def _needed(chosen: DashboardFilter, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The dimensions a read of `keys` under this filter must keep apart."""
+    return tuple(n for n in DIMENSIONS if n in chosen.dimensions() or n in keys)
+
+
+def _frames_key(
+    session: Session, workspace_id: int, chosen: DashboardFilter, keys: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """The cache key of the frames that serve a read of `keys`: those already summed by
+    dimensions that include the needed ones (any page's reads share one load), else new
+    ones summed by the needed dimensions."""
+    version = rollup_version(session, workspace_id)
+    base = ("group-rollups", workspace_id, chosen.segment, chosen.persona, version)
+    needed = set(_needed(chosen, keys))
+    loaded: tuple[tuple[str, ...], ...] = lookup(("group-by", *base)) or ()
+    by = next((b for b in loaded if needed <= set(b)), _needed(chosen, keys))
+    if by not in loaded:
+        store(("group-by", *base), (*loaded, by))
+    return (*base, by)
+
+
 def group_rollups(
     session: Session,
     workspace_id: int,
     chosen: DashboardFilter,
     first: dt.date | None = None,
     last: dt.date | None = None,
+    keys: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Voice and voice-topic rows of the segment's voices covering `first`..`last` (default:
-    `group_window`), from the cache when an entry covers those days."""
-    version = rollup_version(session, workspace_id)
-    key = ("group-rollups", workspace_id, chosen.segment, chosen.persona, version)
+    `group_window`), summed by day and at least the dimensions the filter names and `keys`
+    asks for, from the cache when an entry covers those days and dimensions."""
+    key = _frames_key(session, workspace_id, chosen, keys)
 
     def load(first: dt.date, last: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-        ordered = sorted(group_customers(session, workspace_id, chosen) or ())
-        rows: list[Any] = []
-        for at in range(0, len(ordered), CHUNK):
-            rows.extend(
-                voice_rows(
-                    session,
-                    workspace_id,
-                    Feedback.received_on >= first,
-                    Feedback.received_on <= last,
-                    Feedback.customer_id.in_(ordered[at : at + CHUNK]),
-                    by_customer=True,
-                )
-            )
-        days, topics = voice_frames(rows)
-        # Summed by day and dimensions once, so each widget sums fewer rows.
-        return _summed(days, ("day", *DIMENSIONS)), _summed(topics, ("day", *DIMENSIONS, "topic"))
+        members = sorted(group_customers(session, workspace_id, chosen) or ())
+        return voice_day_frames(session, workspace_id, first, last, members, by=key[-1])
 
     return covering(key, chosen, first, last, load)
-
-
-def _summed(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    return frame.groupby(list(keys), sort=False, as_index=False).sum()
 
 
 def group_sums(
@@ -180,10 +180,9 @@ def group_sums(
     last: dt.date,
 ) -> list[tuple[Any, ...]]:
     """What `kizuna.reports.dashboard.read_sums` gives, summed over the segment's rows."""
-    days, topics = group_rollups(session, workspace_id, chosen, first, last)
+    days, topics = group_rollups(session, workspace_id, chosen, first, last, keys)
     frame = days if table is DashboardDay else topics
-    version = rollup_version(session, workspace_id)
-    key = ("group-rollups", workspace_id, chosen.segment, chosen.persona, version)
+    key = _frames_key(session, workspace_id, chosen, keys)
     held = lookup(key)
     window = (held[0], held[1]) if held is not None else (first, last)
     return narrowed_sums(

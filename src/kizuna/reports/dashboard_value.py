@@ -48,6 +48,7 @@ from kizuna.reports.customer_days import (
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_cache import cached
 from kizuna.reports.dashboard_segment import group_customers
+from kizuna.reports.id_sets import Members, distinct, last_of, tally
 from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, voice_rows
 
@@ -201,41 +202,35 @@ def _rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
 
 
 def _clv(
-    session: Session, workspace_id: int, scope: set[int] | None
+    session: Session, workspace_id: int, scope: Members | None
 ) -> tuple[int, float | None, float | None]:
-    base = select(CustomerScore.customer_id, CustomerScore.clv_12m).where(
-        CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None)
-    )
+    where = (CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None))
     if scope is None:
         n, total = _rows(
-            session,
-            select(func.count(), func.sum(CustomerScore.clv_12m)).where(
-                CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None)
-            ),
+            session, select(func.count(), func.sum(CustomerScore.clv_12m)).where(*where)
         )[0]
         n = int(n or 0)
         return n, (float(total) / n if n else None), (float(total) if n else None)
-    values = [float(v) for c, v in _rows(session, base) if int(c) in scope]
-    if not values:
+    rows = _rows(session, select(CustomerScore.customer_id, CustomerScore.clv_12m).where(*where))
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    values = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))[scope.of(ids)]
+    if not len(values):
         return 0, None, None
-    return len(values), sum(values) / len(values), sum(values)
-
-
-def _in(ids: np.ndarray, scope: np.ndarray | None) -> np.ndarray:
-    """Which of `ids` are in `scope` (sorted ids; None: everyone)."""
-    return np.ones(len(ids), dtype=bool) if scope is None else np.isin(ids, scope)
+    total = float(values.sum())
+    return len(values), total / len(values), total
 
 
 def _purchases(
-    session: Session, workspace_id: int, chosen: DashboardFilter, scope: np.ndarray | None
+    session: Session, workspace_id: int, chosen: DashboardFilter, scope: Members | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The buyers in scope (ascending), their purchase days and revenue in the period."""
     part = read_part(session, workspace_id, "purchase", chosen.start, chosen.end)
     assert part.numbers is not None
-    keep = _in(part.customers, scope)
-    buyers, where, days = np.unique(part.customers[keep], return_inverse=True, return_counts=True)
-    revenue = np.bincount(where, weights=part.numbers[keep], minlength=len(buyers))
-    return buyers, days, revenue
+    customers, amounts = part.customers, part.numbers
+    if scope is not None:
+        keep = scope.of(customers)
+        customers, amounts = customers[keep], amounts[keep]
+    return tally(customers, amounts)  # a buyer appears once per purchase day
 
 
 def _latest_nps(
@@ -251,24 +246,22 @@ def _latest_nps(
     latest = np.full(len(buyers), np.nan)
     if not len(buyers) or not len(part.customers):
         return latest
-    backwards = part.customers[::-1]
-    answered, first_back = np.unique(backwards, return_index=True)
-    scores = part.numbers[::-1][first_back]
-    at = np.searchsorted(answered, buyers)
-    found = (at < len(answered)) & (answered[np.minimum(at, len(answered) - 1)] == buyers)
-    latest[found] = scores[at[found]]
+    wanted = Members(buyers).of(part.customers)
+    answered, last = last_of(part.customers[wanted])
+    scores = part.numbers[wanted][last]
+    latest[np.searchsorted(buyers, answered)] = scores  # every answered one is a buyer
     return latest
 
 
 def _engagement(
-    session: Session, workspace_id: int, chosen: DashboardFilter, scope: np.ndarray | None
+    session: Session, workspace_id: int, chosen: DashboardFilter, scope: Members | None
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Active customers, and those who took part in events and in the community."""
 
     def who(part: str) -> np.ndarray:
         return read_part(session, workspace_id, part, chosen.start, chosen.end).unique(scope)
 
-    active = np.union1d(who("voiced"), who("interacted"))
+    active = distinct(np.concatenate([who("voiced"), who("interacted")]))
     return len(active), who("event"), who("community")
 
 
@@ -289,8 +282,8 @@ def compute_value_measures(
     """The figures, read now (`value_measures` caches them) from the customer days as the
     last refresh left them (`kizuna.reports.rollups.refresh_rollups`)."""
     kind, scope = _scope(session, workspace_id, chosen)
-    within = None if scope is None else np.fromiter(sorted(scope), dtype=np.int64)
-    clv_n, clv_mean, clv_total = _clv(session, workspace_id, scope)
+    within = None if scope is None else Members(np.fromiter(sorted(scope), dtype=np.int64))
+    clv_n, clv_mean, clv_total = _clv(session, workspace_id, within)
     buyers, days, revenue = _purchases(session, workspace_id, chosen, within)
     nps = _latest_nps(session, workspace_id, chosen, buyers)
     promoters, detractors = nps >= 9, nps <= 6
@@ -309,7 +302,7 @@ def compute_value_measures(
         detractors=int(detractors.sum()),
         detractor_revenue=float(revenue[detractors].sum()),
         active=active,
-        participants=len(np.union1d(events, community)),
+        participants=len(distinct(np.concatenate([events, community]))),
         event_participants=len(events),
         community_participants=len(community),
     )

@@ -141,12 +141,14 @@ class DashboardState(WorkspaceScoped, Base):
 
 
 class DashboardCustomerDay(WorkspaceScoped, Base):
-    """Which customers did one thing on one day (`kizuna.reports.customer_days`).
+    """Which customers did one thing on one day (`kizuna.reports.customer_days`), or the
+    day's voices of customers as the rollups count them (`kizuna.reports.segment_days`).
 
     `part` names the thing ("voiced", "nps", "interacted", "event", "community",
     "purchase"); `customers` holds their ids, ascending, as little-endian 64-bit integers,
     and `numbers`, for "nps" and "purchase", one little-endian double per id (the day's last
-    NPS answer, the day's purchase amount).
+    NPS answer, the day's purchase amount). Parts "voices" and "topics": `customers` holds
+    one id per row of `frame`, an Arrow IPC stream of the rows (dimensions and counts).
     """
 
     __tablename__ = "dashboard_customer_day"
@@ -158,6 +160,7 @@ class DashboardCustomerDay(WorkspaceScoped, Base):
     day: Mapped[dt.date] = mapped_column(Date)
     customers: Mapped[bytes] = mapped_column(LargeBinary)
     numbers: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    frame: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class DashboardDirtyDay(WorkspaceScoped, Base):

@@ -25,6 +25,7 @@ __all__ = [
     "FULL",
     "GRAINS",
     "TOPIC_COUNTS",
+    "count_frames",
     "count_voices",
     "has_dimensions",
     "voice_dimensions",
@@ -181,21 +182,32 @@ def count_voices(
     csat, ces, and from its newest analysis (None when it has none) analysed_language,
     sentiment, sentiment_score, delight, expectation, topics.
     """
-    day_frame, topic_frame = voice_frames(voices)
-    day_rows = _grains(day_frame, DAY_COUNTS, ())
-    topic_rows = _grains(topic_frame, TOPIC_COUNTS, ("topic",))
-    return day_rows, topic_rows
+    return count_frames(*voice_frames(voices))
 
 
-def voice_frames(voices: Iterable[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def count_frames(
+    day_frame: pd.DataFrame, topic_frame: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rollup rows (without workspace_id) of `voice_frames`' frames."""
+    return _grains(day_frame, DAY_COUNTS, ()), _grains(topic_frame, TOPIC_COUNTS, ("topic",))
+
+
+def voice_frames(
+    voices: Iterable[Any], customers: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per voice (day, dimensions and `DAY_COUNTS`) and one per voice and topic it
-    mentions (day, dimensions, topic and `TOPIC_COUNTS`): what the rollups sum, unsummed."""
+    mentions (day, dimensions, topic and `TOPIC_COUNTS`): what the rollups sum, unsummed.
+    `customers`: both frames also carry the voice's `customer_id` (-1 for none)."""
     names = ("nps", "csat", "ces", "sentiment", "sentiment_score", "delight", "expectation")
     day_columns: dict[str, list[Any]] = {n: [] for n in ("day", *DIMENSIONS, "analysed", *names)}
     topic_columns: dict[str, list[Any]] = {
         n: [] for n in ("day", *DIMENSIONS, "topic", *SENTIMENTS, "nps")
     }
+    voice_of: list[int] = []
+    topic_of: list[int] = []
     for row in voices:
+        who = -1 if row.customer_id is None else int(row.customer_id)
+        voice_of.append(who)
         dims = voice_dimensions(
             row.channel,
             row.touchpoint,
@@ -215,6 +227,7 @@ def voice_frames(voices: Iterable[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
                 found = polarities.setdefault(str(mention["topic"])[:64], set())
                 found.add(str(mention.get("sentiment")))
         for topic, found in polarities.items():
+            topic_of.append(who)
             topic_columns["day"].append(row.received_on)
             for name, value in zip(DIMENSIONS, dims, strict=True):
                 topic_columns[name].append(value)
@@ -222,4 +235,8 @@ def voice_frames(voices: Iterable[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
             for name in SENTIMENTS:
                 topic_columns[name].append(name in found)
             topic_columns["nps"].append(row.nps)
-    return _day_frame(day_columns), _topic_frame(topic_columns)
+    day_frame, topic_frame = _day_frame(day_columns), _topic_frame(topic_columns)
+    if customers:
+        day_frame["customer_id"] = np.asarray(voice_of, dtype=np.int64)
+        topic_frame["customer_id"] = np.asarray(topic_of, dtype=np.int64)
+    return day_frame, topic_frame

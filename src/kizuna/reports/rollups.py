@@ -41,7 +41,8 @@ from kizuna.reports.models import (
     DashboardState,
     DashboardTopicDay,
 )
-from kizuna.reports.rollup_counts import DIMENSIONS, FULL, GRAINS, count_voices
+from kizuna.reports.rollup_counts import DIMENSIONS, FULL, GRAINS, count_frames, voice_frames
+from kizuna.reports.segment_days import store_voice_days
 
 if TYPE_CHECKING:
     from kizuna.app import Kizuna
@@ -54,6 +55,7 @@ __all__ = [
     "GRAINS",
     "VoiceRow",
     "in_workspace",
+    "json_value",
     "mark_days_dirty",
     "newest_analysis_id",
     "on_voices_analysed",
@@ -112,7 +114,7 @@ _scan_json: Callable[[str, int], tuple[Any, int]]
 _scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
-def _json(text: Any) -> Any:
+def json_value(text: Any) -> Any:
     """`json.loads` of a JSON text (what SQLAlchemy's JSON type gives) by the decoder's own
     C scanner, without the two regular expressions `json.loads` runs around it; a value
     the driver decoded already (psycopg's JSONB) as it is."""
@@ -175,11 +177,11 @@ def voice_rows(
                 properties = raw[6]
                 if properties.__class__ is str:
                     if (value := shared.get(properties)) is None:
-                        value = _json(properties)
+                        value = json_value(properties)
                         if len(shared) < _SHARED:
                             shared[properties] = value
                     properties = value
-                yield VoiceRow._make((day, *raw[1:6], properties, *raw[7:15], _json(raw[15])))
+                yield VoiceRow._make((day, *raw[1:6], properties, *raw[7:15], json_value(raw[15])))
     finally:
         result.close()
 
@@ -196,10 +198,13 @@ def in_workspace(workspace_id: int, by_customer: bool = False) -> Any:
 def _count_days(
     session: Session, workspace_id: int, days: Sequence[dt.date]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rollup rows of these days, as dicts ready to insert."""
-    day_rows, topic_rows = count_voices(
-        voice_rows(session, workspace_id, Feedback.received_on.in_(list(days)))
+    """The rollup rows of these days, as dicts ready to insert; their voices' rows for a
+    segment's dashboard (`kizuna.reports.segment_days`) are stored on the way."""
+    day_frame, topic_frame = voice_frames(
+        voice_rows(session, workspace_id, Feedback.received_on.in_(list(days))), customers=True
     )
+    store_voice_days(session, workspace_id, days, day_frame, topic_frame)
+    day_rows, topic_rows = count_frames(day_frame, topic_frame)
     for row in day_rows:
         row["workspace_id"] = workspace_id
     for row in topic_rows:
@@ -208,8 +213,9 @@ def _count_days(
 
 
 def _recount(session: Session, workspace_id: int, days: Iterable[dt.date]) -> int:
-    """Replace the rollup rows of these days, and their customers' voice parts
-    (`kizuna.reports.customer_days`); returns how many days were counted."""
+    """Replace the rollup rows of these days, their voices' rows for segments and their
+    customers' voice parts (`kizuna.reports.customer_days`); returns how many days were
+    counted."""
     ordered = sorted(set(days))
     for start in range(0, len(ordered), _DAY_CHUNK):
         chunk = ordered[start : start + _DAY_CHUNK]
@@ -291,12 +297,13 @@ def _days_of_new_analyses(
 
 
 def refresh_rollups(session: Session, workspace_id: int) -> int:
-    """Count again the days whose voices or analyses changed; the first time, every day.
+    """Count again the days whose voices or analyses changed; the first time (and the
+    first time after an upgrade that added what the rollups keep), every day.
 
     Returns the number of days counted (0 when the rollups were current).
     """
     state = _lock_state(session, workspace_id)
-    if state is None:
+    if state is None or state.interaction_mark is None:
         return rebuild_rollups(session, workspace_id)
     voice_days, feedback_mark = _days_of_new_voices(session, workspace_id, state.feedback_mark)
     analysed_days, analysis_mark = _days_of_new_analyses(session, workspace_id, state.analysis_mark)
@@ -306,7 +313,7 @@ def refresh_rollups(session: Session, workspace_id: int) -> int:
         )
     ).all()
     days = voice_days | analysed_days | {day for _, day in dirty}
-    refresh_interaction_days(session, state)  # the first time, every day's customers
+    refresh_interaction_days(session, state)
     if not days:
         return 0
     counted = _recount(session, workspace_id, days)

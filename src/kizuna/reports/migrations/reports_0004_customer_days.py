@@ -1,10 +1,10 @@
-"""reports: which customers did what on each day, for the dashboard's value card
+"""reports: which customers did what on each day (the dashboard's value card) and the
+day's voices of customers as the rollups count them (a segment's dashboard)
 
 `dashboard_customer_day` (one row per workspace, part and day: the customers' ids and, for
-some parts, a number each) and `dashboard_state.interaction_mark` (how far they have read
-the interactions). The mark starts empty: the next refresh (the first dashboard view, a
-subscriber or `kizuna dashboard refresh`) counts every day's customers once; the rollups
-themselves are kept.
+some parts, a number each or the rows' frame) and `dashboard_state.interaction_mark` (how
+far they have read the interactions). The mark starts empty: the next refresh (the first
+dashboard view, a subscriber or `kizuna dashboard refresh`) counts every day again.
 
 Revision ID: reports_0004
 Revises: reports_0003
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("customers", sa.LargeBinary(), nullable=False),
         sa.Column("numbers", sa.LargeBinary(), nullable=True),
+        sa.Column("frame", sa.LargeBinary(), nullable=True),
         sa.Column("workspace_id", ID, nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"],
