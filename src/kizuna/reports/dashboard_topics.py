@@ -27,6 +27,7 @@ from kizuna.errors import KizunaError
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.reports.dashboard import DashboardFilter, read_sums
 from kizuna.reports.dashboard_segment import customer_condition, group_customers
+from kizuna.reports.driver_rows import driver_rows
 from kizuna.reports.models import DashboardDay, DashboardTopicDay
 from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, json_value, newest_analysis_id
@@ -188,32 +189,20 @@ def _sample(
     out = []
     # The driver's rows, JSON decoded only for the voices kept (a segment's sample reads
     # about four voices for each it keeps).
-    if session.autoflush:
-        session.flush()
-    result = session.connection().execute(query)
-    try:
-        for row in result.cursor.fetchall():
-            channel, touchpoint, language, source, props, value, analysed_language = row[:7]
-            if members is not None and row[8] not in members:
-                continue
-            if wanted and not has_dimensions(
-                wanted,
-                channel,
-                touchpoint,
-                language or analysed_language,
-                source,
-                json_value(props),
-            ):
-                continue
-            topics = json_value(row[7])
-            found = {
-                str(t["topic"]) for t in topics or [] if isinstance(t, dict) and t.get("topic")
-            }
-            out.append((float(value), found))
-            if len(out) >= SAMPLE:
-                break
-    finally:
-        result.close()
+    for row in driver_rows(session, query):
+        channel, touchpoint, language, source, props, value, analysed_language = row[:7]
+        if members is not None and row[8] not in members:
+            continue
+        props = json_value(props) if wanted else None
+        if not has_dimensions(
+            wanted, channel, touchpoint, language or analysed_language, source, props
+        ):
+            continue
+        topics = json_value(row[7])
+        found = {str(t["topic"]) for t in topics or [] if isinstance(t, dict) and t.get("topic")}
+        out.append((float(value), found))
+        if len(out) >= SAMPLE:
+            break
     return out
 
 

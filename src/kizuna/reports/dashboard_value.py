@@ -48,6 +48,7 @@ from kizuna.reports.customer_days import (
 from kizuna.reports.dashboard import DashboardFilter
 from kizuna.reports.dashboard_cache import cached
 from kizuna.reports.dashboard_segment import group_customers
+from kizuna.reports.driver_rows import driver_rows
 from kizuna.reports.id_sets import Members, distinct, last_of, tally
 from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, voice_rows
@@ -143,7 +144,7 @@ def _respondents(session: Session, workspace_id: int, chosen: DashboardFilter) -
             )
             .distinct()
         )
-        return {int(c) for (c,) in _rows(session, query)}
+        return {int(c) for (c,) in driver_rows(session, query)}
     rows: Iterable[Any]
     if "language" in wanted:
         rows = voice_rows(session, workspace_id, *conditions)
@@ -188,30 +189,19 @@ def _scope(
     return ("all" if members is None else "group"), scope
 
 
-def _rows(session: Session, query: Any) -> list[tuple[Any, ...]]:
-    """Result rows as the driver gives them (ids, counts, amounts and text, typed loosely;
-    the callers convert): no SQLAlchemy row per result row, which for the 100,000 rows of a
-    cold card at 1 M voices cost about a tenth of a second."""
-    if session.autoflush:  # what `session.execute` does first: pending rows count too
-        session.flush()
-    result = session.connection().execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
 def _clv(
     session: Session, workspace_id: int, scope: Members | None
 ) -> tuple[int, float | None, float | None]:
     where = (CustomerScore.workspace_id == workspace_id, CustomerScore.clv_12m.is_not(None))
     if scope is None:
-        n, total = _rows(
+        n, total = driver_rows(
             session, select(func.count(), func.sum(CustomerScore.clv_12m)).where(*where)
         )[0]
         n = int(n or 0)
         return n, (float(total) / n if n else None), (float(total) if n else None)
-    rows = _rows(session, select(CustomerScore.customer_id, CustomerScore.clv_12m).where(*where))
+    rows = driver_rows(
+        session, select(CustomerScore.customer_id, CustomerScore.clv_12m).where(*where)
+    )
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     values = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))[scope.of(ids)]
     if not len(values):

@@ -35,6 +35,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.guard import TRUSTED
+from kizuna.reports.driver_rows import driver_rows
 from kizuna.reports.id_sets import Members
 from kizuna.reports.models import DashboardCustomerDay
 from kizuna.reports.rollup_counts import DAY_COUNTS, DIMENSIONS, TOPIC_COUNTS
@@ -194,7 +195,7 @@ def _part_frame(
     days: list[dt.date] = []
     ids: list[np.ndarray] = []
     packs: list[_Packed] = []
-    for day, customers, blob in _raw_rows(session, query):
+    for day, customers, blob in driver_rows(session, query):
         ids.append(np.frombuffer(customers, dtype=_IDS))
         packs.append(_unpack(blob or b"", part))
         days.append(dt.date.fromisoformat(day) if isinstance(day, str) else day)
@@ -256,18 +257,6 @@ def _part_frame(
     # The counts as one block (no copy per column).
     found = pd.concat([found, pd.DataFrame(matrix, columns=list(_ints(part)), copy=False)], axis=1)
     return found[["day", *kept, *counts]]
-
-
-def _raw_rows(session: Session, query: Any) -> list[Any]:
-    """The driver's rows (dates as text on SQLite, blobs as bytes): no SQLAlchemy row and
-    no type processing per row."""
-    if session.autoflush:
-        session.flush()
-    result = session.connection().execute(query)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
 
 
 def voice_day_frames(
