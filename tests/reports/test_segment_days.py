@@ -141,3 +141,24 @@ def test_rows_summed_by_some_dimensions_equal_the_voices_counted_now(
     expected = now_topics.groupby(topic_keys, as_index=False)[list(TOPIC_COUNTS)].sum()
     _same(topics, expected, topic_keys)
     assert len(days) < len(now_days)
+
+
+def test_a_day_with_more_distinct_values_than_16_bits_hold_is_kept_whole() -> None:
+    """70,000 stores on one day: their codes are packed in 32 bits, none wraps round."""
+    from kizuna.reports.segment_days import _pack, _unpack
+
+    n = 70_000
+    frame = pd.DataFrame(
+        {
+            **{name: [""] * n for name in DIMENSIONS if name != "store"},
+            "store": [f"store-{i}" for i in range(n)],
+            **{name: [1] * n for name in DAY_COUNTS},
+        }
+    )
+    packed = _unpack(_pack(frame, "voices"), "voices")
+    values, codes = packed.keys["store"]
+    assert [values[c] for c in codes[[0, 65_536, n - 1]]] == [
+        "store-0",
+        "store-65536",
+        "store-69999",
+    ]

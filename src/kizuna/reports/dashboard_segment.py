@@ -7,13 +7,15 @@ again, without any voice changing, so the daily rollups cannot hold them. Instea
 customers are found with the customers room's public `segment_customer_ids`, and the rows
 the rollups' own `voice_frames` made of their voices of the window (every dimension kept
 apart), kept per day with the rollups (`kizuna.reports.segment_days`), are summed by day and
-dimensions; the readers of `kizuna.reports.dashboard` sum those as they would sum the
-rollups'. NPS, CSAT and CES therefore equal `compute_metric` over the same voices.
+the dimensions the page filters on or groups by; the readers of `kizuna.reports.dashboard`
+sum those as they would sum the rollups'. NPS, CSAT and CES therefore equal
+`compute_metric` over the same voices.
 
-Cached per (workspace, segment, persona, rollup version) in `dashboard_cache` with the days
-they cover, so a page's widgets (the period, the month before, the previous period of the
-same length) and its next views read the voices once; entries expire after the cache's TTL,
-which bounds how stale a membership can be. Must not touch the customers room's tables.
+Cached per (workspace, segment, persona, rollup version, dimensions kept) in
+`dashboard_cache` with the days they cover, so a page's widgets (the period, the month
+before, the previous period of the same length; frames keeping more dimensions serve reads
+that need fewer) and its next views read the rows once; entries expire after the cache's
+TTL, which bounds how stale a membership can be. Must not touch the customers room's tables.
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@
 
 A day is counted whole: its voices (customer sources; employee answers are left out as every
 customer metric leaves them out) with each one's newest analysis are read and added up into
-`dashboard_day` and `dashboard_topic_day` rows, replacing that day's rows. What to count again
-is found three ways, so nothing written by any path is missed:
+`dashboard_day` and `dashboard_topic_day` rows, replacing that day's rows; the same count
+keeps the day's rows of customers' voices for segments (`kizuna.reports.segment_days`) and
+which customers spoke and answered NPS (`kizuna.reports.customer_days`, whose interaction
+parts follow `dashboard_state.interaction_mark`). What to count again is found three ways,
+so nothing written by any path is missed:
 
 - voices added since the last refresh (ids above `dashboard_state.feedback_mark`), whether
   recorded through `record_voice`, an import or a bulk insert;
@@ -16,7 +19,7 @@ is found three ways, so nothing written by any path is missed:
 
 The subscribers (`on_voices_recorded`, `on_voices_analysed`) refresh in the event delivery's
 transaction, so the rollups follow the data without a scan per request; the dashboard
-refreshes too before reading, which costs two index lookups when nothing changed. Refreshes
+refreshes too before reading, which costs three index lookups when nothing changed. Refreshes
 of one workspace are serialised on its `dashboard_state` row.
 """
 

@@ -11,12 +11,11 @@ dimensions. Those rows depend on the voices and their analyses only, so they are
 with the rollups (the same `voice_frames` call, the same days counted again) and kept as
 two `dashboard_customer_day` rows per day, parts "voices" and "topics": the rows' customer
 ids, and the rows themselves packed (`_pack`): each dimension's distinct values once and a
-16-bit code per row, the integer counts as 8-bit integers when they fit (0/1 per voice,
-but a CES total and its square), the sums as doubles. A segment's view reads the window's
-rows, keeps its members' (a flag per id) and hands pandas the frames
-`kizuna.reports.dashboard_frames` sums for each widget (summing them by day and dimensions
-first cost more than it saved: at 1 M voices nearly every voice of a day has its own
-combination of dimensions).
+16-bit code per row (32-bit past 65,535 values), the integer counts as 8-bit integers when
+they fit (0/1 per voice, but a CES total and its square), the sums as doubles. A segment's
+view reads the window's rows, keeps its members' (a flag per id), sums them by day and the
+dimensions the page needs (`by`; all of them kept apart when it needs every one) and hands
+pandas the frames `kizuna.reports.dashboard_frames` sums for each widget.
 
 Why: at 1 M voices a segment of 40,000 customers has 217,000 voices in a 25-month window;
 reading and counting them on a view took 9-12 s (voice rows 5 s, their frames 6 s).
@@ -48,6 +47,7 @@ __all__ = ["FRAME_PARTS", "store_voice_days", "voice_day_frames"]
 FRAME_PARTS = ("voices", "topics")
 _IDS = np.dtype("<i8")
 _CODES = np.dtype("<u2")
+_WIDE_CODES = np.dtype("<u4")
 _FLOAT = np.dtype("<f8")
 _LENGTH = struct.Struct("<I")
 _FLOATS = ("sentiment_sum", "delight_sum")
@@ -72,14 +72,17 @@ def _floats(part: str) -> tuple[str, ...]:
 
 def _pack(frame: pd.DataFrame, part: str) -> bytes:
     """The rows (keys and counts, no day, no customer) packed: a little-endian 32-bit
-    length, a JSON header (row count, each key's distinct values, the integer counts'
-    type), then each key's codes, the integer counts (rows x columns) and the sums."""
-    header: dict[str, Any] = {"n": len(frame), "keys": {}}
+    length, a JSON header (row count, each key's distinct values and its codes' type, the
+    integer counts' type), then each key's codes, the integer counts (rows x columns) and
+    the sums."""
+    header: dict[str, Any] = {"n": len(frame), "keys": {}, "codes": {}}
     blocks: list[bytes] = []
     for name in _keys(part):
         codes, values = _factorize(frame[name].to_numpy())
+        kind = _CODES if len(values) <= 1 << 16 else _WIDE_CODES
         header["keys"][name] = [str(v) for v in values]
-        blocks.append(codes.astype(_CODES).tobytes())
+        header["codes"][name] = kind.str
+        blocks.append(codes.astype(kind).tobytes())
     ints = np.column_stack([frame[n].to_numpy() for n in _ints(part)]).astype(np.int64)
     small = bool(ints.size == 0 or (ints.min() >= -128 and ints.max() <= 127))
     header["ints"] = "<i1" if small else "<i8"
@@ -110,8 +113,9 @@ def _unpack(blob: bytes, part: str) -> _Packed:
     n = int(header["n"])
     keys: dict[str, tuple[list[str], np.ndarray]] = {}
     for name in _keys(part):
-        keys[name] = (header["keys"][name], np.frombuffer(blob, _CODES, n, at))
-        at += n * _CODES.itemsize
+        kind = np.dtype(header["codes"][name])
+        keys[name] = (header["keys"][name], np.frombuffer(blob, kind, n, at))
+        at += n * kind.itemsize
     kind = np.dtype(header["ints"])
     width = len(_ints(part))
     ints = np.frombuffer(blob, kind, n * width, at).reshape(n, width)
