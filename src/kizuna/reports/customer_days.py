@@ -48,6 +48,7 @@ from kizuna.customers.lifecycle import PURCHASE_KINDS
 from kizuna.customers.models import Interaction
 from kizuna.db.guard import TRUSTED
 from kizuna.feedback.models import Feedback
+from kizuna.reports.driver_rows import driver_rows
 from kizuna.reports.id_sets import Members, distinct
 from kizuna.reports.models import DashboardCustomerDay, DashboardState
 
@@ -262,7 +263,7 @@ def read_part(
     )
     ids: list[np.ndarray] = [np.empty(0, dtype=_IDS)]
     numbers: list[np.ndarray] = [np.empty(0, dtype=_NUMBERS)]
-    for customers, values in session.execute(query):
+    for customers, values in driver_rows(session, query, binary=True):
         ids.append(np.frombuffer(customers, dtype=_IDS))
         if values is not None:
             numbers.append(np.frombuffer(values, dtype=_NUMBERS))

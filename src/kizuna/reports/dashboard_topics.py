@@ -26,11 +26,12 @@ from kizuna.analytics.intervals import z_critical
 from kizuna.errors import KizunaError
 from kizuna.feedback.models import Feedback, FeedbackAnalysis
 from kizuna.reports.dashboard import DashboardFilter, read_sums
-from kizuna.reports.dashboard_segment import customer_condition, group_customers
+from kizuna.reports.dashboard_segment import group_customers
+from kizuna.reports.dashboard_voices import newest_voice_ids
 from kizuna.reports.driver_rows import driver_rows
 from kizuna.reports.models import DashboardDay, DashboardTopicDay
 from kizuna.reports.rollup_counts import has_dimensions
-from kizuna.reports.rollups import EMPLOYEE_SOURCE, json_value, newest_analysis_id
+from kizuna.reports.rollups import json_value, newest_analysis_id
 
 __all__ = ["DriverResult", "TopicRow", "key_drivers", "topic_table"]
 
@@ -153,6 +154,9 @@ def _sample(
 ) -> list[tuple[float, set[str]]]:
     latest = newest_analysis_id(workspace_id)
     score = getattr(Feedback, outcome)
+    members = group_customers(session, workspace_id, chosen)
+    limit = SAMPLE * 2 if chosen.filters() else SAMPLE
+    recent = newest_voice_ids(workspace_id, chosen, limit, score.is_not(None), members=members)
     query = (
         select(
             Feedback.channel,
@@ -163,28 +167,15 @@ def _sample(
             score,
             FeedbackAnalysis.language,
             FeedbackAnalysis.topics,
+            Feedback.customer_id,
         )
+        .join(recent, recent.c.id == Feedback.id)
         .join(
             FeedbackAnalysis,
             (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
         )
-        .where(
-            Feedback.workspace_id == workspace_id,
-            Feedback.received_on >= chosen.start,
-            Feedback.received_on <= chosen.end,
-            Feedback.source != EMPLOYEE_SOURCE,
-            score.is_not(None),
-        )
         .order_by(Feedback.received_on.desc(), Feedback.id.desc())
-        .limit(SAMPLE * 2 if chosen.filters() else SAMPLE)
     )
-    members = group_customers(session, workspace_id, chosen)
-    if members is not None:
-        query = query.where(customer_condition(members)).add_columns(Feedback.customer_id)
-    for name in ("channel", "touchpoint", "source"):
-        value = getattr(chosen, name)
-        if value is not None:
-            query = query.where(getattr(Feedback, name) == value)
     wanted = chosen.dimensions()
     out = []
     # The driver's rows, JSON decoded only for the voices kept (a segment's sample reads

@@ -1,8 +1,9 @@
 """Notable voices of the dashboard's period: the most delighted, the angriest and the newest
 from valuable customers (CLV in the top fifth of the workspace).
 
-Read from the newest `RECENT` voices of the period that pass the filter (an indexed, bounded
-read), so the page never sorts a whole period: "most delighted" means among those. Only the
+Read from the newest `RECENT` voices with text of the period that pass the filter (an
+indexed, bounded read, their analyses joined after: `newest_voice_ids`), so the page never
+sorts a whole period: "most delighted" means among those (those not yet analysed left out). Only the
 columns shown or filtered on are read (no ORM object per voice: 0.37 CPU s of a cold
 dashboard at 1 M voices went to building 2,000 of them).
 """
@@ -23,7 +24,7 @@ from kizuna.reports.dashboard_segment import customer_condition, group_customers
 from kizuna.reports.rollup_counts import has_dimensions
 from kizuna.reports.rollups import EMPLOYEE_SOURCE, newest_analysis_id
 
-__all__ = ["NotableVoice", "notable_voices"]
+__all__ = ["NotableVoice", "newest_voice_ids", "notable_voices"]
 
 RECENT = 1000
 SHOWN = 3
@@ -58,35 +59,28 @@ _COLUMNS = (
 )
 
 
-def _query(
+def newest_voice_ids(
     workspace_id: int,
     chosen: DashboardFilter,
-    valuable: bool = False,
+    limit: int,
+    *conditions: Any,
     members: frozenset[int] | None = None,
+    valuable: bool = False,
 ) -> Any:
-    latest = newest_analysis_id(workspace_id)
-    query = (
-        select(
-            *_COLUMNS,
-            FeedbackAnalysis.language.label("analysed_language"),
-            FeedbackAnalysis.sentiment,
-            FeedbackAnalysis.sentiment_score,
-            FeedbackAnalysis.delight,
-            *([CustomerScore.clv_percentile] if valuable else []),
-        )
-        .select_from(Feedback)
-        .join(
-            FeedbackAnalysis,
-            (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
-        )
-        .where(
-            Feedback.workspace_id == workspace_id,
-            Feedback.received_on >= chosen.start,
-            Feedback.received_on <= chosen.end,
-            Feedback.source != EMPLOYEE_SOURCE,
-            Feedback.text.is_not(None),
-        )
-        .order_by(Feedback.received_on.desc(), Feedback.id.desc())
+    """The ids of the newest `limit` customer voices of the filter's period meeting
+    `conditions` and the filters SQL can apply (channel, touchpoint, source, the group's
+    customers when few enough to bind; `valuable`: customers with a CLV in the top fifth),
+    newest first, as a subquery.
+
+    Taken from the (workspace, day) index and stopped at `limit` before any analysis is
+    joined: joined first, PostgreSQL estimated one row, read the whole period's voices with
+    their newest analyses and sorted them (3-4 s at 1 M voices)."""
+    query = select(Feedback.id).where(
+        Feedback.workspace_id == workspace_id,
+        Feedback.received_on >= chosen.start,
+        Feedback.received_on <= chosen.end,
+        Feedback.source != EMPLOYEE_SOURCE,
+        *conditions,
     )
     for name in ("channel", "touchpoint", "source"):
         value = getattr(chosen, name)
@@ -100,6 +94,50 @@ def _query(
             (CustomerScore.customer_id == Feedback.customer_id)
             & (CustomerScore.workspace_id == workspace_id),
         ).where(CustomerScore.clv_percentile >= VALUABLE_PERCENTILE)
+    newest = (Feedback.received_on.desc(), Feedback.id.desc())
+    return query.order_by(*newest).limit(limit).subquery()
+
+
+def _query(
+    workspace_id: int,
+    chosen: DashboardFilter,
+    valuable: bool = False,
+    members: frozenset[int] | None = None,
+) -> Any:
+    """The newest `RECENT` voices with text (of valuable customers), with their newest
+    analysis, newest first."""
+    latest = newest_analysis_id(workspace_id)
+    recent = newest_voice_ids(
+        workspace_id,
+        chosen,
+        RECENT,
+        Feedback.text.is_not(None),
+        members=members,
+        valuable=valuable,
+    )
+    query = (
+        select(
+            *_COLUMNS,
+            FeedbackAnalysis.language.label("analysed_language"),
+            FeedbackAnalysis.sentiment,
+            FeedbackAnalysis.sentiment_score,
+            FeedbackAnalysis.delight,
+            *([CustomerScore.clv_percentile] if valuable else []),
+        )
+        .select_from(Feedback)
+        .join(recent, recent.c.id == Feedback.id)
+        .join(
+            FeedbackAnalysis,
+            (FeedbackAnalysis.feedback_id == Feedback.id) & (FeedbackAnalysis.id == latest),
+        )
+        .order_by(Feedback.received_on.desc(), Feedback.id.desc())
+    )
+    if valuable:
+        query = query.join(
+            CustomerScore,
+            (CustomerScore.customer_id == Feedback.customer_id)
+            & (CustomerScore.workspace_id == workspace_id),
+        )
     return query
 
 
@@ -137,7 +175,7 @@ def notable_voices(
     members = group_customers(session, workspace_id, chosen)
     rows = [
         row
-        for row in session.execute(_query(workspace_id, chosen, members=members).limit(RECENT))
+        for row in session.execute(_query(workspace_id, chosen, members=members))
         if _keeps(chosen, row, members)
     ]
     delighted = sorted(
@@ -148,7 +186,7 @@ def notable_voices(
         (r for r in rows if r.sentiment == "negative" and r.sentiment_score is not None),
         key=lambda r: (float(r.sentiment_score), -r.id),
     )
-    valuable_query = _query(workspace_id, chosen, valuable=True, members=members).limit(RECENT)
+    valuable_query = _query(workspace_id, chosen, valuable=True, members=members)
     valuable = []
     for row in session.execute(valuable_query):
         if _keeps(chosen, row, members):
