@@ -12,7 +12,8 @@ with the rollups (the same `voice_frames` call, the same days counted again) and
 two `dashboard_customer_day` rows per day, parts "voices" and "topics": the rows' customer
 ids, and the rows themselves packed (`_pack`): each dimension's distinct values once and a
 16-bit code per row (32-bit past 65,535 values), the integer counts as 8-bit integers when
-they fit (0/1 per voice, but a CES total and its square), the sums as doubles. A segment's
+they fit (0/1 per voice, but a CES total and its square), the sums as doubles (on
+PostgreSQL both columns LZ4-compressed, `_squeezed`). A segment's
 view reads the window's rows, keeps its members' (a flag per id), sums them by day and the
 dimensions the page needs (`by`; all of them kept apart when it needs every one) and hands
 pandas the frames `kizuna.reports.dashboard_frames` sums for each widget.
@@ -93,16 +94,27 @@ def _pack(frame: pd.DataFrame, part: str) -> bytes:
     return b"".join([_LENGTH.pack(len(text)), text, *blocks])
 
 
-def _squeeze(data: bytes) -> bytes:
-    """LZ4-compressed, after its length (little-endian 32 bits): a tenth of the bytes a
-    view moves from the database, unpacked at gigabytes a second."""
+def _squeezed(session: Session) -> bool:
+    """Whether this database keeps the packed rows LZ4-compressed: PostgreSQL, where they
+    travel over a socket (a segment's 70 MB a view became 14 MB); SQLite reads them from
+    its own pages, and unpacking would only add work. A database is one or the other for
+    its whole life, so its rows are read as they were written."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _squeeze(data: bytes, squeezed: bool) -> bytes:
+    """`data`, LZ4-compressed after its length (little-endian 32 bits) when `squeezed`."""
+    if not squeezed:
+        return data
     import pyarrow as pa
 
-    squeezed: bytes = pa.compress(data, codec="lz4", asbytes=True)
-    return _LENGTH.pack(len(data)) + squeezed
+    packed: bytes = pa.compress(data, codec="lz4", asbytes=True)
+    return _LENGTH.pack(len(data)) + packed
 
 
-def _unsqueeze(data: bytes) -> Any:
+def _unsqueeze(data: bytes, squeezed: bool) -> Any:
+    if not squeezed:
+        return data
     import pyarrow as pa
 
     (size,) = _LENGTH.unpack_from(data)
@@ -156,6 +168,7 @@ def store_voice_days(
     """Replace the "voices" and "topics" rows of these days with the frames' rows of voices
     that have a customer (`voice_frames(..., customers=True)` of exactly these days)."""
     rows: list[dict[str, Any]] = []
+    squeezed = _squeezed(session)
     for part, frame in (("voices", day_frame), ("topics", topic_frame)):
         if frame.empty:
             continue
@@ -168,8 +181,8 @@ def store_voice_days(
                     "workspace_id": workspace_id,
                     "part": part,
                     "day": day,
-                    "customers": _squeeze(customers.astype(_IDS).tobytes()),
-                    "frame": _squeeze(_pack(chosen, part)),
+                    "customers": _squeeze(customers.astype(_IDS).tobytes(), squeezed),
+                    "frame": _squeeze(_pack(chosen, part), squeezed),
                 }
             )
     session.execute(
@@ -216,11 +229,12 @@ def _part_frame(
     )
     names, counts = _keys(part), _counts(part)
     days: list[dt.date] = []
+    squeezed = _squeezed(session)
     ids: list[np.ndarray] = []
     packs: list[_Packed] = []
     for day, customers, blob in driver_rows(session, query, binary=True):
-        ids.append(np.frombuffer(_unsqueeze(customers), dtype=_IDS))
-        packs.append(_unpack(_unsqueeze(blob or b""), part))
+        ids.append(np.frombuffer(_unsqueeze(customers, squeezed), dtype=_IDS))
+        packs.append(_unpack(_unsqueeze(blob or b"", squeezed), part))
         days.append(dt.date.fromisoformat(day) if isinstance(day, str) else day)
     kept = names if by is None else tuple(n for n in names if n in by or n == "topic")
     keep = members.of(np.concatenate(ids)) if ids else np.zeros(0, dtype=bool)
