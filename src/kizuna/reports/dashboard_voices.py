@@ -3,9 +3,9 @@ from valuable customers (CLV in the top fifth of the workspace).
 
 Read from the newest `RECENT` voices with text of the period that pass the filter (an
 indexed, bounded read, their analyses joined after: `newest_voice_ids`), so the page never
-sorts a whole period: "most delighted" means among those (those not yet analysed left out). Only the
-columns shown or filtered on are read (no ORM object per voice: 0.37 CPU s of a cold
-dashboard at 1 M voices went to building 2,000 of them).
+sorts a whole period: "most delighted" means among those (those not yet analysed left
+out). Only the columns shown or filtered on are read (no ORM object per voice: 0.37 CPU s
+of a cold dashboard at 1 M voices went to building 2,000 of them).
 """
 
 from __future__ import annotations
